@@ -100,13 +100,15 @@ class StudySummary:
     trials_to_within_1pct: int | None
     default_value: float | None = None
     top_trials: list[dict[str, Any]] = field(default_factory=list)
+    minimize: bool = True
 
     @property
     def improvement_vs_default(self) -> float | None:
         """Relative improvement of the best trial over the default-parameter trial (positive = better)."""
         if self.default_value is None or self.best_value is None or self.default_value == 0:
             return None
-        return (self.default_value - self.best_value) / abs(self.default_value)
+        gain = self.default_value - self.best_value if self.minimize else self.best_value - self.default_value
+        return gain / abs(self.default_value)
 
     def as_metadata(self) -> dict[str, Any]:
         return {
@@ -148,6 +150,7 @@ def summarize_study(study: optuna.Study, wall_seconds: float, default_value: flo
         trials_to_within_1pct=within,
         default_value=default_value,
         top_trials=[{"number": t.number, "value": float(t.value), **t.params} for t in ordered],
+        minimize=minimize,
     )
 
 

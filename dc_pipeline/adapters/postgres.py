@@ -1,0 +1,266 @@
+"""Postgres access for the pipeline: connections, DDL, COPY in and out, partition rewrites.
+
+Every bulk move uses COPY (not row inserts). A partition rewrite is one transaction: delete the
+partition's rows, COPY the new ones, so a rerun never duplicates and a crash never half-writes.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from importlib import resources
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import psycopg
+from psycopg import sql
+
+from dc_pipeline.domain.source_tables import SOURCE_COLUMNS
+
+PIPELINE_SCHEMAS = ("dc_staging", "dc_core", "dc_dq", "dc_models", "dc_reports", "dc_ops", "optuna")
+
+# Column families whose values are stored as jsonb (dicts, lists) rather than scalars.
+_JSON = "jsonb"
+
+
+class DatabaseError(RuntimeError):
+    """A database operation failed; the message names the cause and the fix, never a password."""
+
+
+def redact_url(url: str) -> str:
+    """The URL with any password replaced, safe for logs and messages."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def connect(url: str, *, autocommit: bool = False, connect_timeout: int = 10,
+            statement_timeout_s: int | None = None) -> psycopg.Connection:
+    options = f"-c statement_timeout={int(statement_timeout_s * 1000)}" if statement_timeout_s else None
+    try:
+        return psycopg.connect(url, autocommit=autocommit, connect_timeout=connect_timeout,
+                               **({"options": options} if options else {}))
+    except psycopg.OperationalError as exc:
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DatabaseError(
+            f"cannot connect to Postgres at {redact_url(url)}: {_scrub(message, url)}. "
+            "Check that the server runs and DATABASE_URL (or DATABASE_HOST/PORT/NAME/USER/PASSWORD) is right; "
+            "unset them to use the embedded server."
+        ) from None
+
+
+def _scrub(text: str, url: str) -> str:
+    from urllib.parse import urlsplit
+
+    password = urlsplit(url).password
+    return text.replace(password, "***") if password else text
+
+
+def database_url(server_url: str, database: str) -> str:
+    """The same server URL pointing at another database (query string kept)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(server_url)
+    return urlunsplit(parts._replace(path=f"/{database}"))
+
+
+def ensure_database(server_url: str, database: str) -> None:
+    """Create `database` on the server if absent (needs CREATEDB)."""
+    with connect(database_url(server_url, "postgres"), autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
+        if not exists:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+
+
+def init_source_schema(conn: psycopg.Connection) -> None:
+    ddl = resources.files("dc_pipeline.adapters").joinpath("sql/source_schema.sql").read_text()
+    conn.execute(ddl)
+
+
+def init_pipeline_schemas(conn: psycopg.Connection) -> None:
+    for schema in PIPELINE_SCHEMAS:
+        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+
+
+# -- COPY out -----------------------------------------------------------------------------------
+def read_frame(conn: psycopg.Connection, query: str | sql.Composable, params: Mapping[str, Any] | None = None,
+               parse_dates: Sequence[str] = ()) -> pd.DataFrame:
+    """Run a SELECT and return a DataFrame, streamed through COPY ... TO STDOUT (CSV)."""
+    if isinstance(query, str):
+        query = sql.SQL(query)  # type: ignore[arg-type]
+    if params:
+        query = sql.SQL(query.as_string(conn)).format(**{k: _literal(v) for k, v in params.items()})  # type: ignore[union-attr]
+    buffer = io.BytesIO()
+    copy_sql = sql.SQL("COPY ({}) TO STDOUT WITH (FORMAT csv, HEADER true)").format(query)
+    with conn.cursor() as cur:
+        with cur.copy(copy_sql) as copy:
+            for chunk in copy:
+                buffer.write(chunk)
+        types = _column_types(cur, query)
+    buffer.seek(0)
+    if buffer.getbuffer().nbytes == 0:
+        return pd.DataFrame(columns=list(types))
+    frame = pd.read_csv(buffer, keep_default_na=False, na_values=[""], dtype=_pandas_dtypes(types),
+                        low_memory=False)
+    for column, pg_type in types.items():
+        if pg_type == "date" or column in parse_dates:
+            frame[column] = pd.to_datetime(frame[column])
+        elif pg_type.startswith("timestamp"):
+            frame[column] = pd.to_datetime(frame[column], utc=True, format="ISO8601")
+        elif pg_type == "jsonb" or pg_type == "json":
+            frame[column] = frame[column].map(lambda v: None if v is None or (isinstance(v, float) and math.isnan(v)) else json.loads(v))
+        elif pg_type == "boolean":
+            frame[column] = frame[column].map({"t": True, "f": False})
+    return frame
+
+
+def _literal(value: Any) -> sql.Composable:
+    if isinstance(value, (list, tuple, set)):
+        return sql.SQL("({})").format(sql.SQL(", ").join(sql.Literal(v) for v in value)) if value else sql.SQL("(NULL)")
+    return sql.Literal(value)
+
+
+def _column_types(cur: psycopg.Cursor, query: sql.Composable) -> dict[str, str]:
+    cur.execute(sql.SQL("SELECT * FROM ({}) AS q LIMIT 0").format(query))
+    names = [d.name for d in cur.description]
+    oids = [d.type_code for d in cur.description]
+    lookup = dict(cur.execute("SELECT oid, format_type(oid, NULL) FROM pg_type WHERE oid = ANY(%s)", (oids,)).fetchall())
+    return {name: lookup.get(oid, "text") for name, oid in zip(names, oids)}
+
+
+def _pandas_dtypes(types: Mapping[str, str]) -> dict[str, Any]:
+    mapping = {"integer": "Int64", "bigint": "Int64", "smallint": "Int64", "double precision": "float64",
+               "real": "float64", "numeric": "float64", "text": "object", "character": "object",
+               "character varying": "object", "boolean": "object", "jsonb": "object", "json": "object"}
+    return {c: mapping[t] for c, t in types.items() if t in mapping}
+
+
+# -- COPY in ------------------------------------------------------------------------------------
+def copy_frame(conn: psycopg.Connection, table: str, frame: pd.DataFrame, columns: Sequence[str] | None = None) -> int:
+    """COPY `frame` into `schema.table` (CSV). Returns the number of rows written."""
+    columns = list(columns or frame.columns)
+    if frame.empty:
+        return 0
+    schema, name = table.split(".") if "." in table else ("public", table)
+    target = sql.SQL("COPY {}.{} ({}) FROM STDIN WITH (FORMAT csv, NULL '\\N')").format(
+        sql.Identifier(schema), sql.Identifier(name), sql.SQL(", ").join(sql.Identifier(c) for c in columns))
+    with conn.cursor() as cur, cur.copy(target) as copy:
+        for start in range(0, len(frame), 200_000):
+            copy.write(_to_csv(frame.iloc[start:start + 200_000][columns]))
+    return len(frame)
+
+
+def _to_csv(frame: pd.DataFrame) -> str:
+    """CSV text for COPY: pandas writes floats round-trip exact (inf as 'inf', which Postgres
+    reads), missing values as \\N; dict/list cells become JSON."""
+    out = frame
+    json_columns = [c for c in frame.columns if frame[c].dtype == object and _holds_json(frame[c])]
+    if json_columns:
+        out = frame.copy()
+        for column in json_columns:
+            out[column] = frame[column].map(
+                lambda v: None if v is None else json.dumps(v, sort_keys=True, default=_json_default))
+    return out.to_csv(index=False, header=False, na_rep="\\N")
+
+
+def _holds_json(series: pd.Series) -> bool:
+    first = series.first_valid_index()
+    return first is not None and isinstance(series.loc[first], (dict, list))
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return None if not np.isfinite(value) else float(value)
+    if isinstance(value, (pd.Timestamp,)):
+        return value.isoformat()
+    return str(value)
+
+
+# -- derived tables -----------------------------------------------------------------------------
+def ensure_table(conn: psycopg.Connection, table: str, frame: pd.DataFrame,
+                 extra: Mapping[str, str] | None = None) -> None:
+    """Create `schema.table` from the frame's dtypes if absent; add columns that are new."""
+    schema, name = table.split(".")
+    columns = {c: _pg_type(frame[c]) for c in frame.columns}
+    columns.update(extra or {})
+    conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+    conn.execute(sql.SQL("CREATE TABLE IF NOT EXISTS {}.{} ({})").format(
+        sql.Identifier(schema), sql.Identifier(name),
+        sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t)) for c, t in columns.items())))
+    existing = {r[0] for r in conn.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s",
+        (schema, name)).fetchall()}
+    for column, pg_type in columns.items():
+        if column not in existing:
+            conn.execute(sql.SQL("ALTER TABLE {}.{} ADD COLUMN {} {}").format(
+                sql.Identifier(schema), sql.Identifier(name), sql.Identifier(column), sql.SQL(pg_type)))
+
+
+def _pg_type(series: pd.Series) -> str:
+    dtype = series.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return "boolean"
+    if pd.api.types.is_integer_dtype(dtype):
+        return "bigint"
+    if pd.api.types.is_float_dtype(dtype):
+        return "double precision"
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return "timestamptz" if getattr(dtype, "tz", None) is not None else "date"
+    sample = series.dropna()
+    if not sample.empty:
+        first = sample.iloc[0]
+        if isinstance(first, (dict, list)):
+            return _JSON
+        if isinstance(first, bool):
+            return "boolean"
+    return "text"
+
+
+def replace_rows(conn: psycopg.Connection, table: str, frame: pd.DataFrame, where: Mapping[str, Iterable[Any]],
+                 extra_columns: Mapping[str, Any] | None = None) -> int:
+    """In the caller's transaction: delete the rows matching `where` (column -> allowed values),
+    then COPY `frame` (plus constant `extra_columns`). Creates or widens the table as needed."""
+    frame = frame.copy()
+    for column, value in (extra_columns or {}).items():
+        frame[column] = value
+    ensure_table(conn, table, frame)
+    schema, name = table.split(".")
+    conditions = [sql.SQL("{} = ANY({})").format(sql.Identifier(c), sql.Literal(list(map(_python, v))))
+                  for c, v in where.items()]
+    conn.execute(sql.SQL("DELETE FROM {}.{} WHERE {}").format(
+        sql.Identifier(schema), sql.Identifier(name), sql.SQL(" AND ").join(conditions) if conditions else sql.SQL("true")))
+    return copy_frame(conn, table, frame)
+
+
+def _python(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def table_exists(conn: psycopg.Connection, table: str) -> bool:
+    return conn.execute("SELECT to_regclass(%s) IS NOT NULL", (table,)).fetchone()[0]
+
+
+# -- source tables ------------------------------------------------------------------------------
+def load_source_tables(conn: psycopg.Connection, tables: Mapping[str, pd.DataFrame], replace: bool = True) -> dict[str, int]:
+    """Load source tables with COPY in one transaction (`replace` empties them first)."""
+    counts: dict[str, int] = {}
+    for table, columns in SOURCE_COLUMNS.items():
+        frame = tables.get(table)
+        if frame is None:
+            continue
+        if replace:
+            conn.execute(sql.SQL("TRUNCATE {}").format(sql.Identifier("public", table)))
+        present = [c for c in (*columns, "created_at", "updated_at") if c in frame.columns]
+        counts[table] = copy_frame(conn, f"public.{table}", frame, present)
+    if "normalisedvalue" in tables and len(tables["normalisedvalue"]):
+        conn.execute("SELECT setval(pg_get_serial_sequence('public.normalisedvalue', 'id'), "
+                     "(SELECT max(id) FROM public.normalisedvalue))")
+    return counts

@@ -1,0 +1,63 @@
+"""Reads the Digi-Cadence source tables (the pipeline never writes them)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import psycopg
+
+from dc_pipeline.adapters.postgres import read_frame
+from dc_pipeline.domain.source_tables import SOURCE_COLUMNS
+
+REFERENCE_TABLES = ("projects", "categories", "brands", "project_brands")
+PROJECT_TABLES = ("metrics", "normalisedvalue", "business_outcomes")
+REQUIRED_TABLES = REFERENCE_TABLES + PROJECT_TABLES
+
+
+class SourceSchemaError(RuntimeError):
+    pass
+
+
+def check_source_schema(conn: psycopg.Connection) -> None:
+    """Fail with the missing tables/columns named, and the fix."""
+    rows = conn.execute(
+        "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'public'"
+    ).fetchall()
+    present: dict[str, set[str]] = {}
+    for table, column in rows:
+        present.setdefault(table, set()).add(column)
+    problems = []
+    for table in REQUIRED_TABLES:
+        if table not in present:
+            problems.append(f"table public.{table} is missing")
+            continue
+        missing = [c for c in (*SOURCE_COLUMNS[table], "updated_at") if c not in present[table]]
+        if missing:
+            problems.append(f"public.{table} lacks column(s) {', '.join(missing)}")
+    if problems:
+        raise SourceSchemaError(
+            "the Digi-Cadence source schema is incomplete: " + "; ".join(problems)
+            + ". Run `dc-pipeline db init` (creates absent tables) or point DATABASE_URL at the right database."
+        )
+
+
+def read_reference(conn: psycopg.Connection) -> dict[str, pd.DataFrame]:
+    return {t: read_frame(conn, f"SELECT * FROM public.{t} ORDER BY 1, 2") for t in REFERENCE_TABLES}
+
+
+def read_project_rows(conn: psycopg.Connection, table: str, project_ids: list[int]) -> pd.DataFrame:
+    order = {"metrics": "metric_id", "normalisedvalue": "id", "business_outcomes": "project_id, brand_id, period"}[table]
+    return read_frame(conn, f"SELECT * FROM public.{table} WHERE project_id IN {{ids}} ORDER BY {order}",
+                      {"ids": project_ids})
+
+
+def change_markers(conn: psycopg.Connection) -> dict[str, dict[str, list]]:
+    """Per table and project: [max(updated_at) iso, count]; reference tables as a whole under '*'."""
+    markers: dict[str, dict[str, list]] = {}
+    for table in ("normalisedvalue", "business_outcomes", "metrics", "project_brands"):
+        rows = conn.execute(
+            f"SELECT project_id, max(updated_at), count(*) FROM public.{table} GROUP BY project_id").fetchall()
+        markers[table] = {str(p): [ts.isoformat() if ts else None, n] for p, ts, n in rows}
+    for table in ("projects", "brands", "categories"):
+        ts, n = conn.execute(f"SELECT max(updated_at), count(*) FROM public.{table}").fetchone()
+        markers[table] = {"*": [ts.isoformat() if ts else None, n]}
+    return markers

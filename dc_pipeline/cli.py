@@ -1,0 +1,159 @@
+"""The `dc-pipeline` command: demo run, database setup, simulator, quality.
+
+Errors print one line naming the cause and the fix (no traceback) and exit non-zero.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from dc_pipeline.adapters import postgres
+from dc_pipeline.adapters.database_location import configured_url, dc_home, resolve_source_url
+
+
+def _source_url(dsn: str | None) -> str:
+    if dsn:
+        os.environ["DATABASE_URL"] = dsn
+    return resolve_source_url()
+
+
+def cmd_db_init(args) -> int:
+    url = _source_url(args.dsn)
+    with postgres.connect(url) as conn:
+        postgres.init_source_schema(conn)
+        postgres.init_pipeline_schemas(conn)
+        conn.commit()
+    print(f"source schema ready in {postgres.redact_url(url)}")
+    return 0
+
+
+def cmd_db_url(args) -> int:
+    print(_source_url(args.dsn))
+    return 0
+
+
+def load_demo(url: str, size: str, seed: int) -> dict[str, int] | None:
+    """Create the schema and load the demo data; None when the same data is already loaded."""
+    from dc_pipeline.demo.dataset import dataset_sha256, demo_dataset
+
+    data = demo_dataset(size=size, seed=seed)
+    digest = dataset_sha256(data.tables)
+    with postgres.connect(url) as conn:
+        postgres.init_source_schema(conn)
+        postgres.init_pipeline_schemas(conn)
+        conn.execute("CREATE TABLE IF NOT EXISTS dc_ops.demo_load (sha256 text PRIMARY KEY, size text, seed int, "
+                     "planted_faults jsonb, loaded_at timestamptz DEFAULT now())")
+        current = conn.execute("SELECT sha256 FROM dc_ops.demo_load").fetchone()
+        if current and current[0] == digest:
+            conn.commit()
+            return None
+        counts = postgres.load_source_tables(conn, data.tables, replace=True)
+        conn.execute("DELETE FROM dc_ops.demo_load")
+        import json
+
+        conn.execute("INSERT INTO dc_ops.demo_load (sha256, size, seed, planted_faults) VALUES (%s, %s, %s, %s)",
+                     (digest, size, seed, json.dumps(data.planted_faults, default=str)))
+        conn.commit()
+    return counts
+
+
+def cmd_db_load_demo(args) -> int:
+    url = _source_url(args.dsn)
+    counts = load_demo(url, args.size, args.seed)
+    if counts is None:
+        print(f"demo data ({args.size}, seed {args.seed}) already loaded in {postgres.redact_url(url)}; nothing to do")
+    else:
+        print("loaded " + ", ".join(f"{t}: {n}" for t, n in counts.items()) + f" into {postgres.redact_url(url)}")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from dc_pipeline import runner
+
+    url = _source_url(None)
+    os.environ["DATABASE_URL"] = url  # the webserver, daemon and run workers use the same database
+    os.environ.setdefault("REPORTS_DIR", str(Path(args.reports_dir).resolve()))
+    counts = load_demo(url, args.size, args.seed)
+    print("demo data: " + ("already loaded" if counts is None else ", ".join(f"{t} {n}" for t, n in counts.items())))
+    home = dc_home() / "dagster_home"
+    instance = runner.prepare_instance(home, url)
+    from dc_pipeline.definitions import build_definitions
+
+    defs = build_definitions()
+    runner.run_reference(defs, instance)
+    keys = runner.project_keys(instance)
+    print(f"materializing {len(keys)} project partitions: {', '.join(keys)}")
+    summary = runner.run_projects(defs, instance, keys)
+    for key, reason in summary.failed.items():
+        print(f"  {key}: FAILED: {reason}")
+    print(f"{len(summary.succeeded)} of {len(keys)} project partitions materialized")
+    for project_id, report_id, health, paths in runner.latest_reports(url):
+        print(f"  report p{project_id} {report_id} [{health}]: {paths.get('html')}")
+    if args.no_ui:
+        return 0 if not summary.failed else 1
+    print(f"Dagster UI on http://127.0.0.1:{args.port} (Ctrl-C to stop)")
+    env = {**os.environ, "DAGSTER_HOME": str(home)}
+    try:
+        return subprocess.call([sys.executable, "-m", "dagster", "dev", "-m", "dc_pipeline.definitions",
+                                "-h", "127.0.0.1", "-p", str(args.port)], env=env)
+    except KeyboardInterrupt:
+        return 0
+
+
+def cmd_simulator(args, rest: list[str]) -> int:
+    from dc_pipeline.demo.simulator_cli import main as simulator_main
+
+    return simulator_main(rest)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dc-pipeline", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="embedded Postgres + demo data + every asset, then the Dagster UI")
+    demo.add_argument("--no-ui", action="store_true", help="materialize everything and exit")
+    demo.add_argument("--size", default="small", choices=["small", "medium", "large"])
+    demo.add_argument("--seed", type=int, default=42)
+    demo.add_argument("--port", type=int, default=3000)
+    demo.add_argument("--reports-dir", default=os.environ.get("REPORTS_DIR", "reports"))
+    demo.set_defaults(func=cmd_demo)
+
+    db = sub.add_parser("db", help="database setup").add_subparsers(dest="db_command", required=True)
+    for name, func, help_text in (("init", cmd_db_init, "create the source schema (idempotent)"),
+                                  ("load-demo", cmd_db_load_demo, "create the schema and load the demo data (COPY)"),
+                                  ("url", cmd_db_url, "print the URL of the database in use")):
+        command = db.add_parser(name, help=help_text)
+        command.add_argument("--dsn", default=None, help="a Postgres URL (default: DATABASE_URL, else embedded)")
+        if name == "load-demo":
+            command.add_argument("--size", default="small", choices=["small", "medium", "large"])
+            command.add_argument("--seed", type=int, default=42)
+        command.set_defaults(func=func)
+
+    sim = sub.add_parser("simulator", help="serve the Digi-Cadence API from the demo data", add_help=False)
+    sim.set_defaults(func=None)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    if argv[:1] == ["simulator"]:
+        return cmd_simulator(None, argv[1:])
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # one line, cause and fix; details with DC_DEBUG=1
+        if os.environ.get("DC_DEBUG"):
+            raise
+        print(f"dc-pipeline: error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

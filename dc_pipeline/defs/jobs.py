@@ -1,0 +1,14 @@
+"""Jobs over the asset graph."""
+
+import dagster as dg
+
+reference_job = dg.define_asset_job(
+    "reference_job", selection=dg.AssetSelection.assets("reference_snapshot"),
+    description="Refresh the reference snapshot and register new project and brand partitions.")
+
+# Everything partitioned by project, from the SQL pulls to the reports.
+ingest_job = dg.define_asset_job(
+    "ingest_job",
+    selection=dg.AssetSelection.groups("sources", "quality", "scoring", "reports")
+    - dg.AssetSelection.assets("reference_snapshot"),
+    description="Pull, validate, score and report the selected project partitions.")

@@ -1,0 +1,77 @@
+"""DC scores per project partition (SPEC §4) with their ERROR identity checks."""
+
+
+import dagster as dg
+import pandas as pd
+
+from dc_pipeline.defs.partitions import project_backfill_policy, projects_partitions
+from dc_pipeline.defs.resources import SettingsResource
+from dc_pipeline.domain.scoring import (
+    DcScores,
+    check_contribution_identities,
+    compute_dc_scores,
+    scores_outside_range,
+)
+
+DC_SCORE_TABLES = {"brands": "dc_scores", "sections": "dc_section_scores",
+                   "platforms": "dc_platform_scores", "metrics": "dc_metric_contributions"}
+
+
+def as_tables(scores: DcScores) -> dict[str, pd.DataFrame]:
+    return {table: getattr(scores, field) for field, table in DC_SCORE_TABLES.items()}
+
+
+def from_tables(tables: dict[str, pd.DataFrame]) -> DcScores:
+    return DcScores(**{field: tables[table] for field, table in DC_SCORE_TABLES.items()})
+
+
+@dg.asset(
+    partitions_def=projects_partitions,
+    backfill_policy=project_backfill_policy,
+    group_name="scoring",
+    metadata={"dc/schema": "dc_core", "dc/tables": list(DC_SCORE_TABLES.values())},
+    kinds={"pandas", "postgres"},
+    check_specs=[
+        dg.AssetCheckSpec("contributions_sum_to_score", asset="dc_scores", blocking=True,
+                          description="Σ c_m = DC and DC + Σ g_m = 100 for every brand-period (1e-9)."),
+        dg.AssetCheckSpec("scores_within_0_100", asset="dc_scores", blocking=True,
+                          description="Every DC, section, platform and directed metric score lies in [0, 100]."),
+    ],
+    automation_condition=dg.AutomationCondition.eager(),
+)
+def dc_scores(context: dg.AssetExecutionContext, validated_values: pd.DataFrame, src_metrics: pd.DataFrame,
+              settings: SettingsResource):
+    """Per brand-period: DC, section, platform scores, metric contributions and shortfalls, tiers, ranks."""
+    config = settings.load().scoring_config
+    scores = compute_dc_scores(validated_values, src_metrics, config)
+    broken = check_contribution_identities(scores)
+    outside = scores_outside_range(scores)
+    yield dg.Output(as_tables(scores), metadata=score_metadata(scores))
+    yield dg.AssetCheckResult(
+        check_name="contributions_sum_to_score", passed=broken.empty,
+        metadata={"violations": len(broken), "examples": dg.MetadataValue.md(_examples(broken))})
+    yield dg.AssetCheckResult(
+        check_name="scores_within_0_100", passed=outside.empty,
+        metadata={"violations": len(outside), "examples": dg.MetadataValue.md(_examples(outside))})
+
+
+def _examples(frame: pd.DataFrame) -> str:
+    return "none" if frame.empty else frame.head(5).to_markdown(index=False)
+
+
+def score_metadata(scores: DcScores) -> dict:
+    brands = scores.brands
+    scored = brands.dropna(subset=["dc_score"])
+    meta: dict = {"brand_periods": len(brands), "scored_brand_periods": len(scored),
+                  "null_dc": int(brands["dc_score"].isna().sum())}
+    if scored.empty:
+        return meta
+    latest = scored[scored["period"] == scored["period"].max()].sort_values("dc_score", ascending=False)
+    meta["latest_period"] = str(pd.Timestamp(latest["period"].iloc[0]).date())
+    meta["top_brand"] = f"b{int(latest['brand_id'].iloc[0])} DC {latest['dc_score'].iloc[0]:.1f}"
+    meta["bottom_brand"] = f"b{int(latest['brand_id'].iloc[-1])} DC {latest['dc_score'].iloc[-1]:.1f}"
+    meta["mean_dc_latest"] = float(round(latest["dc_score"].mean(), 3))
+    preview = latest[["project_id", "brand_id", "dc_score", "tier", "rank"]].head(10).copy()
+    preview["dc_score"] = preview["dc_score"].round(1)
+    meta["preview"] = dg.MetadataValue.md(preview.to_markdown(index=False))
+    return meta

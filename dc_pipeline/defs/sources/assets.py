@@ -1,0 +1,90 @@
+"""Source tables as external assets, the reference snapshot, and per-project SQL pulls."""
+
+
+import dagster as dg
+import pandas as pd
+
+from dc_pipeline.adapters import source_reader
+from dc_pipeline.defs.partitions import brands_partitions, project_backfill_policy, projects_partitions
+from dc_pipeline.defs.resources import PostgresResource
+from dc_pipeline.domain.partition_keys import brand_key, project_id_of, project_key
+
+SOURCE_GROUP = "digi_cadence_source"
+
+source_tables = [
+    dg.AssetSpec(
+        key=dg.AssetKey(["digi_cadence", table]),
+        group_name=SOURCE_GROUP,
+        description=f"Digi-Cadence source table public.{table} (read only).",
+        kinds={"postgres"},
+    )
+    for table in source_reader.REQUIRED_TABLES
+]
+
+
+def _source_key(table: str) -> dg.AssetKey:
+    return dg.AssetKey(["digi_cadence", table])
+
+
+@dg.asset(
+    deps=[_source_key(t) for t in source_reader.REFERENCE_TABLES],
+    group_name="sources",
+    metadata={"dc/schema": "dc_staging", "dc/tables": ["ref_projects", "ref_categories", "ref_brands", "ref_project_brands"]},
+    kinds={"postgres"},
+    pool="source_pg",
+)
+def reference_snapshot(context: dg.AssetExecutionContext, source_db: PostgresResource) -> dict[str, pd.DataFrame]:
+    """Projects, categories, brands and memberships; registers new project and brand partitions."""
+    with source_db.connection() as conn:
+        source_reader.check_source_schema(conn)
+        reference = source_reader.read_reference(conn)
+    new_projects = _add_partitions(context, projects_partitions.name, map(project_key, reference["projects"]["project_id"]))
+    new_brands = _add_partitions(context, brands_partitions.name, map(brand_key, reference["brands"]["brand_id"]))
+    context.add_output_metadata({
+        "projects": len(reference["projects"]), "brands": len(reference["brands"]),
+        "memberships": len(reference["project_brands"]),
+        "new_project_partitions": ", ".join(new_projects) or "none",
+        "new_brand_partitions": ", ".join(new_brands) or "none",
+    })
+    return {f"ref_{table}": frame for table, frame in reference.items()}
+
+
+def _add_partitions(context: dg.AssetExecutionContext, name: str, keys) -> list[str]:
+    existing = set(context.instance.get_dynamic_partitions(name))
+    new = [k for k in keys if k not in existing]
+    if new:
+        context.instance.add_dynamic_partitions(name, new)
+    return new
+
+
+def _project_pull(table: str, asset_name: str, description: str):
+    @dg.asset(
+        name=asset_name,
+        deps=[_source_key(table)],
+        partitions_def=projects_partitions,
+        backfill_policy=project_backfill_policy,
+        group_name="sources",
+        metadata={"dc/schema": "dc_staging"},
+        kinds={"postgres"},
+        pool="source_pg",
+        description=description,
+    )
+    def _pull(context: dg.AssetExecutionContext, source_db: PostgresResource) -> pd.DataFrame:
+        project_ids = [project_id_of(k) for k in context.partition_keys]
+        with source_db.connection() as conn:
+            frame = source_reader.read_project_rows(conn, table, project_ids)
+        context.add_output_metadata({
+            "projects": ", ".join(map(str, project_ids)),
+            "rows": len(frame),
+            "max_updated_at": str(frame["updated_at"].max()) if len(frame) else "no rows",
+        })
+        return frame
+
+    return _pull
+
+
+src_metrics = _project_pull("metrics", "src_metrics", "Metric definitions of the project (landed from public.metrics).")
+src_normalised_values = _project_pull(
+    "normalisedvalue", "src_normalised_values", "Normalized metric values of the project (landed from public.normalisedvalue).")
+src_business_outcomes = _project_pull(
+    "business_outcomes", "src_business_outcomes", "Business outcomes of the project (landed from public.business_outcomes).")

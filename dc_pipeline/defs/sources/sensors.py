@@ -1,0 +1,54 @@
+"""source_change_sensor (SPEC §11): new partitions and runs for new or changed projects."""
+
+
+import json
+
+import dagster as dg
+
+from dc_pipeline.adapters import source_reader
+from dc_pipeline.defs.jobs import ingest_job, reference_job
+from dc_pipeline.defs.partitions import brands_partitions, projects_partitions
+from dc_pipeline.defs.resources import PostgresResource
+from dc_pipeline.domain.change_detection import changed_projects, reference_changed
+from dc_pipeline.domain.partition_keys import brand_key, project_key
+
+
+@dg.sensor(
+    jobs=[ingest_job, reference_job],
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Watches max(updated_at) and row counts of the source tables; adds new project/brand "
+    "partitions and requests ingest runs for changed projects.",
+)
+def source_change_sensor(context: dg.SensorEvaluationContext, source_db: PostgresResource) -> dg.SensorResult:
+    previous = json.loads(context.cursor) if context.cursor else {}
+    with source_db.connection() as conn:
+        markers = source_reader.change_markers(conn)
+        project_ids = [r[0] for r in conn.execute("SELECT project_id FROM public.projects ORDER BY 1").fetchall()]
+        brand_ids = [r[0] for r in conn.execute("SELECT brand_id FROM public.brands ORDER BY 1").fetchall()]
+
+    known_projects = set(context.instance.get_dynamic_partitions(projects_partitions.name))
+    known_brands = set(context.instance.get_dynamic_partitions(brands_partitions.name))
+    new_projects = [project_key(p) for p in project_ids if project_key(p) not in known_projects]
+    new_brands = [brand_key(b) for b in brand_ids if brand_key(b) not in known_brands]
+
+    requests = []
+    if reference_changed(previous, markers) or new_projects or new_brands:
+        requests.append(dg.RunRequest(job_name=reference_job.name, run_key=f"reference:{_stamp(markers)}"))
+    for project_id in changed_projects(previous, markers, project_ids):
+        requests.append(dg.RunRequest(job_name=ingest_job.name, partition_key=project_key(project_id),
+                                      run_key=f"p{project_id}:{_stamp(markers, project_id)}"))
+    partition_requests = []
+    if new_projects:
+        partition_requests.append(projects_partitions.build_add_request(new_projects))
+    if new_brands:
+        partition_requests.append(brands_partitions.build_add_request(new_brands))
+    return dg.SensorResult(run_requests=requests, dynamic_partitions_requests=partition_requests,
+                           cursor=json.dumps(markers, sort_keys=True))
+
+
+def _stamp(markers: dict, project_id: int | None = None) -> str:
+    import hashlib
+
+    scope = markers if project_id is None else {t: m.get(str(project_id)) for t, m in markers.items()}
+    return hashlib.sha256(json.dumps(scope, sort_keys=True).encode()).hexdigest()[:16]

@@ -1,0 +1,193 @@
+"""Public entry point: forecast one series with the tier its length allows (SPEC §6b).
+
+| n observed      | tier  | method                                                     |
+| < 4             | none  | no forecast                                                |
+| 4 .. 7          | naive | last value, PI from sd of first differences * sqrt(h)      |
+| 8 .. < 2m + 4   | ets   | SES / Holt / damped Holt chosen by AICc, rolling origin    |
+| >= 2m + 4       | tuned | Optuna over ETS, SARIMAX and ridge-on-lags, rolling origin |
+
+A validated tier publishes its model only if it beats the seasonal naive out of sample
+(rel_MASE < 1); otherwise the seasonal naive is published with the reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Literal
+
+import numpy as np
+import optuna
+import pandas as pd
+
+from dc_pipeline.domain.forecasting.backtest import BacktestResult, run_backtest
+from dc_pipeline.domain.forecasting.candidates import NON_SEASONAL_ETS, CandidateSpec, PointForecast, fit_forecast
+from dc_pipeline.domain.forecasting.grid import GridSeries, clean_observations, months_per_period, to_grid
+from dc_pipeline.domain.forecasting.intervals import empty_quantile_frame, quantile_frame, quantile_multipliers
+from dc_pipeline.domain.forecasting.transforms import SeriesKind, Transform, make_transform
+from dc_pipeline.domain.forecasting.tuned import tune
+from dc_pipeline.domain.tuning import StudySummary, TuningSettings, in_memory_study, make_pruner, make_sampler
+
+MIN_FORECAST = 4
+MIN_VALIDATED = 8
+
+Tier = Literal["none", "naive", "ets", "tuned"]
+StudyFactory = Callable[[str, str], optuna.Study]
+
+
+@dataclass
+class ForecastResult:
+    tier: Tier
+    status: Literal["ok", "insufficient_data"]
+    reason: str
+    method: str | None                 # selected candidate label, e.g. "ets(seasonal=none, trend=damped)"
+    method_params: dict[str, Any]
+    published_method: str | None       # the selected model, or "seasonal_naive" when rel_MASE >= 1
+    quantiles: pd.DataFrame            # horizon, period, q0.005 ... q0.995
+    backtest: dict[str, Any]
+    study: StudySummary | None
+    n_observed: int
+    interval_method: str | None = None  # "empirical" | "model"
+    benchmark: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["horizon", "period", "seasonal_naive"]))
+
+    @property
+    def median(self) -> pd.Series:
+        """Forecast median indexed by period."""
+        return self.quantiles.set_index("period")["q0.5"]
+
+
+def tier_for(n: int, m: int) -> Tier:
+    if n < MIN_FORECAST:
+        return "none"
+    if n < MIN_VALIDATED:
+        return "naive"
+    return "ets" if n < 2 * m + 4 else "tuned"
+
+
+def _no_backtest(reason: str) -> dict[str, Any]:
+    return {"method": None, "n_origins": 0, "n_points": 0, "mase": None, "snaive_mase": None, "rel_mase": None,
+            "coverage_80": None, "coverage_95": None, "coverage_reason": reason, "origins": []}
+
+
+def _forecaster(spec: CandidateSpec, m: int):
+    return lambda z, h, season0: fit_forecast(spec, z, h, m, season0)
+
+
+def _select_ets_by_aicc(series: GridSeries, horizon: int) -> tuple[CandidateSpec, PointForecast]:
+    """SES, Holt and damped Holt on the full series; the lowest finite AICc wins (SES if none is finite)."""
+    fits: list[tuple[float, int, CandidateSpec, PointForecast]] = []
+    for order, spec in enumerate(NON_SEASONAL_ETS):
+        try:
+            fc = fit_forecast(spec, series.z, horizon, series.m)
+        except (ValueError, np.linalg.LinAlgError):
+            continue
+        fits.append((fc.aicc if fc.aicc is not None else np.inf, order, spec, fc))
+    if not fits:
+        raise ValueError("no exponential-smoothing model could be fitted")
+    _, _, spec, fc = min(fits, key=lambda f: (f[0], f[1]))
+    return spec, fc
+
+
+def _benchmark_frame(series: GridSeries, transform: Transform, horizon: int) -> pd.DataFrame:
+    fc = fit_forecast(CandidateSpec("seasonal_naive"), series.z, horizon, series.m)
+    return pd.DataFrame({"horizon": np.arange(1, horizon + 1), "period": series.future_periods(horizon),
+                         "seasonal_naive": transform.inverse(fc.mean)})
+
+
+def _publish(
+    tier: Tier, series: GridSeries, transform: Transform, horizon: int, spec: CandidateSpec,
+    backtest: BacktestResult, study: StudySummary | None, reason_prefix: str = "",
+) -> ForecastResult:
+    """Apply the publishing rule and build quantiles for whichever model is published."""
+    rel = backtest.rel_mase
+    beats = bool(np.isfinite(rel) and rel < 1)
+    if beats:
+        published, published_bt = spec, backtest
+        reason = f"model beat seasonal naive: relative MASE {rel:.2f}"
+    else:
+        published = CandidateSpec("seasonal_naive")
+        published_bt = run_backtest(series, transform, _forecaster(published, series.m), horizon)
+        shown = f"{rel:.2f}" if np.isfinite(rel) else str(rel)
+        reason = f"model did not beat seasonal naive: relative MASE {shown}"
+    final = fit_forecast(published, series.z, horizon, series.m, series.season_of(0))
+    multipliers, interval_method = quantile_multipliers(published_bt.standardized_errors())
+    summary = backtest.summary(spec.label())
+    published_summary = published_bt.summary(published.label())
+    # Coverage is reported for the intervals that are published.
+    for key in ("coverage_80", "coverage_95", "coverage_reason"):
+        summary[key] = published_summary[key]
+    summary["coverage_method"] = published.label()
+    return ForecastResult(
+        tier=tier, status="ok", reason=reason_prefix + reason, method=spec.label(), method_params=dict(spec.params),
+        published_method=published.label(),
+        quantiles=quantile_frame(final, series.future_periods(horizon), transform, multipliers),
+        backtest=summary, study=study, n_observed=series.n_observed, interval_method=interval_method,
+        benchmark=_benchmark_frame(series, transform, horizon),
+    )
+
+
+def _default_study(name: str, settings: TuningSettings, seed: int | None) -> optuna.Study:
+    if seed is None:
+        return in_memory_study(name, "minimize", settings)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    return optuna.create_study(study_name=name, direction="minimize",
+                               sampler=make_sampler(settings.sampler, seed), pruner=make_pruner(settings.pruner))
+
+
+def forecast_series(
+    y: pd.Series,
+    *,
+    kind: SeriesKind,
+    m: int,
+    horizon: int,
+    settings: TuningSettings,
+    study_factory: StudyFactory | None = None,
+    name: str,
+    seed: int | None = None,
+) -> ForecastResult:
+    """Forecast `y` (index: period Timestamps on the m-grid; NaN = not observed) `horizon` periods ahead.
+
+    `study_factory(name, direction)` supplies the Optuna study for the tuned tier (e.g. Postgres
+    storage); None uses an in-memory study seeded by sha256(name) (SPEC §6d), or by `seed` when given.
+    """
+    if horizon < 1:
+        raise ValueError(f"horizon must be >= 1 period, got {horizon}")
+    months_per_period(m)
+    obs = clean_observations(y)
+    n = len(obs)
+    tier = tier_for(n, m)
+    if tier == "none":
+        return ForecastResult(
+            tier="none", status="insufficient_data", reason=f"insufficient history: {n} periods, {MIN_FORECAST} needed",
+            method=None, method_params={}, published_method=None, quantiles=empty_quantile_frame(),
+            backtest=_no_backtest("no backtest: no forecast"), study=None, n_observed=n,
+        )
+    transform = make_transform(kind, obs.to_numpy())
+    series = to_grid(obs, transform, m)
+
+    if tier == "naive":
+        spec = CandidateSpec("naive")
+        fc = fit_forecast(spec, series.z, horizon, m)
+        multipliers, interval_method = quantile_multipliers(None)
+        return ForecastResult(
+            tier="naive", status="ok", reason=f"unvalidated (n < {MIN_VALIDATED})", method=spec.label(),
+            method_params={}, published_method=spec.label(),
+            quantiles=quantile_frame(fc, series.future_periods(horizon), transform, multipliers),
+            backtest=_no_backtest(f"no backtest: unvalidated (n < {MIN_VALIDATED})"), study=None, n_observed=n,
+            interval_method=interval_method, benchmark=_benchmark_frame(series, transform, horizon),
+        )
+
+    if tier == "tuned":
+        study = study_factory(name, "minimize") if study_factory is not None else _default_study(name, settings, seed)
+        spec, summary = tune(series, transform, horizon, settings, study)
+        if spec is not None:
+            backtest = run_backtest(series, transform, _forecaster(spec, m), horizon)
+            return _publish("tuned", series, transform, horizon, spec, backtest, summary)
+        # Every trial failed: fall back to the ets tier's choice, and say so.
+        spec, _ = _select_ets_by_aicc(series, horizon)
+        backtest = run_backtest(series, transform, _forecaster(spec, m), horizon)
+        return _publish("ets", series, transform, horizon, spec, backtest, summary,
+                        reason_prefix=f"no tuning trial completed ({summary.n_failed} failed); ETS by AICc; ")
+
+    spec, _ = _select_ets_by_aicc(series, horizon)
+    backtest = run_backtest(series, transform, _forecaster(spec, m), horizon)
+    return _publish("ets", series, transform, horizon, spec, backtest, None)

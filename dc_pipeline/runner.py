@@ -1,0 +1,100 @@
+"""Runs the pipeline on a real Dagster instance: used by `dc-pipeline demo` and by tests.
+
+The instance stores runs, events and schedules in the `dagster` database (dagster-postgres),
+on the same server as `digi_cadence`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import dagster as dg
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+
+from dc_pipeline.adapters import postgres
+from dc_pipeline.adapters.database_location import resolve_dagster_url
+
+POOLS = {"source_pg": 2, "http_api": 2, "optuna": 2}
+
+
+def prepare_instance(home: Path, source_url: str) -> dg.DagsterInstance:
+    """DAGSTER_HOME with the project's dagster.yaml, storage in the `dagster` database."""
+    home.mkdir(parents=True, exist_ok=True)
+    template = resources.files("dc_pipeline.config").joinpath("dagster.yaml").read_text()
+    (home / "dagster.yaml").write_text(template)
+    os.environ["DAGSTER_HOME"] = str(home)
+    os.environ["DAGSTER_PG_URL"] = resolve_dagster_url(source_url)
+    instance = dg.DagsterInstance.get()
+    for pool, limit in POOLS.items():
+        instance.event_log_storage.set_concurrency_slots(pool, limit)
+    return instance
+
+
+@dataclass
+class RunSummary:
+    succeeded: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+def _job(defs: dg.Definitions, name: str) -> dg.JobDefinition:
+    return defs.resolve_job_def(name)
+
+
+def run_reference(defs: dg.Definitions, instance: dg.DagsterInstance) -> None:
+    result = _job(defs, "reference_job").execute_in_process(instance=instance, raise_on_error=False)
+    if not result.success:
+        raise RuntimeError(f"reference_job failed: {_failure_text(result)}")
+
+
+def project_keys(instance: dg.DagsterInstance) -> list[str]:
+    return list(instance.get_dynamic_partitions("projects"))
+
+
+def run_projects(defs: dg.Definitions, instance: dg.DagsterInstance, keys: list[str], job_name: str = "ingest_job",
+                 batch: bool = False) -> RunSummary:
+    """One run per project (a blocking failure stops only its own project), or one run over the
+    whole key range when `batch` (as a backfill does)."""
+    summary = RunSummary()
+    job = _job(defs, job_name)
+    if batch and keys:
+        tags = {ASSET_PARTITION_RANGE_START_TAG: keys[0], ASSET_PARTITION_RANGE_END_TAG: keys[-1]}
+        result = job.execute_in_process(instance=instance, tags=tags, raise_on_error=False)
+        (summary.succeeded.extend(keys) if result.success
+         else summary.failed.update({k: _failure_text(result) for k in keys}))
+        return summary
+    for key in keys:
+        result = job.execute_in_process(instance=instance, partition_key=key, raise_on_error=False)
+        if result.success:
+            summary.succeeded.append(key)
+        else:
+            summary.failed[key] = _failure_text(result)
+    return summary
+
+
+def _failure_text(result: dg.ExecuteInProcessResult) -> str:
+    messages = []
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
+            messages.append(f"{event.step_key}: {event.step_failure_data.error.message.strip().splitlines()[0]}")
+        elif event.event_type_value == "ASSET_CHECK_EVALUATION":
+            data = event.event_specific_data.evaluation
+            if not data.passed:
+                messages.append(f"check {data.check_name} failed")
+    return "; ".join(messages) or "run failed"
+
+
+def latest_reports(source_url: str) -> list[tuple]:
+    with postgres.connect(source_url) as conn:
+        if not postgres.table_exists(conn, "dc_reports.report_index"):
+            return []
+        return conn.execute(
+            "SELECT DISTINCT ON (project_id, report_id) project_id, report_id, health, paths "
+            "FROM dc_reports.report_index ORDER BY project_id, report_id, generated_at DESC").fetchall()
+
+
+def reset_home(home: Path) -> None:
+    shutil.rmtree(home, ignore_errors=True)

@@ -1,0 +1,61 @@
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dc_pipeline.adapters import postgres
+
+
+def test_copy_roundtrip_keeps_values_types_and_nulls(fresh_db):
+    frame = pd.DataFrame({
+        "project_id": [1, 1, 2],
+        "value": [0.1 + 0.2, np.nan, 1e-300],
+        "name": ["a,b", None, 'quote"d'],
+        "period": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-03-01"]),
+        "payload": [{"k": [1, 2]}, None, {"x": "y"}],
+        "flag": [True, False, True],
+    })
+    with postgres.connect(fresh_db) as conn:
+        postgres.replace_rows(conn, "dc_core.roundtrip", frame, {"project_id": [1, 2]})
+        conn.commit()
+        back = postgres.read_frame(conn, "SELECT * FROM dc_core.roundtrip ORDER BY project_id, period")
+    assert back["value"].iloc[0] == 0.1 + 0.2  # exact float round trip
+    assert math.isnan(back["value"].iloc[1])
+    assert back["value"].iloc[2] == 1e-300
+    assert back["name"].tolist()[0] == "a,b" and pd.isna(back["name"].iloc[1]) and back["name"].iloc[2] == 'quote"d'
+    assert back["period"].dt.strftime("%Y-%m-%d").tolist() == ["2024-01-01", "2024-02-01", "2024-03-01"]
+    assert back["payload"].iloc[0] == {"k": [1, 2]} and back["payload"].iloc[1] is None
+    assert back["flag"].tolist() == [True, False, True]
+
+
+def test_replace_rows_rewrites_only_the_partition_and_is_idempotent(fresh_db):
+    first = pd.DataFrame({"project_id": [1, 1, 2], "score": [10.0, 20.0, 30.0]})
+    with postgres.connect(fresh_db) as conn:
+        postgres.replace_rows(conn, "dc_core.scores", first, {"project_id": [1, 2]})
+        conn.commit()
+        again = pd.DataFrame({"project_id": [1], "score": [99.0]})
+        for _ in range(2):  # a rerun replaces, never duplicates
+            postgres.replace_rows(conn, "dc_core.scores", again, {"project_id": [1]})
+            conn.commit()
+        rows = conn.execute("SELECT project_id, score FROM dc_core.scores ORDER BY 1, 2").fetchall()
+    assert rows == [(1, 99.0), (2, 30.0)]
+
+
+def test_failed_rewrite_leaves_previous_rows(fresh_db):
+    with postgres.connect(fresh_db) as conn:
+        postgres.replace_rows(conn, "dc_core.scores", pd.DataFrame({"project_id": [1], "score": [1.0]}), {"project_id": [1]})
+        conn.commit()
+        bad = pd.DataFrame({"project_id": [1], "score": ["not a number"]})
+        with pytest.raises(Exception):
+            with conn.transaction():
+                postgres.replace_rows(conn, "dc_core.scores", bad, {"project_id": [1]})
+        assert conn.execute("SELECT score FROM dc_core.scores").fetchall() == [(1.0,)]
+
+
+def test_connect_error_names_cause_and_hides_password():
+    with pytest.raises(postgres.DatabaseError) as info:
+        postgres.connect("postgresql://dc:s3cr3t-pass@127.0.0.1:1/digi_cadence", connect_timeout=2)
+    message = str(info.value)
+    assert "s3cr3t-pass" not in message
+    assert "127.0.0.1:1" in message and "DATABASE_URL" in message

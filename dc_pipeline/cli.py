@@ -133,6 +133,11 @@ def build_parser() -> argparse.ArgumentParser:
             command.add_argument("--seed", type=int, default=42)
         command.set_defaults(func=func)
 
+    from dc_pipeline import cli_ops, cli_quality
+
+    cli_ops.register(sub)
+    cli_quality.register(sub)
+
     sim = sub.add_parser("simulator", help="serve the Digi-Cadence API from the demo data", add_help=False)
     sim.set_defaults(func=None)
     return parser

@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Iterator
 
+import pandas as pd
 import pytest
 import requests
 
@@ -68,7 +69,7 @@ def test_normalized_body_is_built_from_the_tables() -> None:
     tables = tiny_tables()
     nv = tables["normalisedvalue"]
     stray = nv.iloc[[0]].assign(id=999, metric_id=4242)  # a metric the API cannot name (V2 fault)
-    tables["normalisedvalue"] = nv._append(stray, ignore_index=True) if hasattr(nv, "_append") else nv
+    tables["normalisedvalue"] = pd.concat([nv, stray], ignore_index=True)
     with ApiSimulator(tables, secret_key=SECRET_KEY, api_key=API_KEY) as sim:
         body = _get(sim, "/normalized/normalized_value?project_ids=1").json()
         assert len(body) == 24 and all(r["metric_id"] != 4242 for r in body)

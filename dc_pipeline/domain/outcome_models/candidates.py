@@ -40,7 +40,7 @@ class ModelConfig:
 
     def as_dict(self) -> dict[str, Any]:
         return {"candidate": self.candidate, "feature_set": self.feature_set, "brand_fe": self.brand_fe,
-                "params": dict(self.params)}
+                "params": dict(self.params), "input_columns": self.input_columns()}
 
 
 # Optuna parameter names carry the candidate prefix so each has one distribution per study.

@@ -42,7 +42,8 @@ def test_planted_linear_relation_is_recovered(planted):
     assert list(r.oof_predictions.columns) == ["brand_id", "period", "fold", "actual", "predicted", "baseline"]
     assert r.permutation_importance.iloc[0]["feature"] in ("dc", *SECTIONS)
     assert r.study.n_complete + r.study.n_pruned == 12
-    assert r.estimator.predict(planted[r.estimator.feature_names_in_]).shape == (192,)
+    assert list(r.estimator.feature_names_in_) == r.chosen["input_columns"]
+    assert np.allclose(r.estimator.predict(planted[r.chosen["input_columns"]]).mean(), planted["revenue"].mean(), rtol=0.01)
 
 
 def test_noise_target_is_not_validated():

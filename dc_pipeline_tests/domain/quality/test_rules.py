@@ -312,3 +312,22 @@ def test_dimension_weights_change_the_dq_score():
     heavy = run(values, config=DqConfig(dimension_weights={
         "completeness": 5.0, "validity": 1, "uniqueness": 1, "timeliness": 1, "consistency": 1, "volume": 1}))
     assert heavy.project_score < equal
+
+
+def test_quarantine_payloads_are_strict_json():
+    import json
+    values = b.values().astype({"normalized_value": object})
+    values.loc[[3, 4], "normalized_value"] = [np.nan, -np.inf]
+    a = run(values)
+    for key, payload in zip(a.quarantine["row_key"], a.quarantine["row_payload"]):
+        json.dumps({"key": key, "payload": payload}, allow_nan=False)
+    assert {p["normalized_value"] for p in a.quarantine["row_payload"]} == {"NaN", "-inf"}
+
+
+def test_clean_set_check_fails_on_a_leaked_violation():
+    from dc_pipeline.domain.quality.validate import _blocking
+    a = run()
+    leaked = pd.concat([a.validated_values, a.validated_values.iloc[[0]]], ignore_index=True)
+    checks = _blocking(leaked, a.usable_metrics["metric_id"].to_numpy(), a.quarantine, len(leaked), DqConfig())
+    assert not checks[0]["passed"] and "2 U1 violations" in checks[0]["message"]
+    assert len(checks[0]["rows"]) == 2

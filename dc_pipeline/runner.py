@@ -20,6 +20,9 @@ from dc_pipeline.adapters.database_location import resolve_dagster_url
 
 POOLS = {"source_pg": 2, "http_api": 2, "optuna": 2}
 
+# In-process runs print only warnings; the full event log is in the instance (and the UI).
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
 
 def prepare_instance(home: Path, source_url: str) -> dg.DagsterInstance:
     """DAGSTER_HOME with the project's dagster.yaml, storage in the `dagster` database."""
@@ -45,7 +48,7 @@ def _job(defs: dg.Definitions, name: str) -> dg.JobDefinition:
 
 
 def run_reference(defs: dg.Definitions, instance: dg.DagsterInstance) -> None:
-    result = _job(defs, "reference_job").execute_in_process(instance=instance, raise_on_error=False)
+    result = _job(defs, "reference_job").execute_in_process(instance=instance, run_config=QUIET, raise_on_error=False)
     if not result.success:
         raise RuntimeError(f"reference_job failed: {_failure_text(result)}")
 
@@ -62,12 +65,12 @@ def run_projects(defs: dg.Definitions, instance: dg.DagsterInstance, keys: list[
     job = _job(defs, job_name)
     if batch and keys:
         tags = {ASSET_PARTITION_RANGE_START_TAG: keys[0], ASSET_PARTITION_RANGE_END_TAG: keys[-1]}
-        result = job.execute_in_process(instance=instance, tags=tags, raise_on_error=False)
+        result = job.execute_in_process(instance=instance, tags=tags, run_config=QUIET, raise_on_error=False)
         (summary.succeeded.extend(keys) if result.success
          else summary.failed.update({k: _failure_text(result) for k in keys}))
         return summary
     for key in keys:
-        result = job.execute_in_process(instance=instance, partition_key=key, raise_on_error=False)
+        result = job.execute_in_process(instance=instance, partition_key=key, run_config=QUIET, raise_on_error=False)
         if result.success:
             summary.succeeded.append(key)
         else:

@@ -42,3 +42,52 @@ def fresh_db(pg_server):
     yield url
     with postgres.connect(postgres.database_url(pg_server, "postgres"), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class PipelineEnv:
+    """A source database, a Dagster instance on the same server, and the loaded definitions."""
+
+    def __init__(self, url: str, instance, defs, reports_dir: Path, home: Path):
+        self.url, self.instance, self.defs, self.reports_dir, self.home = url, instance, defs, reports_dir, home
+
+    def query(self, sql: str, params=None):
+        with postgres.connect(self.url) as conn:
+            return conn.execute(sql, params).fetchall()
+
+
+def make_pipeline_env(pg_server: str, tmp: Path, size: str = "small") -> PipelineEnv:
+    """Load the demo data into a new database and build definitions bound to it (env vars set)."""
+    from dc_pipeline import runner
+    from dc_pipeline.cli import load_demo
+
+    name = f"t_{uuid.uuid4().hex[:10]}"
+    postgres.ensure_database(pg_server, name)
+    url = postgres.database_url(pg_server, name)
+    load_demo(url, size, 42)
+    reports_dir = tmp / "reports"
+    os.environ["DATABASE_URL"] = url
+    os.environ["REPORTS_DIR"] = str(reports_dir)
+    os.environ["DAGSTER_PG_URL"] = postgres.database_url(pg_server, f"{name}_dagster")
+    postgres.ensure_database(pg_server, f"{name}_dagster")
+    instance = runner.prepare_instance(tmp / "dagster_home", url)
+    from dc_pipeline.definitions import build_definitions
+
+    return PipelineEnv(url, instance, build_definitions(), reports_dir, tmp / "dagster_home")
+
+
+@pytest.fixture(scope="session")
+def demo_pipeline(pg_server, tmp_path_factory):
+    """The demo data materialized once for the session: reference snapshot + every project."""
+    from dc_pipeline import runner
+
+    saved = {k: os.environ.get(k) for k in ("DATABASE_URL", "REPORTS_DIR", "DAGSTER_PG_URL", "DAGSTER_HOME")}
+    env = make_pipeline_env(pg_server, tmp_path_factory.mktemp("demo_pipeline"))
+    runner.run_reference(env.defs, env.instance)
+    env.summary = runner.run_projects(env.defs, env.instance, runner.project_keys(env.instance))
+    yield env
+    env.instance.dispose()
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value

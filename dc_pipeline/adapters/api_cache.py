@@ -43,6 +43,11 @@ def body_sha256(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
+def lru_cache_from_config(max_cache_size: int = 1000, cache_timeout_s: float = 3600.0) -> LruTtlCache:
+    """`caching_config.max_cache_size` entries, TTL `CACHE_TIMEOUT` (SPEC §3, §10)."""
+    return LruTtlCache(max_size=max_cache_size, ttl_s=cache_timeout_s)
+
+
 class LruTtlCache:
     """Thread-safe LRU holding at most `max_size` entries, each valid for `ttl_s` seconds."""
 

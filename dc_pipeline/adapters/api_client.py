@@ -25,7 +25,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import numpy as np
 import requests
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, ValidationError
 from requests.adapters import HTTPAdapter
 
 from dc_pipeline.adapters.api_cache import ResponseCache, body_sha256
@@ -97,6 +97,16 @@ class ApiError(Exception):
         self.status = status
         self.answers = answers
         self.attempts = attempts
+
+    def __reduce__(self) -> tuple[Any, ...]:  # picklable across processes despite keyword-only fields
+        return (_rebuild_error, (type(self), str(self), dict(self.__dict__)))
+
+
+def _rebuild_error(cls: type[ApiError], message: str, state: dict[str, Any]) -> ApiError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, message)
+    error.__dict__.update(state)
+    return error
 
 
 class ApiAuthError(ApiError):
@@ -602,6 +612,9 @@ class DigiCadenceClient:
                 breaker.record_failure()
                 answers.append(f"{base} -> {type(exc).__name__}: {self._redact(str(exc))[:_ANSWER_CHARS]}")
                 status: int | None = None
+            except BaseException:
+                breaker.record_failure()  # never leave a half-open probe reserved
+                raise
             else:
                 status = response.status_code
                 answers.append(f"{base} -> HTTP {status} {self._excerpt(response.content)}".rstrip())

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from dc_pipeline.adapters.embedded_postgres import EmbeddedPostgres
 from dc_pipeline.adapters.postgres import database_url, ensure_database
@@ -55,5 +55,5 @@ def resolve_dagster_url(source_url: str, create: bool = True) -> str:
     """The instance-storage database on the same server as the source database."""
     url = os.environ.get("DAGSTER_PG_URL") or database_url(source_url, DAGSTER_DATABASE)
     if create:
-        ensure_database(url, DAGSTER_DATABASE if not os.environ.get("DAGSTER_PG_URL") else url.rsplit("/", 1)[1].split("?")[0])
+        ensure_database(url, urlsplit(url).path.lstrip("/"))
     return url

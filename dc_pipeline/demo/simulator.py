@@ -470,12 +470,12 @@ class ApiSimulator:
             self._record(port, method, path, None, "port down")
             handler.close_connection = True
             return
-        if path != "/auth/token" and faults.latency_ms > 0:
-            time.sleep(faults.latency_ms / 1000)
         with self._lock:
             self._in_flight += 1
             self.peak_in_flight = max(self.peak_in_flight, self._in_flight)
         try:
+            if path != "/auth/token" and faults.latency_ms > 0:
+                time.sleep(faults.latency_ms / 1000)
             self._answer(handler, method, port, path, parse_qs(url.query))
         finally:
             with self._lock:

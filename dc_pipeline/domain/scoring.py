@@ -85,7 +85,7 @@ def compute_dc_scores(
     w_metric, w_platform, w_section = _level_weights(rows, groups, config)
     rollup = _roll_up(rows["directed_score"].to_numpy(), groups, w_metric, w_platform, w_section)
     coverage = _weight_coverage(rows, keys, active, groups, config)
-    dc, reason = _null_dc(rollup.dc, coverage, keys["project_id"].to_numpy(), active, config)
+    dc, reason = _null_dc(rollup.dc, coverage, keys["project_id"].to_numpy(), config)
     brands = _brand_frame(keys, dc, coverage, reason, rows, groups, rollup, active)
     return DcScores(
         brands=brands,
@@ -237,7 +237,7 @@ def _weight_coverage(
 
 
 def _null_dc(
-    dc: np.ndarray, coverage: np.ndarray, project_id: np.ndarray, active: pd.DataFrame, config: ScoringConfig
+    dc: np.ndarray, coverage: np.ndarray, project_id: np.ndarray, config: ScoringConfig
 ) -> tuple[np.ndarray, np.ndarray]:
     """Null the DC (with a reason) below the coverage threshold or when nothing is defined."""
     threshold = config.min_weight_coverage
@@ -247,7 +247,7 @@ def _null_dc(
     reason = np.full(len(dc), None, dtype=object)
     if low.any():
         # floored, so 0.699 reads "0.69 < 0.70" rather than the contradictory "0.70 < 0.70"
-        shown = pd.Series(np.floor(coverage[low] * 100.0) / 100.0).map("{:.2f}".format)
+        shown = pd.Series(np.floor(coverage[low] * 100.0 + 1e-9) / 100.0).map("{:.2f}".format)
         reason[low] = (shown + f" < {threshold:.2f}").radd("weight coverage ").to_numpy(dtype=object)
     if no_weight.any():
         reason[no_weight] = [

@@ -126,3 +126,16 @@ def test_echoed_secrets_are_redacted_from_errors() -> None:
         client.weight_sum(1)
     assert "boom, you sent" in str(info.value) and "***" in str(info.value)
     assert "tok-abcdef-123" not in str(info.value) and "tok-abcdef-123" not in " ".join(info.value.answers)
+
+
+def test_api_errors_survive_pickling_with_their_fields() -> None:
+    import pickle
+
+    from dc_pipeline.adapters.api_client import ApiResponseInvalid
+
+    error = ApiResponseInvalid("bad body", service="insights", endpoint="GET /get_multi_data", status=200,
+                               problems=("<body>: not valid JSON",))
+    copy = pickle.loads(pickle.dumps(error))
+    assert type(copy) is ApiResponseInvalid and str(copy) == "bad body"
+    assert (copy.service, copy.endpoint, copy.problems) == ("insights", "GET /get_multi_data",
+                                                            ("<body>: not valid JSON",))

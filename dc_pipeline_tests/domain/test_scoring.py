@@ -165,6 +165,21 @@ def test_inactive_and_unknown_metrics_are_ignored():
     assert set(scores.metrics["metric_id"]) == {1, 2}
 
 
+def test_sections_missing_lists_absent_sections_in_spec_order_and_zero_weight_projects_are_null():
+    metrics = make_metrics([(i + 1, s, "X", "maximize", 1) for i, s in enumerate(SECTIONS)]
+                           + [(9, "Socialwatch", "Y", "maximize", 1, False)])
+    values = make_values({1: {2: 50.0}, 2: {1: 50.0, 2: 60.0, 3: 70.0}, 3: {9: 10.0}})
+    brands = compute_dc_scores(values, metrics, ScoringConfig(min_weight_coverage=0.0)).brands.set_index("brand_id")
+    assert brands.loc[1, "sections_missing"] == "Marketplace,Organic Performance,Socialwatch"
+    assert brands.loc[2, "sections_missing"] == "Socialwatch" and brands.loc[2, "dc_score"] == pytest.approx(60.0)
+    # brand 3 only has a value for an inactive metric: kept, coverage 0, no DC
+    assert brands.loc[3, "weight_coverage"] == 0 and np.isnan(brands.loc[3, "dc_score"])
+    assert brands.loc[3, "null_reason"] == "no metric with a positive weight has a value"
+    zero = make_metrics([(1, "Marketplace", "X", "maximize", 0)])
+    row = brand_row(compute_dc_scores(make_values({1: {1: 50.0}}), zero), 1)
+    assert np.isnan(row["dc_score"]) and row["null_reason"] == "project 1 has no active metric with a positive weight"
+
+
 # ---------------------------------------------------------------- variants and ranks
 
 def test_unweighted_mean_uses_plain_means_and_equal_effective_weights():

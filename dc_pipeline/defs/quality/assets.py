@@ -10,6 +10,8 @@ from dc_pipeline.domain.partition_keys import project_id_of
 from dc_pipeline.domain.quality import assess_project
 
 DQ_TABLES = ["dq_rule_results", "dq_dimension_scores", "dq_scores", "quarantine"]
+VALIDATED_COLUMNS = ["id", "project_id", "brand_id", "metric_id", "period", "normalized_value", "raw_value", "source",
+                     "updated_at"]
 BLOCKING_CHECKS = ("clean_set_has_no_v1_v2_u1_violations", "quarantine_share_within_limit")
 
 
@@ -41,6 +43,7 @@ def validate_project(context: dg.AssetExecutionContext, reference_snapshot: dict
     as_of = pd.Timestamp.now(tz="UTC").tz_localize(None).normalize()
     projects = reference_snapshot["ref_projects"].set_index("project_id")
     members = reference_snapshot["ref_project_brands"]
+    previous_counts = _previous_row_counts(context)
     results = []
     for key in context.partition_keys:
         project_id = project_id_of(key)
@@ -53,10 +56,12 @@ def validate_project(context: dg.AssetExecutionContext, reference_snapshot: dict
             config=config,
             as_of=as_of,
             other_project_metrics=src_metrics[src_metrics["project_id"] != project_id],
+            known_metric_ids=set(src_metrics["metric_id"].astype(int)),
+            previous_row_count=previous_counts.get(project_id),
         )
         results.append((project_id, assessment))
 
-    validated = pd.concat([a.validated_values for _, a in results], ignore_index=True)
+    validated = pd.concat([a.validated_values[VALIDATED_COLUMNS] for _, a in results], ignore_index=True)
     outcomes = pd.concat([a.validated_outcomes for _, a in results], ignore_index=True)
     dq_tables = {
         "dq_rule_results": _tagged(results, "rule_results"),
@@ -64,7 +69,9 @@ def validate_project(context: dg.AssetExecutionContext, reference_snapshot: dict
         "dq_scores": _tagged(results, "dq_scores"),
         "quarantine": _quarantine(results, context),
     }
-    yield dg.Output(validated, output_name="validated_values", metadata={"rows": len(validated)})
+    landed = int(sum(len(src_normalised_values[src_normalised_values["project_id"] == pid]) for pid, _ in results))
+    yield dg.Output(validated, output_name="validated_values",
+                    metadata={"rows": len(validated), "landed_rows": landed})
     yield dg.Output(outcomes, output_name="validated_outcomes", metadata={"rows": len(outcomes)})
     yield dg.Output(dq_tables, output_name="dq_results", metadata=_dq_metadata(dq_tables))
     for check_name in BLOCKING_CHECKS:
@@ -84,6 +91,19 @@ def validate_project(context: dg.AssetExecutionContext, reference_snapshot: dict
     yield dg.AssetCheckResult(
         check_name="dq_score_band", asset_key="dq_results", passed=poor.empty, severity=dg.AssetCheckSeverity.WARN,
         metadata={"poor_projects": ", ".join(f"p{int(p)}" for p in poor["project_id"]) or "none"})
+
+
+def _previous_row_counts(context: dg.AssetExecutionContext) -> dict[int, int]:
+    """Landed row count per project at the last successful validation (rule W1)."""
+    counts = {}
+    for key in context.partition_keys:
+        records = context.instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=dg.AssetKey("validated_values"), asset_partitions=[key]), limit=1).records
+        if records:
+            value = records[0].asset_materialization.metadata.get("landed_rows")
+            if value is not None:
+                counts[project_id_of(key)] = int(value.value)
+    return counts
 
 
 def _tagged(results, field: str) -> pd.DataFrame:

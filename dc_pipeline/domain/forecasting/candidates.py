@@ -18,7 +18,7 @@ import numpy as np
 
 Family = Literal["naive", "seasonal_naive", "ets", "sarimax", "ridge"]
 
-SARIMAX_MAXITER = 30  # statsmodels fits dominate the run time; a short optimisation is enough here
+SARIMAX_MAXITER = 15  # SARIMAX fits dominate the run time; the backtest judges the fit that results
 
 
 @dataclass(frozen=True)

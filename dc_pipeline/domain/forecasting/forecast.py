@@ -18,11 +18,14 @@ from typing import Any, Callable, Literal
 import numpy as np
 import optuna
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from dc_pipeline.domain.forecasting.backtest import BacktestResult, run_backtest
-from dc_pipeline.domain.forecasting.candidates import NON_SEASONAL_ETS, CandidateSpec, PointForecast, fit_forecast
+from dc_pipeline.domain.forecasting.candidates import NON_SEASONAL_ETS, CandidateSpec, fit_forecast
 from dc_pipeline.domain.forecasting.grid import GridSeries, clean_observations, months_per_period, to_grid
-from dc_pipeline.domain.forecasting.intervals import empty_quantile_frame, quantile_frame, quantile_multipliers
+from dc_pipeline.domain.forecasting.intervals import (
+    empirical_coverage, empty_quantile_frame, quantile_frame, quantile_multipliers,
+)
 from dc_pipeline.domain.forecasting.transforms import SeriesKind, Transform, make_transform
 from dc_pipeline.domain.forecasting.tuned import tune
 from dc_pipeline.domain.tuning import StudySummary, TuningSettings, in_memory_study, make_pruner, make_sampler
@@ -72,19 +75,19 @@ def _forecaster(spec: CandidateSpec, m: int):
     return lambda z, h, season0: fit_forecast(spec, z, h, m, season0)
 
 
-def _select_ets_by_aicc(series: GridSeries, horizon: int) -> tuple[CandidateSpec, PointForecast]:
-    """SES, Holt and damped Holt on the full series; the lowest finite AICc wins (SES if none is finite)."""
-    fits: list[tuple[float, int, CandidateSpec, PointForecast]] = []
+def _select_ets_by_aicc(series: GridSeries, horizon: int) -> CandidateSpec:
+    """SES, Holt and damped Holt on the full series; the lowest finite AICc wins, SES on ties or
+    when no AICc is finite (the simplest model is the safe default on short series)."""
+    scored: list[tuple[float, int, CandidateSpec]] = []
     for order, spec in enumerate(NON_SEASONAL_ETS):
         try:
             fc = fit_forecast(spec, series.z, horizon, series.m)
         except (ValueError, np.linalg.LinAlgError):
             continue
-        fits.append((fc.aicc if fc.aicc is not None else np.inf, order, spec, fc))
-    if not fits:
-        raise ValueError("no exponential-smoothing model could be fitted")
-    _, _, spec, fc = min(fits, key=lambda f: (f[0], f[1]))
-    return spec, fc
+        scored.append((fc.aicc if fc.aicc is not None else np.inf, order, spec))
+    if not scored:
+        return NON_SEASONAL_ETS[0]  # _publish reports why it could not be backtested
+    return min(scored, key=lambda f: (f[0], f[1]))[2]
 
 
 def _benchmark_frame(series: GridSeries, transform: Transform, horizon: int) -> pd.DataFrame:
@@ -95,27 +98,38 @@ def _benchmark_frame(series: GridSeries, transform: Transform, horizon: int) -> 
 
 def _publish(
     tier: Tier, series: GridSeries, transform: Transform, horizon: int, spec: CandidateSpec,
-    backtest: BacktestResult, study: StudySummary | None, reason_prefix: str = "",
+    study: StudySummary | None, reason_prefix: str = "",
 ) -> ForecastResult:
-    """Apply the publishing rule and build quantiles for whichever model is published."""
-    rel = backtest.rel_mase
-    beats = bool(np.isfinite(rel) and rel < 1)
-    if beats:
+    """Backtest `spec`, apply the publishing rule and build quantiles for the published model."""
+    try:
+        backtest = run_backtest(series, transform, _forecaster(spec, series.m), horizon)
+        rel = backtest.rel_mase
+        failure = None
+    except (ValueError, np.linalg.LinAlgError) as exc:
+        backtest, rel, failure = BacktestResult(), float("nan"), str(exc)
+    if np.isfinite(rel) and rel < 1:
         published, published_bt = spec, backtest
         reason = f"model beat seasonal naive: relative MASE {rel:.2f}"
     else:
         published = CandidateSpec("seasonal_naive")
         published_bt = run_backtest(series, transform, _forecaster(published, series.m), horizon)
-        shown = f"{rel:.2f}" if np.isfinite(rel) else str(rel)
-        reason = f"model did not beat seasonal naive: relative MASE {shown}"
+        if failure is not None:
+            reason = f"model could not be backtested ({failure}); seasonal naive published"
+        else:
+            shown = f"{rel:.2f}" if np.isfinite(rel) else str(rel)
+            reason = f"model did not beat seasonal naive: relative MASE {shown}"
     final = fit_forecast(published, series.z, horizon, series.m, series.season_of(0))
     multipliers, interval_method = quantile_multipliers(published_bt.standardized_errors())
-    summary = backtest.summary(spec.label())
+    summary = backtest.summary(spec.label()) if failure is None else _no_backtest(f"no backtest: {failure}")
+    if failure is not None:
+        summary["method"] = spec.label()
     published_summary = published_bt.summary(published.label())
-    # Coverage is reported for the intervals that are published.
+    # Coverage describes the intervals that are published, measured out of sample.
     for key in ("coverage_80", "coverage_95", "coverage_reason"):
         summary[key] = published_summary[key]
-    summary["coverage_method"] = published.label()
+    if interval_method == "empirical" and summary["coverage_reason"] is None:
+        summary["coverage_80"], summary["coverage_95"] = empirical_coverage(published_bt)
+    summary["coverage_method"] = f"{published.label()} {interval_method} intervals"
     return ForecastResult(
         tier=tier, status="ok", reason=reason_prefix + reason, method=spec.label(), method_params=dict(spec.params),
         published_method=published.label(),
@@ -149,6 +163,23 @@ def forecast_series(
     `study_factory(name, direction)` supplies the Optuna study for the tuned tier (e.g. Postgres
     storage); None uses an in-memory study seeded by sha256(name) (SPEC §6d), or by `seed` when given.
     """
+    # The matrices are tiny: multi-threaded BLAS only adds contention (10x slower on a busy host).
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _forecast_series(y, kind=kind, m=m, horizon=horizon, settings=settings,
+                                study_factory=study_factory, name=name, seed=seed)
+
+
+def _forecast_series(
+    y: pd.Series,
+    *,
+    kind: SeriesKind,
+    m: int,
+    horizon: int,
+    settings: TuningSettings,
+    study_factory: StudyFactory | None = None,
+    name: str,
+    seed: int | None,
+) -> ForecastResult:
     if horizon < 1:
         raise ValueError(f"horizon must be >= 1 period, got {horizon}")
     months_per_period(m)
@@ -180,14 +211,10 @@ def forecast_series(
         study = study_factory(name, "minimize") if study_factory is not None else _default_study(name, settings, seed)
         spec, summary = tune(series, transform, horizon, settings, study)
         if spec is not None:
-            backtest = run_backtest(series, transform, _forecaster(spec, m), horizon)
-            return _publish("tuned", series, transform, horizon, spec, backtest, summary)
+            return _publish("tuned", series, transform, horizon, spec, summary)
         # Every trial failed: fall back to the ets tier's choice, and say so.
-        spec, _ = _select_ets_by_aicc(series, horizon)
-        backtest = run_backtest(series, transform, _forecaster(spec, m), horizon)
-        return _publish("ets", series, transform, horizon, spec, backtest, summary,
+        spec = _select_ets_by_aicc(series, horizon)
+        return _publish("ets", series, transform, horizon, spec, summary,
                         reason_prefix=f"no tuning trial completed ({summary.n_failed} failed); ETS by AICc; ")
 
-    spec, _ = _select_ets_by_aicc(series, horizon)
-    backtest = run_backtest(series, transform, _forecaster(spec, m), horizon)
-    return _publish("ets", series, transform, horizon, spec, backtest, None)
+    return _publish("ets", series, transform, horizon, _select_ets_by_aicc(series, horizon), None)

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import numpy as np
-import optuna
 import pandas as pd
 import pytest
 from threadpoolctl import threadpool_limits
@@ -9,6 +8,7 @@ from threadpoolctl import threadpool_limits
 from dc_pipeline.domain.outcome_models import fit_outcome_model
 from dc_pipeline.domain.outcome_models.candidates import ModelConfig, build_estimator
 from dc_pipeline.domain.outcome_models.effects import outcome_per_dc_point
+from dc_pipeline.domain.outcome_models.features import build_model_frame
 from dc_pipeline.domain.outcome_models.transforms import TargetTransform
 from dc_pipeline.domain.source_tables import SECTIONS
 from dc_pipeline.domain.tuning import TuningSettings, in_memory_study
@@ -43,7 +43,8 @@ def test_planted_linear_relation_is_recovered(planted):
     assert r.permutation_importance.iloc[0]["feature"] in ("dc", *SECTIONS)
     assert r.study.n_complete + r.study.n_pruned == 12
     assert list(r.estimator.feature_names_in_) == r.chosen["input_columns"]
-    assert np.allclose(r.estimator.predict(planted[r.chosen["input_columns"]]).mean(), planted["revenue"].mean(), rtol=0.01)
+    inputs = build_model_frame(planted, "revenue").data[r.chosen["input_columns"]]
+    assert np.allclose(r.estimator.predict(inputs).mean(), planted["revenue"].mean(), rtol=0.01)
 
 
 def test_noise_target_is_not_validated():

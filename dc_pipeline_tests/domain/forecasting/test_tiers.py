@@ -1,0 +1,103 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from dc_pipeline.domain.forecasting import QUANTILE_COLUMNS, forecast_series, tier_for
+from dc_pipeline.domain.forecasting.candidates import NON_SEASONAL_ETS
+
+from .helpers import FAST_TUNING, monthly, white_noise
+
+
+def _run(y, kind="score", m=12, horizon=6, name="t"):
+    return forecast_series(y, kind=kind, m=m, horizon=horizon, settings=FAST_TUNING, name=name)
+
+
+@pytest.mark.parametrize(
+    "n, m, tier",
+    [(3, 12, "none"), (4, 12, "naive"), (7, 12, "naive"), (8, 12, "ets"), (27, 12, "ets"), (28, 12, "tuned"),
+     (11, 4, "ets"), (12, 4, "tuned")],
+)
+def test_tier_boundaries_follow_the_spec_table(n, m, tier):
+    assert tier_for(n, m) == tier
+
+
+def test_two_periods_give_no_forecast_with_the_exact_reason():
+    r = _run(monthly([78.6, 81.2], start="2024-01-01"))
+    assert (r.tier, r.status) == ("none", "insufficient_data")
+    assert r.reason == "insufficient history: 2 periods, 4 needed"
+    assert r.quantiles.empty and list(r.quantiles.columns) == ["horizon", "period", *QUANTILE_COLUMNS]
+
+
+def test_nan_periods_do_not_count_as_history():
+    y = monthly([70.0, np.nan, 72.0, np.nan, np.nan, 71.0])
+    r = _run(y)
+    assert r.tier == "none" and r.reason == "insufficient history: 3 periods, 4 needed"
+
+
+def test_six_periods_give_an_unvalidated_naive_forecast_widening_with_sqrt_h():
+    values = np.array([60.0, 62.0, 61.0, 64.0, 63.0, 65.0])
+    r = _run(monthly(values), horizon=4)
+    assert (r.tier, r.status, r.published_method) == ("naive", "ok", "naive")
+    assert r.reason == "unvalidated (n < 8)"
+    q = r.quantiles
+    assert np.allclose(q["q0.5"], 65.0)  # last value
+    # On the logit scale the 95 % half-width is 1.96 * sd(first differences) * sqrt(h).
+    z = np.log(values / (100 - values))
+    half = np.log(q["q0.975"] / (100 - q["q0.975"])) - z[-1]
+    assert np.allclose(half, 1.959964 * np.std(np.diff(z), ddof=1) * np.sqrt([1, 2, 3, 4]), rtol=1e-6)
+    assert list(q["period"]) == list(pd.date_range("2021-07-01", periods=4, freq="MS"))
+
+
+def test_ten_periods_give_an_ets_forecast_with_a_rolling_origin_backtest():
+    r = _run(white_noise(10, seed=3), horizon=6)
+    assert r.tier == "ets" and r.status == "ok"
+    assert r.method in {s.label() for s in NON_SEASONAL_ETS}
+    bt = r.backtest
+    # min(6, 10 - 6) = 4 origins; horizons 1..4, 1..3, 1..2, 1 -> 10 points, exactly enough for coverage.
+    assert bt["n_origins"] == 4 and bt["n_points"] == 10
+    assert [o["n_train"] for o in bt["origins"]] == [6, 7, 8, 9]
+    assert [len(o["errors"]) for o in bt["origins"]] == [4, 3, 2, 1]
+    assert bt["coverage_reason"] is None and 0.0 <= bt["coverage_80"] <= bt["coverage_95"] <= 1.0
+    assert bt["rel_mase"] == pytest.approx(bt["mase"] / bt["snaive_mase"])
+    if bt["rel_mase"] < 1:
+        assert r.published_method == r.method and r.reason.startswith("model beat seasonal naive")
+    else:
+        assert r.published_method == "seasonal_naive"
+        assert r.reason == f"model did not beat seasonal naive: relative MASE {bt['rel_mase']:.2f}"
+
+
+def test_coverage_is_not_measurable_with_six_backtest_points():
+    r = _run(white_noise(9, seed=4), horizon=6)
+    assert r.tier == "ets" and r.backtest["n_points"] == 6
+    assert r.backtest["coverage_80"] is None
+    assert r.backtest["coverage_reason"] == "coverage not measurable: 6 points, 10 needed"
+
+
+def test_backtest_scores_only_observed_actuals():
+    y = white_noise(12, seed=5)
+    y.iloc[9] = np.nan  # a gap inside the backtest window
+    r = _run(y, horizon=6)
+    assert r.n_observed == 11
+    scored = {p for o in r.backtest["origins"] for p in [o["origin_period"]]}
+    assert str(y.index[9].date()) not in scored
+    assert r.backtest["n_points"] == sum(len(o["errors"]) for o in r.backtest["origins"])
+    # origins at the last min(6, 11 - 6) = 5 observed points, each scored only where observed
+    assert r.backtest["n_origins"] == 5 and r.backtest["n_points"] == 5 + 4 + 3 + 2 + 1 - 2
+
+
+def test_positive_outcomes_stay_positive():
+    rng = np.random.default_rng(11)
+    revenue = 1e6 * 0.8 ** np.arange(12) * np.exp(rng.normal(0, 0.05, 12))
+    revenue[3] = 0.0  # a zero is allowed for a 'positive' outcome
+    r = _run(monthly(revenue), kind="positive", horizon=12)
+    assert r.tier == "ets"
+    assert (r.quantiles[list(QUANTILE_COLUMNS)].to_numpy() > 0).all()
+
+
+def test_quantiles_are_monotone_in_q_for_every_tier():
+    for n in (5, 12):
+        r = _run(white_noise(n, seed=n), horizon=12)
+        values = r.quantiles[list(QUANTILE_COLUMNS)].to_numpy()
+        assert values.shape == (12, len(QUANTILE_COLUMNS))
+        assert (np.diff(values, axis=1) >= 0).all()
+        assert (values[:, -1] > values[:, 0]).all()  # a real interval, not a point

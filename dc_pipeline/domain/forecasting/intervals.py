@@ -3,11 +3,11 @@
 With at least 20 backtest errors the interval shape is empirical: each error is standardised by
 the model's own sd at its horizon, and the quantiles of those standardised errors are scaled by
 the final model's sd at every forecast horizon (so horizons beyond the backtest's 6 still widen
-the way the model says). A tail quantile the sample cannot resolve (fewer than one error beyond
-it) is extended from the outermost resolvable one with the Gaussian tail ratio, rather than
-pinned to the sample extreme. With fewer errors the intervals are Gaussian on the model scale.
-Everything is built on the model scale and back-transformed, which keeps scores in [0, 100] and
-positive outcomes > 0.
+the way the model says). They are centred on their median, so q0.5 is the point forecast. A tail
+quantile the sample cannot resolve (fewer than one error beyond it) is extended from the outermost
+resolvable one with the Gaussian tail ratio, rather than pinned to the sample extreme. With fewer
+errors the intervals are Gaussian on the model scale. Everything is built on the model scale and
+back-transformed, which keeps scores in [0, 100] and positive outcomes > 0.
 """
 
 from __future__ import annotations
@@ -39,7 +39,9 @@ def empirical_multipliers(standardized_errors: np.ndarray, levels=QUANTILES) -> 
         else:
             edge = low_edge if q < low_edge else high_edge
             out[i] = median + (np.quantile(e, edge) - median) * norm.ppf(q) / norm.ppf(edge)
-    return np.maximum.accumulate(out)
+    # Centred on the sample median: the published median stays the model's point forecast and
+    # the errors supply the spread and skew, not a bias correction from a handful of origins.
+    return np.maximum.accumulate(out - median)
 
 
 def quantile_multipliers(standardized_errors: np.ndarray | None) -> tuple[np.ndarray, str]:

@@ -75,14 +75,15 @@ def test_coverage_is_not_measurable_with_six_backtest_points():
 
 def test_backtest_scores_only_observed_actuals():
     y = white_noise(12, seed=5)
-    y.iloc[9] = np.nan  # a gap inside the backtest window
+    y.iloc[9] = np.nan  # a gap inside the backtest window (grid position 9)
     r = _run(y, horizon=6)
     assert r.n_observed == 11
-    scored = {p for o in r.backtest["origins"] for p in [o["origin_period"]]}
-    assert str(y.index[9].date()) not in scored
-    assert r.backtest["n_points"] == sum(len(o["errors"]) for o in r.backtest["origins"])
-    # origins at the last min(6, 11 - 6) = 5 observed points, each scored only where observed
-    assert r.backtest["n_origins"] == 5 and r.backtest["n_points"] == 5 + 4 + 3 + 2 + 1 - 2
+    origins = r.backtest["origins"]
+    # Origins at the last min(6, 11 - 6) = 5 observed points: grid positions 6, 7, 8, 10, 11.
+    assert [o["n_train"] for o in origins] == [6, 7, 8, 10, 11]
+    # The unobserved position 9 is never scored: it is horizon 4, 3 and 2 of the first three origins.
+    assert [o["horizons"] for o in origins] == [[1, 2, 3, 5, 6], [1, 2, 4, 5], [1, 3, 4], [1, 2], [1]]
+    assert r.backtest["n_points"] == 15
 
 
 def test_positive_outcomes_stay_positive():
@@ -101,3 +102,20 @@ def test_quantiles_are_monotone_in_q_for_every_tier():
         assert values.shape == (12, len(QUANTILE_COLUMNS))
         assert (np.diff(values, axis=1) >= 0).all()
         assert (values[:, -1] > values[:, 0]).all()  # a real interval, not a point
+
+
+def test_a_model_that_loses_to_seasonal_naive_is_not_published():
+    # A pure 12-month cycle: the non-seasonal ETS of the ets tier cannot follow it, the seasonal
+    # naive repeats it almost exactly.
+    rng = np.random.default_rng(12)
+    t = np.arange(26)
+    y = monthly(50 + 20 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 0.5, 26))
+    r = _run(y, kind="real", horizon=12)
+    assert r.tier == "ets"
+    rel = r.backtest["rel_mase"]
+    assert rel >= 1
+    assert r.published_method == "seasonal_naive" and r.method != "seasonal_naive"
+    assert r.reason == f"model did not beat seasonal naive: relative MASE {rel:.2f}"
+    # the published median repeats the last observed season
+    assert np.allclose(r.quantiles["q0.5"].to_numpy(), y.to_numpy()[-12:])
+    assert np.allclose(r.benchmark["seasonal_naive"].to_numpy(), y.to_numpy()[-12:])

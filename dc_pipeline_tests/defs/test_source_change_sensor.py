@@ -1,0 +1,74 @@
+"""source_change_sensor against a real instance and a real Postgres holding the demo data."""
+
+import dagster as dg
+import pytest
+
+from dc_pipeline.adapters import postgres
+from dc_pipeline.defs.sources.sensors import source_change_sensor
+from dc_pipeline_tests.conftest import make_pipeline_env
+
+
+@pytest.fixture()
+def sensor_env(pg_server, tmp_path):
+    import os
+
+    saved = {k: os.environ.get(k) for k in ("DATABASE_URL", "REPORTS_DIR", "DAGSTER_PG_URL", "DAGSTER_HOME")}
+    env = make_pipeline_env(pg_server, tmp_path)
+    yield env
+    env.instance.dispose()
+    for key, value in saved.items():
+        os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
+
+
+def _evaluate(env, cursor=None):
+    context = dg.build_sensor_context(instance=env.instance, cursor=cursor,
+                                      resources={"source_db": env.defs.resources["source_db"]})
+    return source_change_sensor(context)
+
+
+def _partition_keys(result, name):
+    return sorted(k for r in result.dynamic_partitions_requests if r.partitions_def_name == name for k in r.partition_keys)
+
+
+def test_first_tick_adds_every_partition_and_requests_every_project(sensor_env):
+    result = _evaluate(sensor_env)
+    assert _partition_keys(result, "projects") == sorted(["p1", "p2", "p3", "p101", "p102", "p103", "p104"])
+    brand_count = sensor_env.query("SELECT count(*) FROM public.brands")[0][0]
+    assert len(_partition_keys(result, "brands")) == brand_count
+    ingest = sorted(r.partition_key for r in result.run_requests if r.job_name == "ingest_job")
+    # p3 has metric definitions but no values: it is still a project with markers (metrics, members).
+    assert ingest == sorted(["p1", "p2", "p3", "p101", "p102", "p103", "p104"])
+    assert [r.job_name for r in result.run_requests].count("reference_job") == 1
+
+
+def test_unchanged_sources_request_nothing_and_a_change_requests_only_its_project(sensor_env):
+    first = _evaluate(sensor_env)
+    sensor_env.instance.add_dynamic_partitions("projects", _partition_keys(first, "projects"))
+    sensor_env.instance.add_dynamic_partitions("brands", _partition_keys(first, "brands"))
+
+    quiet = _evaluate(sensor_env, cursor=first.cursor)
+    assert quiet.run_requests == [] and quiet.dynamic_partitions_requests == []
+
+    with postgres.connect(sensor_env.url) as conn:
+        conn.execute("UPDATE public.normalisedvalue SET normalized_value = normalized_value + 0.5, updated_at = now() "
+                     "WHERE id = (SELECT min(id) FROM public.normalisedvalue WHERE project_id = 102)")
+        conn.commit()
+    changed = _evaluate(sensor_env, cursor=quiet.cursor)
+    assert [(r.job_name, r.partition_key) for r in changed.run_requests] == [("ingest_job", "p102")]
+
+
+def test_new_project_and_brand_become_partitions(sensor_env):
+    first = _evaluate(sensor_env)
+    sensor_env.instance.add_dynamic_partitions("projects", _partition_keys(first, "projects"))
+    sensor_env.instance.add_dynamic_partitions("brands", _partition_keys(first, "brands"))
+    with postgres.connect(sensor_env.url) as conn:
+        conn.execute("INSERT INTO public.brands (brand_id, brand_name, category_id, brand_type) VALUES (900, 'New Brand', 2, 'competitor')")
+        conn.execute("INSERT INTO public.projects (project_id, project_name, category_id, period_grain, start_date, status) "
+                     "VALUES (900, 'New project', 2, 'month', '2024-01-01', 'active')")
+        conn.execute("INSERT INTO public.project_brands (project_id, brand_id, role) VALUES (900, 900, 'primary')")
+        conn.commit()
+    result = _evaluate(sensor_env, cursor=first.cursor)
+    assert _partition_keys(result, "projects") == ["p900"]
+    assert _partition_keys(result, "brands") == ["b900"]
+    assert ("ingest_job", "p900") in [(r.job_name, r.partition_key) for r in result.run_requests]
+    assert "reference_job" in [r.job_name for r in result.run_requests]

@@ -43,7 +43,7 @@ def build_definitions() -> dg.Definitions:
     SettingsResource(config_path=os.environ.get("DC_CONFIG_PATH", "")).load()
     core = dg.Definitions(
         assets=dg.load_assets_from_modules([source_assets, quality_assets, scoring_assets, report_assets]),
-        jobs=[jobs.reference_job, jobs.ingest_job],
+        jobs=[jobs.reference_job, jobs.ingest_job, jobs.scoring_job],
         sensors=[source_sensors.source_change_sensor],
         resources=build_resources(),
         executor=dg.multiprocess_executor.configured({"max_concurrent": 4}),

@@ -58,23 +58,24 @@ def project_keys(instance: dg.DagsterInstance) -> list[str]:
 
 
 def run_projects(defs: dg.Definitions, instance: dg.DagsterInstance, keys: list[str], job_name: str = "ingest_job",
-                 batch: bool = False) -> RunSummary:
-    """One run per project (a blocking failure stops only its own project), or one run over the
-    whole key range when `batch` (as a backfill does)."""
+                 batch_size: int = 1) -> RunSummary:
+    """Runs over project partitions. batch_size 1: one run per project, so a blocking failure stops
+    only its own project. Larger: one run per consecutive slice of keys (a partition range), as a
+    backfill with BackfillPolicy.multi_run does; `keys` must be in the partition order."""
     summary = RunSummary()
     job = _job(defs, job_name)
-    if batch and keys:
-        tags = {ASSET_PARTITION_RANGE_START_TAG: keys[0], ASSET_PARTITION_RANGE_END_TAG: keys[-1]}
-        result = job.execute_in_process(instance=instance, tags=tags, run_config=QUIET, raise_on_error=False)
-        (summary.succeeded.extend(keys) if result.success
-         else summary.failed.update({k: _failure_text(result) for k in keys}))
-        return summary
-    for key in keys:
-        result = job.execute_in_process(instance=instance, partition_key=key, run_config=QUIET, raise_on_error=False)
-        if result.success:
-            summary.succeeded.append(key)
+    for start in range(0, len(keys), max(1, batch_size)):
+        chunk = keys[start:start + max(1, batch_size)]
+        if len(chunk) == 1:
+            result = job.execute_in_process(instance=instance, partition_key=chunk[0], run_config=QUIET,
+                                            raise_on_error=False)
         else:
-            summary.failed[key] = _failure_text(result)
+            tags = {ASSET_PARTITION_RANGE_START_TAG: chunk[0], ASSET_PARTITION_RANGE_END_TAG: chunk[-1]}
+            result = job.execute_in_process(instance=instance, tags=tags, run_config=QUIET, raise_on_error=False)
+        if result.success:
+            summary.succeeded.extend(chunk)
+        else:
+            summary.failed.update({k: _failure_text(result) for k in chunk})
     return summary
 
 

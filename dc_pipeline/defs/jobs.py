@@ -12,3 +12,9 @@ ingest_job = dg.define_asset_job(
     selection=dg.AssetSelection.groups("sources", "quality", "scoring", "reports")
     - dg.AssetSelection.assets("reference_snapshot"),
     description="Pull, validate, score and report the selected project partitions.")
+
+# Sources to DC scores without the reports: what the scoring benchmark and backfills of scores run.
+scoring_job = dg.define_asset_job(
+    "scoring_job",
+    selection=dg.AssetSelection.groups("sources", "quality", "scoring") - dg.AssetSelection.assets("reference_snapshot"),
+    description="Pull, validate and score the selected project partitions (no reports).")

@@ -219,8 +219,17 @@ def _pg_type(series: pd.Series) -> str:
         first = sample.iloc[0]
         if isinstance(first, (dict, list)):
             return _JSON
-        if isinstance(first, bool):
+        if isinstance(first, (bool, np.bool_)):
             return "boolean"
+        inferred = pd.api.types.infer_dtype(sample, skipna=True)
+        if inferred == "integer":
+            return "bigint"
+        if inferred in ("floating", "mixed-integer-float", "decimal"):
+            return "double precision"
+        if inferred == "datetime64" or inferred == "datetime":
+            return "timestamptz"
+        if inferred == "date":
+            return "date"
     return "text"
 
 
@@ -231,7 +240,8 @@ def replace_rows(conn: psycopg.Connection, table: str, frame: pd.DataFrame, wher
     frame = frame.copy()
     for column, value in (extra_columns or {}).items():
         frame[column] = value
-    ensure_table(conn, table, frame)
+    # Partition key columns are integers whatever the first frame's dtype was (e.g. an empty frame).
+    ensure_table(conn, table, frame, {c: "bigint" for c in where if c in frame.columns or frame.empty})
     schema, name = table.split(".")
     conditions = [sql.SQL("{} = ANY({})").format(sql.Identifier(c), sql.Literal(list(map(_python, v))))
                   for c, v in where.items()]

@@ -1,13 +1,20 @@
 """Source tables as external assets, the reference snapshot, and per-project SQL pulls."""
 
 
+from datetime import timedelta
+
 import dagster as dg
 import pandas as pd
 
 from dc_pipeline.adapters import source_reader
 from dc_pipeline.defs.partitions import brands_partitions, project_backfill_policy, projects_partitions
 from dc_pipeline.defs.resources import PostgresResource
+from dc_pipeline.domain.operations.freshness import SOURCE_FRESHNESS_HOURS, SOURCE_WARN_HOURS
 from dc_pipeline.domain.partition_keys import brand_key, project_id_of, project_key
+
+# Source pulls must be refreshed daily (SPEC §11); stale ones show in the UI and in `dc-pipeline status`.
+SOURCE_FRESHNESS = dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=SOURCE_FRESHNESS_HOURS),
+                                                  warn_window=timedelta(hours=SOURCE_WARN_HOURS))
 
 SOURCE_GROUP = "digi_cadence_source"
 
@@ -32,6 +39,7 @@ def _source_key(table: str) -> dg.AssetKey:
     metadata={"dc/schema": "dc_staging", "dc/tables": ["ref_projects", "ref_categories", "ref_brands", "ref_project_brands"]},
     kinds={"postgres"},
     pool="source_pg",
+    freshness_policy=SOURCE_FRESHNESS,
 )
 def reference_snapshot(context: dg.AssetExecutionContext, source_db: PostgresResource) -> dict[str, pd.DataFrame]:
     """Projects, categories, brands and memberships; registers new project and brand partitions."""
@@ -67,6 +75,7 @@ def _project_pull(table: str, asset_name: str, description: str):
         metadata={"dc/schema": "dc_staging"},
         kinds={"postgres"},
         pool="source_pg",
+        freshness_policy=SOURCE_FRESHNESS,
         description=description,
     )
     def _pull(context: dg.AssetExecutionContext, source_db: PostgresResource) -> pd.DataFrame:

@@ -63,11 +63,11 @@ class BacktestResult:
 
     @property
     def mase(self) -> float:
-        return float(np.mean([o.mase for o in self.origins])) if self.origins else float("nan")
+        return _mean_defined([o.mase for o in self.origins])
 
     @property
     def snaive_mase(self) -> float:
-        return float(np.mean([o.snaive_mase for o in self.origins])) if self.origins else float("nan")
+        return _mean_defined([o.snaive_mase for o in self.origins])
 
     @property
     def rel_mase(self) -> float:
@@ -106,6 +106,12 @@ class BacktestResult:
         return out
 
 
+def _mean_defined(values: list[float]) -> float:
+    """Mean over origins whose MASE is defined (a flat training window has no scale)."""
+    defined = [v for v in values if not np.isnan(v)]
+    return float(np.mean(defined)) if defined else float("nan")
+
+
 def _finite_or_none(x: float) -> float | None:
     return float(x) if np.isfinite(x) else None
 
@@ -129,10 +135,9 @@ def mase_scale(y_train: np.ndarray, m: int) -> float:
 
 
 def _scaled_mae(actual: np.ndarray, forecast: np.ndarray, scale: float) -> float:
-    mae = float(np.mean(np.abs(actual - forecast)))
     if scale > 0:
-        return mae / scale
-    return 0.0 if mae == 0 else float("inf")  # a flat training window: only an exact hit is "perfect"
+        return float(np.mean(np.abs(actual - forecast))) / scale
+    return float("nan")  # a flat training window gives MASE no scale: the origin is left out
 
 
 def run_backtest(

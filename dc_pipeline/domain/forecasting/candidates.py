@@ -18,6 +18,9 @@ import numpy as np
 
 Family = Literal["naive", "seasonal_naive", "ets", "sarimax", "ridge"]
 
+# What a candidate that cannot be fitted on a window raises (statsmodels is not consistent).
+FIT_ERRORS: tuple[type[BaseException], ...] = (ValueError, ArithmeticError, np.linalg.LinAlgError, RuntimeError)
+
 SARIMAX_MAXITER = 15  # SARIMAX fits dominate the run time; the backtest judges the fit that results
 
 
@@ -83,9 +86,10 @@ def _ets_forecast(z: np.ndarray, horizon: int, m: int, trend: str, seasonal: str
         initialization_method="estimated",
     )
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+        warnings.simplefilter("ignore")  # statsmodels warns on near-flat series and computes AICc lazily
         fit = model.fit()
-    mean = np.asarray(fit.forecast(horizon), dtype=float)
+        mean = np.asarray(fit.forecast(horizon), dtype=float)
+        sse, aicc = float(fit.sse), float(fit.aicc)
     p = fit.params
     alpha = float(p["smoothing_level"])
     # statsmodels' smoothing_trend is beta*; the error-correction trend gain is alpha * beta*.
@@ -96,8 +100,7 @@ def _ets_forecast(z: np.ndarray, horizon: int, m: int, trend: str, seasonal: str
     phi_sum = j.astype(float) if phi == 1.0 else phi * (1 - phi**j) / (1 - phi)
     psi = np.concatenate([[1.0], alpha + beta * phi_sum + gamma * (j % m == 0)])
     n_params = 2 + (2 if trend != "none" else 0) + (1 if trend == "damped" else 0) + (m if seasonal != "none" else 0)
-    sigma = math.sqrt(float(fit.sse) / max(1, len(z) - n_params))
-    aicc = float(fit.aicc)
+    sigma = math.sqrt(sse / max(1, len(z) - n_params))
     if not np.all(np.isfinite(mean)):
         raise ValueError("ETS forecast is not finite")
     return PointForecast(mean, sd_from_psi(sigma, psi), aicc if math.isfinite(aicc) else None)
@@ -116,11 +119,11 @@ def _sarimax_forecast(z: np.ndarray, horizon: int, m: int, params: dict[str, int
         warnings.simplefilter("ignore")
         fit = SARIMAX(z, order=order, seasonal_order=seasonal, trend=trend).fit(disp=False, maxiter=SARIMAX_MAXITER)
         pred = fit.get_forecast(horizon)
+        aicc = float(fit.aicc)
     mean = np.asarray(pred.predicted_mean, dtype=float)
     sd = np.asarray(pred.se_mean, dtype=float)
     if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(sd))):
         raise ValueError("SARIMAX forecast is not finite")
-    aicc = float(fit.aicc)
     return PointForecast(mean, sd, aicc if math.isfinite(aicc) else None)
 
 
@@ -166,8 +169,8 @@ def _ridge_forecast(z: np.ndarray, horizon: int, m: int, season0: int, params: d
 def fit_forecast(spec: CandidateSpec, z: np.ndarray, horizon: int, m: int, season0: int = 0) -> PointForecast:
     """Fit `spec` on the model-scale window `z` and forecast `horizon` steps.
 
-    `season0` is the calendar season of z[0] (only the ridge month dummies use it). Raises
-    ValueError when the window cannot support the candidate.
+    `season0` is the calendar season of z[0] (only the ridge month dummies use it). Raises one of
+    FIT_ERRORS when the window cannot support the candidate.
     """
     z = np.asarray(z, dtype=float)
     if spec.family == "naive":

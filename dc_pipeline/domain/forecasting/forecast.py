@@ -21,7 +21,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from dc_pipeline.domain.forecasting.backtest import BacktestResult, run_backtest
-from dc_pipeline.domain.forecasting.candidates import NON_SEASONAL_ETS, CandidateSpec, fit_forecast
+from dc_pipeline.domain.forecasting.candidates import FIT_ERRORS, NON_SEASONAL_ETS, CandidateSpec, fit_forecast
 from dc_pipeline.domain.forecasting.grid import GridSeries, clean_observations, months_per_period, to_grid
 from dc_pipeline.domain.forecasting.intervals import (
     empirical_coverage, empty_quantile_frame, quantile_frame, quantile_multipliers,
@@ -50,7 +50,10 @@ class ForecastResult:
     study: StudySummary | None
     n_observed: int
     interval_method: str | None = None  # "empirical" | "model"
-    benchmark: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["horizon", "period", "seasonal_naive"]))
+    # seasonal naive point forecast (the benchmark line of the fan chart): horizon, period, seasonal_naive
+    benchmark: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["horizon", "period", "seasonal_naive"])
+    )
 
     @property
     def median(self) -> pd.Series:
@@ -71,6 +74,14 @@ def _no_backtest(reason: str) -> dict[str, Any]:
             "coverage_80": None, "coverage_95": None, "coverage_reason": reason, "origins": []}
 
 
+def _no_forecast(n: int, reason: str) -> ForecastResult:
+    return ForecastResult(
+        tier="none", status="insufficient_data", reason=reason, method=None, method_params={},
+        published_method=None, quantiles=empty_quantile_frame(), backtest=_no_backtest("no backtest: no forecast"),
+        study=None, n_observed=n,
+    )
+
+
 def _forecaster(spec: CandidateSpec, m: int):
     return lambda z, h, season0: fit_forecast(spec, z, h, m, season0)
 
@@ -82,7 +93,7 @@ def _select_ets_by_aicc(series: GridSeries, horizon: int) -> CandidateSpec:
     for order, spec in enumerate(NON_SEASONAL_ETS):
         try:
             fc = fit_forecast(spec, series.z, horizon, series.m)
-        except (ValueError, np.linalg.LinAlgError):
+        except FIT_ERRORS:
             continue
         scored.append((fc.aicc if fc.aicc is not None else np.inf, order, spec))
     if not scored:
@@ -98,16 +109,18 @@ def _benchmark_frame(series: GridSeries, transform: Transform, horizon: int) -> 
 
 def _publish(
     tier: Tier, series: GridSeries, transform: Transform, horizon: int, spec: CandidateSpec,
-    study: StudySummary | None, reason_prefix: str = "",
+    study: StudySummary | None, reason_prefix: str = "", reason_override: str | None = None,
 ) -> ForecastResult:
     """Backtest `spec`, apply the publishing rule and build quantiles for the published model."""
     try:
         backtest = run_backtest(series, transform, _forecaster(spec, series.m), horizon)
         rel = backtest.rel_mase
         failure = None
-    except (ValueError, np.linalg.LinAlgError) as exc:
+    except FIT_ERRORS as exc:
         backtest, rel, failure = BacktestResult(), float("nan"), str(exc)
-    if np.isfinite(rel) and rel < 1:
+    if reason_override is not None:
+        published, published_bt, reason = spec, backtest, reason_override
+    elif np.isfinite(rel) and rel < 1:
         published, published_bt = spec, backtest
         reason = f"model beat seasonal naive: relative MASE {rel:.2f}"
     else:
@@ -115,9 +128,10 @@ def _publish(
         published_bt = run_backtest(series, transform, _forecaster(published, series.m), horizon)
         if failure is not None:
             reason = f"model could not be backtested ({failure}); seasonal naive published"
+        elif np.isnan(rel):
+            reason = "model not validated: MASE undefined (flat training windows); seasonal naive published"
         else:
-            shown = f"{rel:.2f}" if np.isfinite(rel) else str(rel)
-            reason = f"model did not beat seasonal naive: relative MASE {shown}"
+            reason = f"model did not beat seasonal naive: relative MASE {rel:.2f}"
     final = fit_forecast(published, series.z, horizon, series.m, series.season_of(0))
     multipliers, interval_method = quantile_multipliers(published_bt.standardized_errors())
     summary = backtest.summary(spec.label()) if failure is None else _no_backtest(f"no backtest: {failure}")
@@ -187,13 +201,14 @@ def _forecast_series(
     n = len(obs)
     tier = tier_for(n, m)
     if tier == "none":
-        return ForecastResult(
-            tier="none", status="insufficient_data", reason=f"insufficient history: {n} periods, {MIN_FORECAST} needed",
-            method=None, method_params={}, published_method=None, quantiles=empty_quantile_frame(),
-            backtest=_no_backtest("no backtest: no forecast"), study=None, n_observed=n,
-        )
+        return _no_forecast(n, f"insufficient history: {n} periods, {MIN_FORECAST} needed")
+    if kind == "positive" and not (obs > 0).any():
+        return _no_forecast(n, f"no positive value to model on the log scale: {n} periods, all 0")
     transform = make_transform(kind, obs.to_numpy())
     series = to_grid(obs, transform, m)
+    if tier != "naive" and np.ptp(series.z) == 0:
+        return _publish(tier, series, transform, horizon, CandidateSpec("seasonal_naive"), None,
+                        reason_override="constant history: nothing to model, the constant is published")
 
     if tier == "naive":
         spec = CandidateSpec("naive")
@@ -215,6 +230,7 @@ def _forecast_series(
         # Every trial failed: fall back to the ets tier's choice, and say so.
         spec = _select_ets_by_aicc(series, horizon)
         return _publish("ets", series, transform, horizon, spec, summary,
-                        reason_prefix=f"no tuning trial completed ({summary.n_failed} failed); ETS by AICc; ")
+                        reason_prefix=f"no tuning trial completed ({summary.n_pruned} pruned or infeasible, "
+                                      f"{summary.n_failed} failed); ETS by AICc; ")
 
     return _publish("ets", series, transform, horizon, _select_ets_by_aicc(series, horizon), None)

@@ -22,7 +22,7 @@ SCORE_CLIP = (0.5, 99.5)
 class Transform:
     kind: SeriesKind
     # Smallest value a 'positive' series is modelled with: log(0) is undefined, so zeros are
-    # lifted to half the smallest observed positive value.
+    # lifted to half the smallest observed positive value (make_transform sets it).
     log_floor: float = 1.0
 
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -56,4 +56,6 @@ def make_transform(kind: SeriesKind, observed: np.ndarray) -> Transform:
     if negative:
         raise ValueError(f"a 'positive' series has {negative} negative values; use kind='real'")
     positive = observed[observed > 0]
-    return Transform(kind, log_floor=float(positive.min()) / 2.0 if positive.size else 1.0)
+    if not positive.size:
+        raise ValueError(f"a 'positive' series has no positive value ({observed.size} zeros)")
+    return Transform(kind, log_floor=float(positive.min()) / 2.0)

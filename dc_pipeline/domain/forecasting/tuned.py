@@ -1,8 +1,10 @@
 """Tuned tier (SPEC §6b, n >= 2m + 4): Optuna search over ETS, SARIMAX and ridge-on-lags.
 
 The objective is the mean backtest MASE; the running mean is reported after every origin so the
-pruner can stop hopeless trials early. A candidate that cannot be fitted at some origin returns
-NaN, which Optuna records as a failed trial.
+pruner can stop hopeless trials early. A candidate that cannot be fitted at some origin (e.g. a
+seasonal model on a window shorter than two seasons) is pruned with the reason in the trial's
+`infeasible` user attribute: TPE ranks pruned trials below completed ones and learns to avoid
+them, whereas failed trials are ignored by the sampler and would be proposed again and again.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import numpy as np
 import optuna
 
 from dc_pipeline.domain.forecasting.backtest import run_backtest
-from dc_pipeline.domain.forecasting.candidates import CandidateSpec, fit_forecast
+from dc_pipeline.domain.forecasting.candidates import FIT_ERRORS, CandidateSpec, fit_forecast
 from dc_pipeline.domain.forecasting.grid import GridSeries
 from dc_pipeline.domain.forecasting.transforms import Transform
 from dc_pipeline.domain.tuning import StudySummary, TuningSettings, optimize
@@ -51,7 +53,8 @@ def spec_from_params(params: dict[str, Any]) -> CandidateSpec:
     prefix = f"{family}_"
     inner = {k[len(prefix):]: v for k, v in params.items() if k.startswith(prefix)}
     if family == "ridge":
-        inner = {"lags": int(inner["lags"]), "alpha": float(inner["alpha"]), "month_dummies": bool(inner["month_dummies"])}
+        inner = {"lags": int(inner["lags"]), "alpha": float(inner["alpha"]),
+                 "month_dummies": bool(inner["month_dummies"])}
     if family == "sarimax":
         inner = {k: int(v) for k, v in inner.items()}
     return CandidateSpec(family, inner)
@@ -71,9 +74,12 @@ def make_objective(series: GridSeries, transform: Transform, horizon: int) -> Ca
             result = run_backtest(
                 series, transform, lambda z, h, s0: fit_forecast(spec, z, h, series.m, s0), horizon, on_origin=report
             )
-        except (ValueError, np.linalg.LinAlgError) as exc:
-            trial.set_user_attr("fit_error", str(exc)[:200])
-            return float("nan")
+        except FIT_ERRORS as exc:
+            trial.set_user_attr("infeasible", str(exc)[:200])
+            raise optuna.TrialPruned() from exc
+        if not np.isfinite(result.mase):
+            trial.set_user_attr("infeasible", "MASE undefined at every origin (flat training windows)")
+            raise optuna.TrialPruned()
         return result.mase
 
     return objective

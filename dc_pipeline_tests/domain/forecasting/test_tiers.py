@@ -119,3 +119,16 @@ def test_a_model_that_loses_to_seasonal_naive_is_not_published():
     # the published median repeats the last observed season
     assert np.allclose(r.quantiles["q0.5"].to_numpy(), y.to_numpy()[-12:])
     assert np.allclose(r.benchmark["seasonal_naive"].to_numpy(), y.to_numpy()[-12:])
+
+
+def test_constant_history_publishes_the_constant_without_modelling():
+    r = _run(monthly(np.full(12, 70.0)), horizon=3)
+    assert r.tier == "ets" and r.status == "ok" and r.published_method == "seasonal_naive"
+    assert r.reason == "constant history: nothing to model, the constant is published"
+    assert np.allclose(r.quantiles[list(QUANTILE_COLUMNS)].to_numpy(), 70.0)
+
+
+def test_all_zero_positive_series_cannot_be_modelled_on_the_log_scale():
+    r = _run(monthly(np.zeros(10)), kind="positive")
+    assert (r.tier, r.status) == ("none", "insufficient_data")
+    assert r.reason == "no positive value to model on the log scale: 10 periods, all 0"

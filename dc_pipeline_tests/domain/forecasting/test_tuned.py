@@ -87,3 +87,13 @@ def test_identical_inputs_give_identical_outputs():
     pd.testing.assert_frame_equal(a.quantiles, b.quantiles)
     assert a.backtest == b.backtest
     assert a.study.best_params == b.study.best_params and a.study.top_trials == b.study.top_trials
+
+
+def test_tuned_tier_without_any_completed_trial_falls_back_to_ets_by_aicc():
+    from dataclasses import replace
+
+    no_budget = replace(FAST_TUNING, n_trials=0)
+    r = forecast_series(trend_series(30), kind="real", m=12, horizon=6, settings=no_budget, name="forecast|x")
+    assert r.tier == "ets" and r.study is not None and r.study.n_complete == 0
+    assert r.reason.startswith("no tuning trial completed (0 pruned or infeasible, 0 failed); ETS by AICc; ")
+    assert r.method.startswith("ets(") and r.backtest["n_origins"] == 6

@@ -1,0 +1,151 @@
+"""Operations jobs (SPEC §11): health incidents, daily and weekly maintenance, nightly backup."""
+
+
+import json
+from datetime import datetime, timezone
+
+import dagster as dg
+
+from dc_pipeline.defs.operations import maintenance, ops_log
+from dc_pipeline.defs.operations.canary import run_canary
+from dc_pipeline.defs.operations.performance import duration_summary
+from dc_pipeline.defs.operations.resources import OperationsResource
+from dc_pipeline.defs.operations.weekly_report import render_weekly_report
+from dc_pipeline.defs.resources import PostgresResource, ReportStoreResource, SettingsResource
+from dc_pipeline.domain.operations.health import UNHEALTHY
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _log(context: dg.OpExecutionContext, db: PostgresResource, job: str, task: str, result: dict) -> dict:
+    with db.connection() as conn:
+        ops_log.log_task(conn, job, task, result, context.run_id)
+    context.log.info(f"{task}: " + json.dumps({k: v for k, v in result.items() if not k.endswith("_files")},
+                                              default=str))
+    return result
+
+
+# -- incident ---------------------------------------------------------------------------------
+class IncidentConfig(dg.Config):
+    opened_at: str
+    status: str = UNHEALTHY
+    reasons: list[str] = []
+
+
+@dg.op(retry_policy=dg.RetryPolicy(max_retries=3, delay=60))
+def record_incident(context: dg.OpExecutionContext, config: IncidentConfig, pipeline_db: PostgresResource) -> None:
+    """Writes dc_ops.incidents; retried while the database that went down comes back."""
+    with pipeline_db.connection() as conn:
+        ops_log.ensure(conn, "dc_ops.incidents")
+        conn.execute("INSERT INTO dc_ops.incidents VALUES (%s, %s, %s, %s)",
+                     (config.opened_at, config.status, json.dumps(config.reasons), context.run_id))
+
+
+@dg.job(description="Records an unhealthy transition in dc_ops.incidents (requested by system_health_sensor).")
+def health_incident_job():
+    record_incident()
+
+
+# -- daily ------------------------------------------------------------------------------------
+DAILY = "daily_maintenance_job"
+
+
+@dg.op
+def assess_data_quality(context, pipeline_db: PostgresResource) -> dict:
+    with pipeline_db.connection() as conn:
+        result, _ = maintenance.dq_summary(conn, _now(), context.run_id)
+    return _log(context, pipeline_db, DAILY, "dq_summary", result)
+
+
+@dg.op
+def analyze_tables(context, pipeline_db: PostgresResource) -> dict:
+    with pipeline_db.connection() as conn:
+        result = maintenance.analyze_tables(conn)
+    if result["skipped_not_owner"]:
+        context.log.warning(f"ANALYZE skipped (not owner): {', '.join(result['skipped_not_owner'])}")
+    return _log(context, pipeline_db, DAILY, "analyze", result)
+
+
+@dg.op
+def prune_api_cache(context, pipeline_db: PostgresResource, ops: OperationsResource) -> dict:
+    with pipeline_db.connection() as conn:
+        result = maintenance.prune_api_cache(conn, ops.cache_timeout_s)
+    return _log(context, pipeline_db, DAILY, "api_cache", result)
+
+
+@dg.op
+def prune_logs(context, pipeline_db: PostgresResource, ops: OperationsResource, settings: SettingsResource) -> dict:
+    days = settings.load().maintenance_config.log_retention_days
+    return _log(context, pipeline_db, DAILY, "logs", maintenance.prune_logs(ops.logs(), _now(), days))
+
+
+@dg.op
+def prune_reports(context, pipeline_db: PostgresResource, report_store: ReportStoreResource,
+                  settings: SettingsResource) -> dict:
+    days = settings.load().maintenance_config.report_retention_days
+    return _log(context, pipeline_db, DAILY, "reports", maintenance.prune_reports(report_store.root(), _now(), days))
+
+
+@dg.job(description="Daily maintenance (replaces daily_maintenance.py): portfolio DQ assessment, ANALYZE, expired "
+        "API cache rows, logs and report files past retention.", tags={"dagster/max_retries": "0"})
+def daily_maintenance_job():
+    assess_data_quality()
+    analyze_tables()
+    prune_api_cache()
+    prune_logs()
+    prune_reports()
+
+
+# -- weekly -----------------------------------------------------------------------------------
+WEEKLY = "weekly_maintenance_job"
+
+
+@dg.op
+def end_to_end_test(context, pipeline_db: PostgresResource, settings: SettingsResource) -> dict:
+    """The reference report on the TechCorp fixture, built and verified against SPEC §4."""
+    with pipeline_db.connection() as conn:
+        canary = run_canary(conn, settings.load(), depth="standard")
+    result = {"status": canary.status, "seconds": canary.seconds, "problems": canary.problems,
+              "brands_checked": canary.brands_checked}
+    _log(context, pipeline_db, WEEKLY, "end_to_end_test", result)
+    if canary.status != "ok":
+        raise dg.Failure(description=f"weekly system test {canary.status}: " + "; ".join(canary.problems),
+                         metadata={"problems": dg.MetadataValue.md("\n".join(canary.problems))})
+    return result
+
+
+@dg.op
+def prune_optuna(context, pipeline_db: PostgresResource, settings: SettingsResource) -> dict:
+    days = settings.load().maintenance_config.optuna_retention_days
+    with pipeline_db.connection() as conn:
+        result = maintenance.prune_optuna(conn, maintenance.optuna_storage_url(pipeline_db.resolved_url()), _now(), days)
+    return _log(context, pipeline_db, WEEKLY, "optuna_cleanup", result)
+
+
+@dg.op
+def performance_summary(context, pipeline_db: PostgresResource, report_store: ReportStoreResource):
+    """weekly_ops_report: run durations and failures of the week, slowest steps, Optuna trials, DQ trend."""
+    now = _now()
+    jobs, steps = duration_summary(context.instance, now, hours=24 * 7)
+    with pipeline_db.connection() as conn:
+        paths, facts = render_weekly_report(conn, report_store.root(), now, jobs, steps)
+    _log(context, pipeline_db, WEEKLY, "performance_summary", facts)
+    yield dg.AssetMaterialization(asset_key="weekly_ops_report", metadata={
+        **{k: v for k, v in facts.items() if isinstance(v, (int, float, str))},
+        "html": paths["html"], "markdown": paths["md"]})
+    yield dg.Output(None)
+
+
+@dg.job(description="Weekly maintenance (replaces weekly_maintenance.py): end-to-end report test, Optuna cleanup, "
+        "weekly_ops_report.", tags={"dagster/max_retries": "0"})
+def weekly_maintenance_job():
+    # Independent ops: a failed system test must not suppress the cleanup or the summary.
+    end_to_end_test()
+    prune_optuna()
+    performance_summary()
+
+
+backup_job = dg.define_asset_job("backup_job", selection=dg.AssetSelection.assets("db_backup"),
+                                 description="Nightly backup with restore test (replaces backup_system.py).")

@@ -1,0 +1,35 @@
+"""Settings of the operations stage (SPEC §10): folders, the alert webhook, the API base URLs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+
+DEFAULT_API_BASE_URLS = "http://localhost:7000,http://localhost:8001,http://localhost:8002"
+
+
+class OperationsResource(dg.ConfigurableResource):
+    """BACKUP_DIR, LOGS_DIR, ALERT_WEBHOOK_URL, API_BASE_URLS, CACHE_TIMEOUT and the config folder
+    that backups archive. Empty webhook: alerts go to the log only."""
+
+    backup_dir: str = "backups"
+    logs_dir: str = "logs"
+    alert_webhook_url: str = ""
+    api_base_urls: str = DEFAULT_API_BASE_URLS
+    cache_timeout_s: int = 3600
+    config_dir: str = ""
+    freshness_hours: float = 26.0
+    probe_timeout_s: int = 5
+
+    def backups(self) -> Path:
+        return Path(self.backup_dir).resolve()
+
+    def logs(self) -> Path:
+        return Path(self.logs_dir).resolve()
+
+    def base_urls(self) -> list[str]:
+        return [u.strip() for u in self.api_base_urls.split(",") if u.strip()]
+
+    def config_folder(self) -> Path:
+        return Path(self.config_dir).resolve() if self.config_dir else Path(__file__).resolve().parents[2] / "config"

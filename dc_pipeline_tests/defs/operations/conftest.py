@@ -1,0 +1,44 @@
+"""Fixtures for the operations stage: a Dagster instance on the test server, a webhook receiver."""
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+
+from dc_pipeline import runner
+from dc_pipeline.adapters import postgres
+
+
+@pytest.fixture(scope="session")
+def instance(pg_server, tmp_path_factory):
+    """A real instance whose storage is a database of its own on the test server (one per session:
+    Dagster keeps connections to an instance's storage alive, so it is not dropped mid-session)."""
+    home = tmp_path_factory.mktemp("dagster_home")
+    postgres.ensure_database(pg_server, "dagster_ops_tests")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DAGSTER_PG_URL", postgres.database_url(pg_server, "dagster_ops_tests"))
+        patch.setenv("DAGSTER_HOME", str(home))
+        inst = runner.prepare_instance(home, postgres.database_url(pg_server, "postgres"))
+        yield inst
+        inst.dispose()
+
+
+@pytest.fixture()
+def webhook():
+    """A local HTTP server collecting posted JSON bodies: (url, list)."""
+    received: list[dict] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/alerts", received
+    server.shutdown()

@@ -79,6 +79,32 @@ def cmd_demo(args) -> int:
     os.environ.setdefault("REPORTS_DIR", str(Path(args.reports_dir).resolve()))
     counts = load_demo(url, args.size, args.seed)
     print("demo data: " + ("already loaded" if counts is None else ", ".join(f"{t} {n}" for t, n in counts.items())))
+    simulator = _start_demo_simulator(args.size, args.seed)
+    try:
+        return _demo_pipeline(args, url, runner)
+    finally:
+        simulator.stop()
+
+
+def _start_demo_simulator(size: str, seed: int):
+    """The API simulator on ephemeral 127.0.0.1 ports serving the demo tables just loaded; the API
+    assets (and the UI's run workers, through the environment) call it."""
+    from dc_pipeline.demo.dataset import demo_dataset
+    from dc_pipeline.demo.simulator import ApiSimulator
+    from dc_pipeline.demo.simulator_cli import DEV_SECRET_KEY
+
+    if not os.environ.get("SECRET_KEY"):
+        os.environ["SECRET_KEY"] = DEV_SECRET_KEY
+    if not os.environ.get("API_KEY"):
+        os.environ["API_KEY"] = "dc-pipeline-dev-api-key"  # dev value, like the dev SECRET_KEY
+    simulator = ApiSimulator(demo_dataset(size=size, seed=seed).tables, ports=(0, 0, 0),
+                             secret_key=os.environ["SECRET_KEY"], api_key=os.environ["API_KEY"], seed=seed).start()
+    os.environ["API_BASE_URLS"] = ",".join(simulator.base_urls)
+    print("Digi-Cadence API simulator on " + ", ".join(simulator.base_urls))
+    return simulator
+
+
+def _demo_pipeline(args, url: str, runner) -> int:
     home = dc_home() / "dagster_home"
     instance = runner.prepare_instance(home, url)
     from dc_pipeline.definitions import build_definitions
@@ -93,8 +119,12 @@ def cmd_demo(args) -> int:
     print(f"{len(summary.succeeded)} of {len(keys)} project partitions materialized")
     for project_id, report_id, health, paths in runner.latest_reports(url):
         print(f"  report p{project_id} {report_id} [{health}]: {paths.get('html')}")
+    api = runner.run_api_projects(defs, instance, keys)
+    for key, reason in api.failed.items():
+        print(f"  API pull {key}: FAILED: {reason}")
+    print(f"{len(api.succeeded)} of {len(keys)} project partitions pulled from the API and reconciled")
     if args.no_ui:
-        return 0 if not summary.failed else 1
+        return 0 if not (summary.failed or api.failed) else 1
     print(f"Dagster UI on http://127.0.0.1:{args.port} (Ctrl-C to stop)")
     env = {**os.environ, "DAGSTER_HOME": str(home)}
     try:
@@ -107,7 +137,24 @@ def cmd_demo(args) -> int:
 def cmd_simulator(args, rest: list[str]) -> int:
     from dc_pipeline.demo.simulator_cli import main as simulator_main
 
-    return simulator_main(rest)
+    return simulator_main(rest, _simulator_tables)
+
+
+def _simulator_tables(options) -> dict:
+    """The small demo dataset of `--seed`, or with `--from-db` the source tables in the database."""
+    if options.from_db:
+        from dc_pipeline.adapters import source_reader
+
+        with postgres.connect(_source_url(None)) as conn:
+            source_reader.check_source_schema(conn)
+            tables = source_reader.read_reference(conn)
+            project_ids = [int(p) for p in tables["projects"]["project_id"]]
+            for table in source_reader.PROJECT_TABLES:
+                tables[table] = source_reader.read_project_rows(conn, table, project_ids)
+        return tables
+    from dc_pipeline.demo.dataset import demo_dataset
+
+    return demo_dataset("small", options.seed).tables
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -145,6 +192,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if not os.environ.get("DC_DEBUG"):
+        # Dagster's beta/preview notices are for developers; a user sees results and errors.
+        import warnings
+
+        warnings.filterwarnings("ignore")
     parser = build_parser()
     if argv[:1] == ["simulator"]:
         return cmd_simulator(None, argv[1:])

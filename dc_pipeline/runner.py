@@ -79,13 +79,31 @@ def run_projects(defs: dg.Definitions, instance: dg.DagsterInstance, keys: list[
     return summary
 
 
+def run_api_projects(defs: dg.Definitions, instance: dg.DagsterInstance, keys: list[str],
+                     force_refresh: bool = False) -> RunSummary:
+    """The API pulls and their reconciliation, one `api_job` run per project. Runs fail fast on an
+    outage (no 60 s step retries): this is the interactive path of `dc-pipeline demo`."""
+    from dc_pipeline.defs.sources.api_definitions import API_JOB_NAME, api_run_config, fail_fast_tags
+
+    summary = RunSummary()
+    job = _job(defs, API_JOB_NAME)
+    for key in keys:
+        result = job.execute_in_process(instance=instance, partition_key=key, raise_on_error=False,
+                                        run_config={**QUIET, **api_run_config(force_refresh)}, tags=fail_fast_tags())
+        if result.success:
+            summary.succeeded.append(key)
+        else:
+            summary.failed[key] = _failure_text(result)
+    return summary
+
+
 def _failure_text(result: dg.ExecuteInProcessResult) -> str:
     messages = []
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
             messages.append(f"{event.step_key}: {event.step_failure_data.error.message.strip().splitlines()[0]}")
         elif event.event_type_value == "ASSET_CHECK_EVALUATION":
-            data = event.event_specific_data.evaluation
+            data = event.event_specific_data  # an AssetCheckEvaluation in Dagster 1.13
             if not data.passed:
                 messages.append(f"check {data.check_name} failed")
     return "; ".join(messages) or "run failed"

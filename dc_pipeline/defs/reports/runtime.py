@@ -42,11 +42,10 @@ def code_version() -> str:
     return f"dc_pipeline {__version__}" + (f"+g{sha}" if sha else "")
 
 
-def publish_report(context: dg.AssetExecutionContext, conn, reports_root: Path, envelope: dict, *,
+def publish_report(context: dg.AssetExecutionContext, conn, reports_root: Path, envelope: dict, *, partition: str,
                    started: float, input_data_versions: dict[str, str], parameters: dict, output_formats: list[str],
-                   seed: int) -> dg.MaterializeResult:
-    """Sign, render and write the files and the report_index row; return the asset's metadata."""
-    partition = context.partition_key
+                   seed: int) -> dict:
+    """Sign, render and write the files and the report_index row; return metadata for the asset."""
     generated_at = datetime.now(timezone.utc)
     envelope = attach_system_metadata(
         envelope, generated_at=generated_at.isoformat(), generation_seconds=time.perf_counter() - started,
@@ -71,14 +70,14 @@ def publish_report(context: dg.AssetExecutionContext, conn, reports_root: Path, 
     }])
     postgres.ensure_table(conn, "dc_reports.report_index", index_row)
     postgres.copy_frame(conn, "dc_reports.report_index", index_row)
-    return dg.MaterializeResult(metadata={
+    return {
         "health": envelope["health"]["status"],
         "health_reasons": dg.MetadataValue.md("\n".join(f"- {r['message']}" for r in envelope["health"]["reasons"]) or "none"),
         "confidence": envelope["data_context"]["confidence"]["value"],
         "insights": len(envelope["key_insights"]),
         **{f"path_{ext}": dg.MetadataValue.path(p) for ext, p in paths.items()},
         "summary": dg.MetadataValue.md(envelope["executive_summary"]),
-    })
+    }
 
 
 def _params_hash(parameters: dict) -> str:

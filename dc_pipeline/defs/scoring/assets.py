@@ -4,6 +4,7 @@
 import dagster as dg
 import pandas as pd
 
+from dc_pipeline.domain.quality.confidence import with_dq_confidence
 from dc_pipeline.defs.partitions import project_backfill_policy, projects_partitions
 from dc_pipeline.defs.resources import SettingsResource
 from dc_pipeline.domain.scoring import (
@@ -37,13 +38,17 @@ def from_tables(tables: dict[str, pd.DataFrame]) -> DcScores:
         dg.AssetCheckSpec("scores_within_0_100", asset="dc_scores", blocking=True,
                           description="Every DC, section, platform and directed metric score lies in [0, 100]."),
     ],
-    automation_condition=dg.AutomationCondition.eager(),
+    # Never score a partition whose validation failed a blocking check (SPEC §5).
+    automation_condition=dg.AutomationCondition.eager() & dg.AutomationCondition.all_deps_blocking_checks_passed(),
 )
 def dc_scores(context: dg.AssetExecutionContext, validated_values: pd.DataFrame, src_metrics: pd.DataFrame,
-              settings: SettingsResource):
-    """Per brand-period: DC, section, platform scores, metric contributions and shortfalls, tiers, ranks."""
+              dq_results: dict[str, pd.DataFrame], settings: SettingsResource):
+    """Per brand-period: DC, section, platform scores, metric contributions and shortfalls, tiers, ranks,
+    and the DQ score of the inputs as confidence (the brand's score where it has one, else the project's)."""
     config = settings.load().scoring_config
     scores = compute_dc_scores(validated_values, src_metrics, config)
+    scores = DcScores(brands=with_dq_confidence(scores.brands, dq_results.get("dq_scores")),
+                      sections=scores.sections, platforms=scores.platforms, metrics=scores.metrics)
     broken = check_contribution_identities(scores)
     outside = scores_outside_range(scores)
     yield dg.Output(as_tables(scores), metadata=score_metadata(scores))
@@ -71,7 +76,10 @@ def score_metadata(scores: DcScores) -> dict:
     meta["top_brand"] = f"b{int(latest['brand_id'].iloc[0])} DC {latest['dc_score'].iloc[0]:.1f}"
     meta["bottom_brand"] = f"b{int(latest['brand_id'].iloc[-1])} DC {latest['dc_score'].iloc[-1]:.1f}"
     meta["mean_dc_latest"] = float(round(latest["dc_score"].mean(), 3))
-    preview = latest[["project_id", "brand_id", "dc_score", "tier", "rank"]].head(10).copy()
+    if "dq_score" in latest and latest["dq_score"].notna().any():
+        meta["dq_confidence_latest_mean"] = float(round(latest["dq_score"].mean(), 4))
+    preview = latest[[c for c in ("project_id", "brand_id", "dc_score", "tier", "rank", "dq_score", "dq_band")
+                      if c in latest]].head(10).copy()
     preview["dc_score"] = preview["dc_score"].round(1)
     meta["preview"] = dg.MetadataValue.md(preview.to_markdown(index=False))
     return meta

@@ -1,0 +1,147 @@
+"""Benchmark: data-quality scoring of a whole portfolio, beside DC scoring and a numpy floor.
+
+    python bench/bench_quality.py [--size large|medium|small] [--repeats N]
+
+In memory, no database: generates the demo portfolio (large: >= 5 million normalisedvalue rows),
+then times
+  - `assess_project` (every SPEC §5 rule, quarantine, dimension and DQ scores) over every project,
+  - `compute_dc_scores` on the validated rows that come out of it,
+  - the floor: one vectorised numpy pass over the same value rows doing the blocking checks only
+    (finite, in [0, 100], metric id known, duplicate (project, brand, metric, period) keys via a sort),
+    and a bincount weighted mean per brand-period as the scoring floor.
+Each timing is the median of --repeats runs (default 3 for small/medium, 1 for large), in wall and
+process CPU seconds; rows/s and the ratio to the floor use CPU seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from dc_pipeline.demo.dataset import demo_dataset  # noqa: E402
+from dc_pipeline.domain.quality import assess_project  # noqa: E402
+from dc_pipeline.domain.scoring import compute_dc_scores  # noqa: E402
+from dc_pipeline.domain.settings import DqConfig, ScoringConfig  # noqa: E402
+
+SCORING_COLUMNS = ["project_id", "brand_id", "metric_id", "period", "normalized_value"]
+
+
+def _split(frame: pd.DataFrame) -> dict[int, pd.DataFrame]:
+    """Rows per project, split once (filtering the whole frame per project would be O(projects x rows))."""
+    return {int(pid): frame.iloc[pos] for pid, pos in frame.groupby("project_id", sort=False).indices.items()}
+
+
+def assess_all(tables: dict[str, pd.DataFrame], config: DqConfig, as_of: pd.Timestamp):
+    projects = tables["projects"].set_index("project_id")
+    metrics, values, outcomes, members = (_split(tables[t]) for t in
+                                          ("metrics", "normalisedvalue", "business_outcomes", "project_brands"))
+    all_metrics = tables["metrics"]
+    known = set(all_metrics["metric_id"].astype(int))
+    empty = {t: tables[t].iloc[:0] for t in ("metrics", "normalisedvalue", "business_outcomes", "project_brands")}
+    results = {}
+    for pid in projects.index.astype(int):
+        results[pid] = assess_project(
+            project=projects.loc[pid].to_dict() | {"project_id": pid},
+            metrics=metrics.get(pid, empty["metrics"]), members=members.get(pid, empty["project_brands"]),
+            landed_values=values.get(pid, empty["normalisedvalue"]),
+            landed_outcomes=outcomes.get(pid, empty["business_outcomes"]), config=config, as_of=as_of,
+            other_project_metrics=all_metrics[all_metrics["project_id"] != pid], known_metric_ids=known)
+    return results
+
+
+def floor_checks(values: pd.DataFrame, metric_ids: np.ndarray) -> int:
+    """The blocking checks as one numpy pass; returns the number of failing rows."""
+    value = values["normalized_value"].to_numpy(dtype="float64")
+    bad = ~(np.isfinite(value) & (value >= 0) & (value <= 100))
+    bad |= ~np.isin(values["metric_id"].to_numpy(), metric_ids)
+    month = values["period"].to_numpy().astype("datetime64[M]").astype("int64")
+    parts = [values[c].to_numpy(dtype="int64") for c in ("project_id", "brand_id", "metric_id")] + [month - month.min()]
+    key = np.ravel_multi_index(parts, [int(p.max()) + 1 for p in parts])
+    order = np.argsort(key, kind="stable")
+    same = key[order][1:] == key[order][:-1]
+    dup = np.zeros(key.size, bool)
+    dup[order[1:][same]] = True
+    dup[order[:-1][same]] = True
+    return int((bad | dup).sum())
+
+
+def floor_scoring(values: pd.DataFrame, weights: pd.Series) -> int:
+    """Weighted mean per (project, brand, period): the least any scorer must do."""
+    w = values["metric_id"].map(weights).to_numpy(dtype="float64")
+    month = values["period"].to_numpy().astype("datetime64[M]").astype("int64")
+    parts = [values["project_id"].to_numpy(dtype="int64"), values["brand_id"].to_numpy(dtype="int64"), month - month.min()]
+    group = np.unique(np.ravel_multi_index(parts, [int(p.max()) + 1 for p in parts]), return_inverse=True)[1]
+    dc = np.bincount(group, weights=values["normalized_value"].to_numpy() * w) / np.bincount(group, weights=w)
+    return int(dc.size)
+
+
+def timed(fn, repeats: int):
+    """(median wall seconds, median CPU seconds of this process, result). CPU time is the fairer
+    number on a shared machine: wall time includes waiting for the cores."""
+    wall, cpu, result = [], [], None
+    for _ in range(repeats):
+        started, started_cpu = time.perf_counter(), time.process_time()
+        result = fn()
+        wall.append(time.perf_counter() - started)
+        cpu.append(time.process_time() - started_cpu)
+    return statistics.median(wall), statistics.median(cpu), result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", default="large", choices=["small", "medium", "large"])
+    parser.add_argument("--repeats", type=int, default=None, help="default: 3, or 1 for large")
+    args = parser.parse_args(argv)
+    repeats = args.repeats or (1 if args.size == "large" else 3)
+
+    started = time.perf_counter()
+    data = demo_dataset(args.size)
+    tables = data.tables
+    generate_s = time.perf_counter() - started
+    values = tables["normalisedvalue"]
+    n_rows = len(values)
+    n_projects = len(tables["projects"])
+    # A fixed as_of after every project's end, so timeliness is judged the same way on every repeat.
+    as_of = pd.Timestamp(tables["projects"]["end_date"].max()) + pd.DateOffset(months=1)
+
+    dq_s, dq_cpu, results = timed(lambda: assess_all(tables, DqConfig(), as_of), repeats)
+    validated = pd.concat([a.validated_values[SCORING_COLUMNS] for a in results.values()], ignore_index=True)
+    quarantined = sum(int((a.quarantine["source_table"] == "normalisedvalue").sum()) for a in results.values())
+    assert len(validated) + quarantined == n_rows, "every landed row is validated or quarantined"
+    scoring_s, scoring_cpu, scores = timed(lambda: compute_dc_scores(validated, tables["metrics"], ScoringConfig()), repeats)
+
+    metric_ids = tables["metrics"]["metric_id"].to_numpy(dtype="int64")
+    floor_dq_s, floor_dq_cpu, floor_bad = timed(lambda: floor_checks(values, metric_ids), repeats)
+    weights = tables["metrics"].set_index("metric_id")["weight"].astype("float64")
+    floor_sc_s, floor_sc_cpu, floor_groups = timed(lambda: floor_scoring(validated, weights), repeats)
+
+    bands = pd.Series([a.dq_scores.loc[a.dq_scores["scope"] == "project", "band"].iloc[0]
+                       for a in results.values()]).value_counts(dropna=False)
+    print(f"size {args.size}: {n_projects} projects, {n_rows:,} normalisedvalue rows "
+          f"(generated in {generate_s:.1f} s); median of {repeats} repeat(s)")
+    print(f"{'stage':<44} {'rows':>11} {'wall s':>8} {'cpu s':>8} {'rows/cpu s':>12} {'x floor':>8}")
+    table = [
+        ("DQ: assess_project over every project", n_rows, dq_s, dq_cpu, floor_dq_cpu),
+        ("floor: numpy blocking checks (V1, V2, U1)", n_rows, floor_dq_s, floor_dq_cpu, floor_dq_cpu),
+        ("DC: compute_dc_scores on validated rows", len(validated), scoring_s, scoring_cpu, floor_sc_cpu),
+        ("floor: numpy weighted mean per brand-period", len(validated), floor_sc_s, floor_sc_cpu, floor_sc_cpu),
+    ]
+    for stage, rows, wall, cpu, floor in table:
+        print(f"{stage:<44} {rows:>11,} {wall:>8.2f} {cpu:>8.2f} {rows / max(cpu, 1e-9):>12,.0f} "
+              f"{cpu / max(floor, 1e-9):>8.1f}")
+    print(f"quarantined value rows: {quarantined:,} (floor flags {floor_bad:,} blocking-rule rows); "
+          f"brand-periods scored: {len(scores.brands):,} (floor groups {floor_groups:,}); "
+          f"project bands: {', '.join(f'{b} {n}' for b, n in bands.items())}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -82,9 +82,38 @@ def _html_value(title: str, value: Any, level: int) -> list[str]:
     return [f"<p>{escape(title)}: {escape(_cell(value))}</p>"]
 
 
+def _inline_markdown(text: str) -> str:
+    """Escaped text with **bold** rendered; the summary uses no other inline Markdown."""
+    import re
+
+    return re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", escape(text))
+
+
 def _html_summary(markdown: str) -> str:
-    # The summary is Markdown; shown preformatted so the page needs no Markdown library.
-    return f"<pre>{escape(markdown)}</pre>"
+    """The summary's Markdown subset (headings, bullets, bold, paragraphs) as HTML, no library needed."""
+    html: list[str] = []
+    in_list = False
+    for line in markdown.splitlines():
+        stripped = line.strip()
+        if stripped.startswith(("- ", "* ")):
+            if not in_list:
+                html.append("<ul>")
+                in_list = True
+            html.append(f"<li>{_inline_markdown(stripped[2:])}</li>")
+            continue
+        if in_list:
+            html.append("</ul>")
+            in_list = False
+        if not stripped:
+            continue
+        level = len(stripped) - len(stripped.lstrip("#"))
+        if 0 < level <= 6 and stripped[level:level + 1] == " ":
+            html.append(f"<h{min(level + 1, 6)}>{_inline_markdown(stripped[level + 1:])}</h{min(level + 1, 6)}>")
+        else:
+            html.append(f"<p>{_inline_markdown(stripped)}</p>")
+    if in_list:
+        html.append("</ul>")
+    return "\n".join(html)
 
 
 def render_html(envelope: dict[str, Any]) -> str:

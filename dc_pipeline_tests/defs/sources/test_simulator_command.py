@@ -1,0 +1,35 @@
+"""`dc-pipeline simulator`: the loader serves the demo tables, or the database's with --from-db."""
+
+from __future__ import annotations
+
+import threading
+
+import requests
+
+from dc_pipeline import cli
+from dc_pipeline.demo.simulator_cli import main as simulator_main
+
+
+def serve_once(argv, env) -> dict:
+    """Start the simulator command, GET /weight_sum for project 101 and /normalized for project 1, stop."""
+    stop, seen = threading.Event(), {}
+
+    def on_started(sim):
+        base = sim.base_urls[0]
+        seen["weights"] = requests.get(f"{base}/weight_sum", params={"project_id": 101}, timeout=10).json()
+        seen["values"] = requests.get(f"{base}/normalized/normalized_value", params={"project_ids": 1}, timeout=10).json()
+        stop.set()
+
+    assert simulator_main(argv, cli._simulator_tables, stop_event=stop, on_started=on_started, env=env) == 0
+    return seen
+
+
+def test_simulator_serves_demo_tables_and_the_same_rows_from_db(fresh_db, monkeypatch):
+    demo = serve_once(["--ports", "0", "--seed", "42"], env={})
+    cli.load_demo(fresh_db, "small", 42)
+    monkeypatch.setenv("DATABASE_URL", fresh_db)
+    from_db = serve_once(["--ports", "0", "--from-db"], env={})
+    assert demo["weights"] == from_db["weights"] and len(demo["weights"]["weights"]) > 0
+    key = lambda r: (r["brand_id"], r["metric_id"], r["period"])  # noqa: E731
+    assert sorted(demo["values"], key=key) == sorted(from_db["values"], key=key)
+    assert len(demo["values"]) == 12

@@ -14,7 +14,8 @@ from dc_pipeline.defs.quality.accounting import account_for_rows
 from dc_pipeline.defs.quality.check_results import (
     accounted_check, band_check, blocking_check, project_metadata)
 from dc_pipeline.defs.quality.tables import dq_tables
-from dc_pipeline.defs.resources import SettingsResource
+from dc_pipeline.defs.quality.api_inputs import read_api_inputs
+from dc_pipeline.defs.resources import PostgresResource, SettingsResource
 from dc_pipeline.domain.partition_keys import project_id_of, project_key
 from dc_pipeline.domain.quality import assess_project
 
@@ -54,7 +55,8 @@ BLOCKING_CHECKS = DOMAIN_BLOCKING_CHECKS + (ACCOUNTING_CHECK,)
 )
 def validate_project(context: dg.AssetExecutionContext, reference_snapshot: dict[str, pd.DataFrame],
                      src_metrics: pd.DataFrame, src_normalised_values: pd.DataFrame,
-                     src_business_outcomes: pd.DataFrame, settings: SettingsResource):
+                     src_business_outcomes: pd.DataFrame, settings: SettingsResource,
+                     pipeline_db: PostgresResource):
     config = settings.load().dq_config
     as_of = pd.Timestamp.now(tz="UTC").tz_localize(None).normalize()
     projects = reference_snapshot["ref_projects"].set_index("project_id")
@@ -65,6 +67,8 @@ def validate_project(context: dg.AssetExecutionContext, reference_snapshot: dict
     for key in context.partition_keys:
         project_id = project_id_of(key)
         landed = src_normalised_values[src_normalised_values["project_id"] == project_id]
+        with pipeline_db.connection() as conn:
+            api_inputs = read_api_inputs(conn, project_id)
         assessment = assess_project(
             project=projects.loc[project_id].to_dict() | {"project_id": project_id},
             metrics=src_metrics[src_metrics["project_id"] == project_id],
@@ -76,6 +80,7 @@ def validate_project(context: dg.AssetExecutionContext, reference_snapshot: dict
             other_project_metrics=src_metrics[src_metrics["project_id"] != project_id],
             known_metric_ids=known_metric_ids,
             previous_row_count=previous_counts.get(project_id),
+            **api_inputs,
         )
         results.append((project_id, assessment))
         landed_by_project[project_id] = landed

@@ -115,6 +115,17 @@ def test_one_overridden_value_is_the_only_difference(api_env):
     assert stored[0][4] == pytest.approx(7.5)
 
 
+def test_quality_rules_k3_k4_use_the_landed_api_data(api_env):
+    # The landed API values still hold the overridden value from the test above: K3 finds exactly it.
+    summary = runner.run_projects(api_env.defs, api_env.instance, [PROJECT])
+    assert summary.failed == {}
+    rules = {r[0]: r[1:] for r in api_env.query(
+        "SELECT rule_id, sum(units), sum(failed) FROM dc_dq.dq_rule_results WHERE project_id = 1 "
+        "AND rule_id IN ('K3', 'K4') GROUP BY rule_id")}
+    assert rules["K3"][0] >= 12 and rules["K3"][1] == 1
+    assert rules["K4"][0] >= 4 and rules["K4"][1] == 0
+
+
 def test_outage_fails_api_asset_naming_service_but_ingest_still_runs(api_env):
     before = api_env.query("SELECT count(*), max(run_id) FROM dc_staging.api_normalized_values WHERE project_id = 1")[0]
     api_env.sim.faults.down_ports = set(api_env.sim.ports)

@@ -10,6 +10,7 @@ import os
 import shutil
 import tempfile
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -42,6 +43,23 @@ def fresh_db(pg_server):
     yield url
     with postgres.connect(postgres.database_url(pg_server, "postgres"), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+PIPELINE_ENV_KEYS = ("DATABASE_URL", "REPORTS_DIR", "DAGSTER_PG_URL", "DAGSTER_HOME")
+
+
+@contextmanager
+def restored_environment(keys=PIPELINE_ENV_KEYS):
+    """Environment variables in `keys` are put back as they were when the block ends."""
+    saved = {k: os.environ.get(k) for k in keys}
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 class PipelineEnv:
@@ -80,14 +98,9 @@ def demo_pipeline(pg_server, tmp_path_factory):
     """The demo data materialized once for the session: reference snapshot + every project."""
     from dc_pipeline import runner
 
-    saved = {k: os.environ.get(k) for k in ("DATABASE_URL", "REPORTS_DIR", "DAGSTER_PG_URL", "DAGSTER_HOME")}
-    env = make_pipeline_env(pg_server, tmp_path_factory.mktemp("demo_pipeline"))
-    runner.run_reference(env.defs, env.instance)
-    env.summary = runner.run_projects(env.defs, env.instance, runner.project_keys(env.instance))
-    yield env
-    env.instance.dispose()
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
+    with restored_environment():
+        env = make_pipeline_env(pg_server, tmp_path_factory.mktemp("demo_pipeline"))
+        runner.run_reference(env.defs, env.instance)
+        env.summary = runner.run_projects(env.defs, env.instance, runner.project_keys(env.instance))
+        yield env
+        env.instance.dispose()

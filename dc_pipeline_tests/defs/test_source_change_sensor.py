@@ -5,19 +5,15 @@ import pytest
 
 from dc_pipeline.adapters import postgres
 from dc_pipeline.defs.sources.sensors import source_change_sensor
-from dc_pipeline_tests.conftest import make_pipeline_env
+from dc_pipeline_tests.conftest import make_pipeline_env, restored_environment
 
 
 @pytest.fixture()
 def sensor_env(pg_server, tmp_path):
-    import os
-
-    saved = {k: os.environ.get(k) for k in ("DATABASE_URL", "REPORTS_DIR", "DAGSTER_PG_URL", "DAGSTER_HOME")}
-    env = make_pipeline_env(pg_server, tmp_path)
-    yield env
-    env.instance.dispose()
-    for key, value in saved.items():
-        os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
+    with restored_environment():
+        env = make_pipeline_env(pg_server, tmp_path)
+        yield env
+        env.instance.dispose()
 
 
 def _evaluate(env, cursor=None):

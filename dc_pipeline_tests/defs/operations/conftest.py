@@ -1,6 +1,7 @@
 """Fixtures for the operations stage: a Dagster instance on the test server, a webhook receiver."""
 
 import json
+import os
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
@@ -42,3 +43,19 @@ def webhook():
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_port}/alerts", received
     server.shutdown()
+
+
+@pytest.fixture(scope="package")
+def ops_env(pg_server, tmp_path_factory):
+    """The demo data in a database of its own, with the reference snapshot and TechCorp p1 scored
+    (what the canary reads), on an instance of its own that holds those two runs."""
+    from dc_pipeline_tests.conftest import make_pipeline_env, restored_environment
+
+    with restored_environment(("DATABASE_URL", "REPORTS_DIR", "DAGSTER_PG_URL", "DAGSTER_HOME", "DC_CONFIG_PATH")):
+        os.environ.pop("DC_CONFIG_PATH", None)
+        env = make_pipeline_env(pg_server, tmp_path_factory.mktemp("ops_env"))
+        runner.run_reference(env.defs, env.instance)
+        summary = runner.run_projects(env.defs, env.instance, ["p1"], job_name="scoring_job")
+        assert summary.failed == {}, summary.failed
+        yield env
+        env.instance.dispose()

@@ -14,7 +14,7 @@ from dc_pipeline.adapters import postgres
 from dc_pipeline.demo.dataset import demo_dataset
 from dc_pipeline.demo.simulator import ApiSimulator
 from dc_pipeline.defs.sources.api_definitions import API_JOB_NAME, api_run_config, fail_fast_tags
-from dc_pipeline_tests.conftest import make_pipeline_env
+from dc_pipeline_tests.conftest import make_pipeline_env, restored_environment
 
 API_KEY = "sim-api-key-5f1e2d3c4b"
 SECRET_KEY = "sim-secret-key-9a8b7c6d"
@@ -25,24 +25,19 @@ ENV_KEYS = ("DATABASE_URL", "REPORTS_DIR", "DAGSTER_PG_URL", "DAGSTER_HOME", "AP
 
 @pytest.fixture(scope="module")
 def api_env(pg_server, tmp_path_factory):
-    saved = {k: os.environ.get(k) for k in ENV_KEYS}
-    sim = ApiSimulator(demo_dataset("small", 42).tables, ports=(0, 0), secret_key=SECRET_KEY, api_key=API_KEY).start()
-    os.environ.update({"API_BASE_URLS": ",".join(sim.base_urls), "API_KEY": API_KEY, "API_RETRY_ATTEMPTS": "1",
-                       "API_RETRY_DELAY": "0.01", "API_TIMEOUT": "5", "SECRET_KEY": SECRET_KEY})
-    os.environ.pop("AUTH_TOKEN", None)
-    env = make_pipeline_env(pg_server, tmp_path_factory.mktemp("api_assets"))
-    runner.run_reference(env.defs, env.instance)
-    ingest = runner.run_projects(env.defs, env.instance, [PROJECT])
-    assert ingest.succeeded == [PROJECT], ingest.failed
-    env.sim = sim
-    yield env
-    sim.stop()
-    env.instance.dispose()
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
+    with restored_environment(ENV_KEYS):
+        sim = ApiSimulator(demo_dataset("small", 42).tables, ports=(0, 0), secret_key=SECRET_KEY, api_key=API_KEY).start()
+        os.environ.update({"API_BASE_URLS": ",".join(sim.base_urls), "API_KEY": API_KEY, "API_RETRY_ATTEMPTS": "1",
+                           "API_RETRY_DELAY": "0.01", "API_TIMEOUT": "5", "SECRET_KEY": SECRET_KEY})
+        os.environ.pop("AUTH_TOKEN", None)
+        env = make_pipeline_env(pg_server, tmp_path_factory.mktemp("api_assets"))
+        runner.run_reference(env.defs, env.instance)
+        ingest = runner.run_projects(env.defs, env.instance, [PROJECT])
+        assert ingest.succeeded == [PROJECT], ingest.failed
+        env.sim = sim
+        yield env
+        sim.stop()
+        env.instance.dispose()
 
 
 def run_api(env, force_refresh: bool = False):

@@ -15,6 +15,7 @@ def test_copy_roundtrip_keeps_values_types_and_nulls(fresh_db):
         "period": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-03-01"]),
         "payload": [{"k": [1, 2]}, None, {"x": "y"}],
         "flag": [True, False, True],
+        "at": pd.to_datetime(["2024-01-01 10:30:00.123456", None, "2024-03-01"]).tz_localize("UTC"),
     })
     with postgres.connect(fresh_db) as conn:
         postgres.replace_rows(conn, "dc_core.roundtrip", frame, {"project_id": [1, 2]})
@@ -27,6 +28,7 @@ def test_copy_roundtrip_keeps_values_types_and_nulls(fresh_db):
     assert back["period"].dt.strftime("%Y-%m-%d").tolist() == ["2024-01-01", "2024-02-01", "2024-03-01"]
     assert back["payload"].iloc[0] == {"k": [1, 2]} and back["payload"].iloc[1] is None
     assert back["flag"].tolist() == [True, False, True]
+    assert back["at"].iloc[0] == pd.Timestamp("2024-01-01 10:30:00.123456", tz="UTC") and pd.isna(back["at"].iloc[1])
 
 
 def test_replace_rows_rewrites_only_the_partition_and_is_idempotent(fresh_db):

@@ -15,7 +15,7 @@ def test_copy_roundtrip_keeps_values_types_and_nulls(fresh_db):
         "period": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-03-01"]),
         "payload": [{"k": [1, 2]}, None, {"x": "y"}],
         "flag": [True, False, True],
-        "at": pd.to_datetime(["2024-01-01 10:30:00.123456", None, "2024-03-01"]).tz_localize("UTC"),
+        "at": pd.to_datetime(["2024-01-01 10:30:00.123456", None, "2024-03-01 00:00:00"], format="ISO8601").tz_localize("UTC"),
     })
     with postgres.connect(fresh_db) as conn:
         postgres.replace_rows(conn, "dc_core.roundtrip", frame, {"project_id": [1, 2]})

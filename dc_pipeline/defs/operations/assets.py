@@ -2,18 +2,14 @@
 (recorded by the weekly job) and db_backup with its restore check."""
 
 
-import json
-
 import dagster as dg
 
-from dc_pipeline.adapters import backup
-from dc_pipeline.defs.operations import ops_log
+from dc_pipeline.defs.operations.backup_run import RESTORE_CHECK_DATABASE, run_backup
 from dc_pipeline.defs.operations.resources import OperationsResource
 from dc_pipeline.defs.resources import PostgresResource, SettingsResource
-from dc_pipeline.domain.operations.retention import backups_to_delete
 
 OPS_GROUP = "operations"
-RESTORE_CHECK_DATABASE = "digi_cadence_restore_check"
+__all__ = ["RESTORE_CHECK_DATABASE", "db_backup", "system_health", "weekly_ops_report"]
 
 system_health = dg.AssetSpec(
     "system_health", group_name=OPS_GROUP, kinds={"python"},
@@ -38,29 +34,14 @@ weekly_ops_report = dg.AssetSpec(
 )
 def db_backup(context: dg.AssetExecutionContext, pipeline_db: PostgresResource, ops: OperationsResource,
               settings: SettingsResource):
-    url = pipeline_db.resolved_url()
-    result = backup.dump_database(url, ops.backups(), ops.config_folder())
-    try:
-        check = backup.verify_restore(result.dump_path, url, RESTORE_CHECK_DATABASE)
-        problems = check.problems
-    except (backup.BackupError, Exception) as exc:  # no CREATEDB, disk full...: the check fails, the dump stays
-        check, problems = None, [f"restore test could not run: {exc}"]
-    keep = settings.load().maintenance_config.backup_keep
-    removed = []
-    if not problems:  # never prune older copies on the strength of an unverified new one
-        for path in backups_to_delete(backup.list_backups(ops.backups()), keep.daily, keep.weekly, keep.monthly)["path"]:
-            removed += backup.delete_backup(path)
-    with pipeline_db.connection() as conn:
-        ops_log.ensure(conn, "dc_ops.backup_log")
-        conn.execute("INSERT INTO dc_ops.backup_log VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                     (result.created_at, result.dump_path.name, result.sha256, result.size_bytes,
-                      len(result.fingerprints), int(result.fingerprints["rows"].sum()), not problems,
-                      json.dumps(problems), json.dumps(removed), context.run_id))
+    outcome = run_backup(pipeline_db.resolved_url(), ops.backups(), ops.config_folder(), settings.load(),
+                         context.run_id)
+    result, check, problems = outcome.result, outcome.check, outcome.problems
     yield dg.Output(None, metadata={
         "dump_file": str(result.dump_path), "sha256": result.sha256, "size_bytes": result.size_bytes,
         "tables": len(result.fingerprints), "rows": int(result.fingerprints["rows"].sum()),
         "config_archive": str(result.config_archive) if result.config_archive else "none",
-        "removed_by_retention": ", ".join(removed) or "none",
+        "removed_by_retention": ", ".join(outcome.removed) or "none",
     })
     yield dg.AssetCheckResult(
         check_name="backup_restorable", passed=not problems, severity=dg.AssetCheckSeverity.ERROR,

@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
 from dc_pipeline.defs.io_manager import read_table
 from dc_pipeline.defs.reports import inputs
@@ -15,6 +16,7 @@ from dc_pipeline.domain.reports.dc_score_performance import build_dc_score_perfo
 from dc_pipeline.domain.reports.envelope import check_envelope_schema
 from dc_pipeline.domain.reports.insights import check_insights_cite_numbers
 from dc_pipeline.domain.reports.params import parse_report_params
+from dc_pipeline.domain.scoring import tiers
 from dc_pipeline.domain.settings import SystemConfig
 from dc_pipeline.domain.timeline import series_projects
 
@@ -32,6 +34,34 @@ class CanaryResult:
 def expected_techcorp_dc(project_id: int) -> dict[int, float]:
     """§4: one weight-1 metric per section holding the section score, so DC is their mean."""
     return {b: float(np.mean(s)) for (p, b), s in techcorp.SECTION_SCORES.items() if p == project_id}
+
+
+def expected_techcorp_ranking(project_id: int) -> pd.DataFrame:
+    """§4 table of one project: brand_id, dc_score, tier, rank (descending DC, 'min' ties)."""
+    dc = expected_techcorp_dc(project_id)
+    frame = pd.DataFrame({"brand_id": list(dc), "dc_score": list(dc.values())})
+    frame["tier"] = tiers(frame["dc_score"].to_numpy())
+    frame["rank"] = frame["dc_score"].rank(ascending=False, method="min").astype(int)
+    return frame.set_index("brand_id")
+
+
+def techcorp_problems(brands: pd.DataFrame, project_id: int) -> list[str]:
+    """Stored DC score (1e-6), tier and rank of each TechCorp brand against §4."""
+    got = brands[brands["project_id"] == project_id].set_index("brand_id")
+    problems = []
+    for brand_id, row in expected_techcorp_ranking(project_id).iterrows():
+        if brand_id not in got.index:
+            problems.append(f"TechCorp brand {brand_id} has no DC score in project {project_id}")
+            continue
+        dc = float(got.at[brand_id, "dc_score"])
+        if not abs(dc - row.dc_score) <= 1e-6:
+            problems.append(f"TechCorp brand {brand_id} DC {dc:.6f} != expected {row.dc_score:.6f} (§4)")
+        if got.at[brand_id, "tier"] != row.tier:
+            problems.append(f"TechCorp brand {brand_id} tier {got.at[brand_id, 'tier']} != expected {row.tier} (§4)")
+        if pd.isna(got.at[brand_id, "rank"]) or int(got.at[brand_id, "rank"]) != row["rank"]:
+            problems.append(f"TechCorp brand {brand_id} rank {got.at[brand_id, 'rank']} != "
+                            f"expected {row['rank']} (§4)")
+    return problems
 
 
 def run_canary(conn, system: SystemConfig, depth: str = "basic", project_id: int = CANARY_PROJECT) -> CanaryResult:
@@ -56,11 +86,6 @@ def run_canary(conn, system: SystemConfig, depth: str = "basic", project_id: int
         min_data_points=system.analysis_config.min_data_points)
     seconds = time.perf_counter() - started
     problems = check_envelope_schema(envelope) + check_insights_cite_numbers(envelope)
-    got = scores.brands[scores.brands["project_id"] == project_id].set_index("brand_id")["dc_score"]
+    problems += techcorp_problems(scores.brands, project_id)
     expected = expected_techcorp_dc(project_id)
-    for brand_id, dc in expected.items():
-        if brand_id not in got.index:
-            problems.append(f"TechCorp brand {brand_id} has no DC score in project {project_id}")
-        elif not abs(float(got.loc[brand_id]) - dc) <= 1e-6:
-            problems.append(f"TechCorp brand {brand_id} DC {float(got.loc[brand_id]):.6f} != expected {dc:.6f} (§4)")
     return CanaryResult("failed" if problems else "ok", round(seconds, 3), problems, len(expected))

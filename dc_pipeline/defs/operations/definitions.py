@@ -5,13 +5,15 @@ import os
 
 import dagster as dg
 
-from dc_pipeline.defs.operations import assets, jobs, schedules, sensors
+from dc_pipeline.defs.operations import assets, deploy, jobs, schedules, sensors
 from dc_pipeline.defs.operations.resources import DEFAULT_API_BASE_URLS, OperationsResource
 
 defs = dg.Definitions(
     assets=[assets.system_health, assets.weekly_ops_report, assets.db_backup],
-    jobs=[jobs.health_incident_job, jobs.daily_maintenance_job, jobs.weekly_maintenance_job, jobs.backup_job],
-    sensors=[sensors.system_health_sensor, sensors.performance_monitor_sensor, sensors.run_failure_alert_sensor],
+    jobs=[jobs.health_incident_job, jobs.daily_maintenance_job, jobs.weekly_maintenance_job, jobs.backup_job,
+          deploy.post_deploy_validation_job],
+    sensors=[sensors.system_health_sensor, sensors.performance_monitor_sensor, sensors.run_failure_alert_sensor,
+             deploy.code_version_sensor],
     schedules=[schedules.daily_maintenance, schedules.weekly_maintenance, schedules.nightly_backup],
 )
 

@@ -1,10 +1,11 @@
 """Settings of the operations stage (SPEC §10): folders, the alert webhook, the API base URLs."""
 
-from __future__ import annotations
 
 from pathlib import Path
 
 import dagster as dg
+
+from dc_pipeline.domain.operations.performance import PerformanceThresholds
 
 DEFAULT_API_BASE_URLS = "http://localhost:7000,http://localhost:8001,http://localhost:8002"
 
@@ -21,6 +22,18 @@ class OperationsResource(dg.ConfigurableResource):
     config_dir: str = ""
     freshness_hours: float = 26.0
     probe_timeout_s: int = 5
+    # performance_monitor_sensor thresholds (SPEC §11: 80 % CPU or memory, a canary slower than 60 s).
+    cpu_alert_percent: float = 80.0
+    memory_alert_percent: float = 80.0
+    canary_alert_seconds: float = 60.0
+    min_disk_free_fraction: float = 0.10
+    job_p95_alert_seconds: float = 1800.0
+
+    def thresholds(self) -> PerformanceThresholds:
+        return PerformanceThresholds(cpu_percent=self.cpu_alert_percent, memory_percent=self.memory_alert_percent,
+                                     canary_seconds=self.canary_alert_seconds,
+                                     min_disk_free_fraction=self.min_disk_free_fraction,
+                                     job_p95_seconds=self.job_p95_alert_seconds)
 
     def backups(self) -> Path:
         return Path(self.backup_dir).resolve()

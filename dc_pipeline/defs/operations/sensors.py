@@ -18,7 +18,7 @@ from dc_pipeline.defs.operations.resources import OperationsResource
 from dc_pipeline.defs.operations.status import collect_health, record_health
 from dc_pipeline.defs.resources import PostgresResource, ReportStoreResource, SettingsResource
 from dc_pipeline.domain.operations import health as h
-from dc_pipeline.domain.operations.performance import PerformanceThresholds, performance_alerts
+from dc_pipeline.domain.operations.performance import performance_breaches
 
 
 def health_metadata(summary: h.HealthSummary) -> dict:
@@ -69,12 +69,14 @@ def system_health_sensor(context: dg.SensorEvaluationContext, pipeline_db: Postg
     minimum_interval_seconds=600,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="CPU, memory and disk of the code server, a timed canary report on the TechCorp fixture and p50/p95 "
-    "run and step durations over 24 h; alerts above the thresholds. Requests no runs.",
+    "run and step durations over 24 h; one alert per tick for thresholds newly crossed (the cursor holds the "
+    "breaches already alerted). Requests no runs.",
 )
 def performance_monitor_sensor(context: dg.SensorEvaluationContext, pipeline_db: PostgresResource,
                                report_store: ReportStoreResource, ops: OperationsResource,
                                settings: SettingsResource) -> dg.SensorResult:
     now = datetime.now(timezone.utc)
+    already = set(json.loads(context.cursor)["breaches"]) if context.cursor else set()
     sample = system_resources([report_store.root(), ops.backups()])
     try:
         with pipeline_db.connection() as conn:
@@ -84,22 +86,27 @@ def performance_monitor_sensor(context: dg.SensorEvaluationContext, pipeline_db:
         context.log.warning(f"canary skipped: {exc}")
     sample["canary_seconds"] = canary.seconds if canary else None
     jobs, steps = duration_summary(context.instance, now)
-    alerts = performance_alerts(sample, jobs, PerformanceThresholds())
+    breaches = performance_breaches(sample, jobs, ops.thresholds())
     if canary and canary.status == "failed":
-        alerts.append("canary report failed its checks: " + "; ".join(canary.problems[:5]))
-    for text in alerts:
-        send_alert(Alert("performance threshold crossed", "warning", text, "performance_monitor_sensor", sample),
+        breaches["canary_failed"] = "canary report failed its checks: " + "; ".join(canary.problems[:5])
+    new = {k: v for k, v in breaches.items() if k not in already}
+    if new:  # one alert per tick, only for what was not already alerted while it persists
+        send_alert(Alert("performance threshold crossed", "warning", "; ".join(new.values()),
+                         "performance_monitor_sensor", {**sample, "breaches": sorted(new)}),
                    webhook_url=ops.alert_webhook_url or None)
     metadata = {
         "kind": "performance", **{k: v for k, v in sample.items() if v is not None},
         "canary": canary.status if canary else "database unreachable",
-        "alerts": dg.MetadataValue.md("\n".join(f"- {a}" for a in alerts) or "none"),
+        "alerts": dg.MetadataValue.md("\n".join(f"- {a}" for a in breaches.values()) or "none"),
+        "new_alerts": len(new),
+        "job_durations": dg.MetadataValue.json(json.loads(jobs.to_json(orient="records"))),
         "job_durations_24h": dg.MetadataValue.md(jobs.round(2).to_markdown(index=False) if len(jobs) else "no runs"),
         "slowest_steps_24h": dg.MetadataValue.md(steps.head(10).round(2).to_markdown(index=False)
                                                  if len(steps) else "no steps"),
     }
-    context.log.info(f"performance: {len(alerts)} alert(s)")
-    return dg.SensorResult(asset_events=[dg.AssetObservation(asset_key="system_health", metadata=metadata)])
+    context.log.info(f"performance: {len(breaches)} threshold(s) crossed, {len(new)} new")
+    return dg.SensorResult(asset_events=[dg.AssetObservation(asset_key="system_health", metadata=metadata)],
+                           cursor=json.dumps({"breaches": sorted(breaches), "checked_at": now.isoformat()}))
 
 
 @dg.run_failure_sensor(

@@ -39,24 +39,33 @@ def run_duration_stats(runs: pd.DataFrame) -> pd.DataFrame:
     return stats[RUN_STATS_COLUMNS].sort_values("job_name", ignore_index=True)
 
 
-def performance_alerts(sample: Mapping[str, float | None], job_stats: pd.DataFrame,
-                       thresholds: PerformanceThresholds = PerformanceThresholds()) -> list[str]:
-    """One message per threshold crossed. `sample` keys: cpu_percent, memory_percent,
-    canary_seconds (None when the canary could not run), disk_free_fraction (min over folders)."""
-    alerts = []
+def performance_breaches(sample: Mapping[str, float | None], job_stats: pd.DataFrame,
+                         thresholds: PerformanceThresholds = PerformanceThresholds()) -> dict[str, str]:
+    """Each threshold crossed, keyed by what crossed it ('cpu', 'memory', 'canary', 'disk',
+    'job:<name>'), so a caller can alert once per new breach. `sample` keys: cpu_percent,
+    memory_percent, canary_seconds (None when the canary could not run), disk_free_fraction (min
+    over folders)."""
+    breaches = {}
     for key, limit, label in (("cpu_percent", thresholds.cpu_percent, "CPU"),
                               ("memory_percent", thresholds.memory_percent, "memory")):
         value = sample.get(key)
         if value is not None and value > limit:
-            alerts.append(f"high {label} usage: {value:.1f} % > {limit:g} %")
+            breaches[key.split("_")[0]] = f"high {label} usage: {value:.1f} % > {limit:g} %"
     canary = sample.get("canary_seconds")
     if canary is not None and canary > thresholds.canary_seconds:
-        alerts.append(f"slow report generation: canary took {canary:.1f} s > {thresholds.canary_seconds:g} s")
+        breaches["canary"] = (f"slow report generation: canary took {canary:.1f} s > "
+                              f"{thresholds.canary_seconds:g} s")
     disk = sample.get("disk_free_fraction")
     if disk is not None and disk < thresholds.min_disk_free_fraction:
-        alerts.append(f"low disk: {disk:.1%} free < {thresholds.min_disk_free_fraction:.0%}")
+        breaches["disk"] = f"low disk: {disk:.1%} free < {thresholds.min_disk_free_fraction:.0%}"
     for row in job_stats.itertuples():
         if pd.notna(row.p95_s) and row.p95_s > thresholds.job_p95_seconds:
-            alerts.append(f"slow job {row.job_name}: p95 {row.p95_s:.0f} s > {thresholds.job_p95_seconds:g} s "
-                          f"over {row.n_runs} run(s)")
-    return alerts
+            breaches[f"job:{row.job_name}"] = (f"slow job {row.job_name}: p95 {row.p95_s:.0f} s > "
+                                               f"{thresholds.job_p95_seconds:g} s over {row.n_runs} run(s)")
+    return breaches
+
+
+def performance_alerts(sample: Mapping[str, float | None], job_stats: pd.DataFrame,
+                       thresholds: PerformanceThresholds = PerformanceThresholds()) -> list[str]:
+    """One message per threshold crossed (see performance_breaches)."""
+    return list(performance_breaches(sample, job_stats, thresholds).values())

@@ -11,7 +11,9 @@ import pytest
 
 from dc_pipeline import runner
 from dc_pipeline.adapters import postgres
-from dc_pipeline_tests.conftest import make_pipeline_env
+from dc_pipeline_tests.conftest import make_pipeline_env, restored_environment
+
+pytestmark = pytest.mark.slow  # real Dagster runs of the upstream stages and the models (about 2 minutes)
 
 PROJECT = 102
 ENV_KEYS = ("DATABASE_URL", "REPORTS_DIR", "DAGSTER_PG_URL", "DAGSTER_HOME", "DC_CONFIG_PATH", "OPTUNA_N_TRIALS",
@@ -19,46 +21,47 @@ ENV_KEYS = ("DATABASE_URL", "REPORTS_DIR", "DAGSTER_PG_URL", "DAGSTER_HOME", "DC
 UPSTREAM = ("src_metrics", "src_normalised_values", "src_business_outcomes", "validated_values",
             "validated_outcomes", "dq_results", "dc_scores")
 STUDY_FIELDS = {"study_name", "trials_run", "trials_stored", "best_value", "best_params", "improvement_vs_default",
-                "wall_seconds"}
+                "wall_seconds", "n_complete", "n_pruned", "trials_to_within_1pct", "top_trials"}
 
 
 @pytest.fixture(scope="module")
 def models_env(pg_server, tmp_path_factory):
-    saved = {k: os.environ.get(k) for k in ENV_KEYS}
-    tmp = tmp_path_factory.mktemp("models_env")
-    for key in ("DC_CONFIG_PATH", "OPTUNA_STORAGE_URL"):
-        os.environ.pop(key, None)
-    # A small budget through the environment, as the demo does; the SPEC defaults stay in config.
-    os.environ.update(OPTUNA_N_TRIALS="5", OPTUNA_N_JOBS="1", OPTUNA_TIMEOUT="120", MODELS_DIR=str(tmp / "models"))
-    env = make_pipeline_env(pg_server, tmp)
-    upstream = dg.define_asset_job("models_upstream_job", selection=dg.AssetSelection.assets(*UPSTREAM))
-    env.defs = dg.Definitions.merge(env.defs, dg.Definitions(jobs=[upstream]))
-    runner.run_reference(env.defs, env.instance)
-    # A clean project has an empty quarantine frame whose object-typed project_id would create a
-    # text column that the partition delete cannot compare with integers; typing it up front keeps
-    # this test independent of that quality-stage detail.
-    with postgres.connect(env.url) as conn:
-        conn.execute("CREATE SCHEMA IF NOT EXISTS dc_dq")
-        conn.execute("CREATE TABLE IF NOT EXISTS dc_dq.quarantine (project_id bigint)")
-    summary = runner.run_projects(env.defs, env.instance, [f"p{PROJECT}"], job_name="models_upstream_job")
-    assert summary.failed == {}
-    members = {b for (b,) in env.query("SELECT brand_id FROM dc_staging.ref_project_brands WHERE project_id = %s",
-                                       (PROJECT,))}
-    all_brands = {b for (b,) in env.query("SELECT brand_id FROM dc_staging.ref_brands")}
-    env.tracked, env.untracked = min(members), min(all_brands - members)
-    env.models_dir = tmp / "models"
-    yield env
-    env.instance.dispose()
-    for key, value in saved.items():
-        if value is None:
+    with restored_environment(ENV_KEYS):
+        tmp = tmp_path_factory.mktemp("models_env")
+        for key in ("DC_CONFIG_PATH", "OPTUNA_STORAGE_URL"):
             os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
+        # A small budget through the environment, as the demo does; the SPEC defaults stay in config.
+        os.environ.update(OPTUNA_N_TRIALS="5", OPTUNA_N_JOBS="1", OPTUNA_TIMEOUT="120",
+                          MODELS_DIR=str(tmp / "models"))
+        env = make_pipeline_env(pg_server, tmp)
+        upstream = dg.define_asset_job("models_upstream_job", selection=dg.AssetSelection.assets(*UPSTREAM))
+        env.defs = dg.Definitions.merge(env.defs, dg.Definitions(jobs=[upstream]))
+        runner.run_reference(env.defs, env.instance)
+        # A clean project has an empty quarantine frame whose object-typed project_id would create a
+        # text column that the partition delete cannot compare with integers; typing it up front keeps
+        # this test independent of that quality-stage detail.
+        with postgres.connect(env.url) as conn:
+            conn.execute("CREATE SCHEMA IF NOT EXISTS dc_dq")
+            conn.execute("CREATE TABLE IF NOT EXISTS dc_dq.quarantine (project_id bigint)")
+        summary = runner.run_projects(env.defs, env.instance, [f"p{PROJECT}"], job_name="models_upstream_job")
+        assert summary.failed == {}
+        members = {b for (b,) in env.query(
+            "SELECT brand_id FROM dc_staging.ref_project_brands WHERE project_id = %s", (PROJECT,))}
+        all_brands = {b for (b,) in env.query("SELECT brand_id FROM dc_staging.ref_brands")}
+        env.tracked, env.untracked = min(members), min(all_brands - members)
+        env.models_dir = tmp / "models"
+        yield env
+        env.instance.dispose()
+
+
+# SPEC §6a uses 500 bootstrap refits for the effect CI; 100 keep the test short and still give an interval.
+FAST = {"ops": {"outcome_models": {"config": {"bootstrap_reps": 100}}}}
 
 
 def _run(env, job_name: str, partition_key) -> dg.ExecuteInProcessResult:
+    run_config = {**runner.QUIET, **(FAST if job_name == "models_job" else {})}
     result = env.defs.resolve_job_def(job_name).execute_in_process(
-        instance=env.instance, partition_key=partition_key, run_config=runner.QUIET, raise_on_error=False)
+        instance=env.instance, partition_key=partition_key, run_config=run_config, raise_on_error=False)
     assert result.success, runner._failure_text(result)
     return result
 
@@ -106,8 +109,10 @@ def test_outcome_models_fit_available_targets_and_record_tuning(models_env, proj
 
 
 def test_rerun_resumes_finished_studies_without_new_trials(models_env, project_run):
+    first = _metadata(project_run, "outcome_models")
     meta = _metadata(_run(models_env, "models_job", f"p{PROJECT}"), "outcome_models")
     assert meta["trials_run"] == 0
+    assert meta["models_reused"] == first["targets_fitted"]  # same data, settings and code: stored fits
     assert all(s["trials_stored"] == 5 for s in meta["study_summaries"].values())
     (n_rows,) = models_env.query("SELECT count(*) FROM dc_models.outcome_model_results WHERE project_id = %s",
                                  (PROJECT,))[0]

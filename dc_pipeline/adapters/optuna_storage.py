@@ -1,0 +1,116 @@
+"""Optuna studies stored in the project's Postgres, schema `optuna` (SPEC §6d).
+
+One RDBStorage per URL and process: studies are created with load_if_exists=True, so a retried
+run resumes from its stored trials and several workers (threads or processes) share one study.
+Heartbeats mark trials of a dead worker as failed after the grace period; failed trials are
+retried up to twice (RetryHeartbeatStaleTrialCallback, formerly RetryFailedTrialCallback).
+"""
+
+from __future__ import annotations
+
+import threading
+import warnings
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import optuna
+from optuna.storages import RDBStorage
+
+try:  # Optuna >= 4.9 renamed the callback that retries trials of dead workers
+    from optuna.storages import RetryHeartbeatStaleTrialCallback as _RetryCallback
+
+    _CALLBACK_ARG = "heartbeat_stale_trial_callback"
+except ImportError:  # pragma: no cover - older Optuna
+    from optuna.storages import RetryFailedTrialCallback as _RetryCallback
+
+    _CALLBACK_ARG = "failed_trial_callback"
+
+from dc_pipeline.adapters import postgres
+
+OPTUNA_SCHEMA = "optuna"
+HEARTBEAT_INTERVAL_S = 60
+GRACE_PERIOD_S = 180
+MAX_RETRY = 2
+
+_storages: dict[tuple, RDBStorage] = {}
+_lock = threading.Lock()
+
+
+def default_storage_url(database_url: str) -> str:
+    """DATABASE_URL with `options=-csearch_path=optuna`, so Optuna's tables live in schema optuna."""
+    parts = urlsplit(database_url)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "options"]
+    query.append(("options", f"-csearch_path={OPTUNA_SCHEMA}"))
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def sqlalchemy_url(url: str) -> str:
+    """SQLAlchemy form of a libpq URL, on the psycopg 3 driver the pipeline already uses."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def libpq_url(url: str) -> str:
+    """The plain libpq URL (no SQLAlchemy driver suffix, no search_path option) for DDL."""
+    parts = urlsplit(url)
+    scheme = "postgresql" if parts.scheme.startswith("postgres") else parts.scheme
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "options"]
+    return urlunsplit(parts._replace(scheme=scheme, query=urlencode(query)))
+
+
+def ensure_optuna_schema(url: str) -> None:
+    """Optuna creates its tables but not the schema its search_path names."""
+    with postgres.connect(libpq_url(url), autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA IF NOT EXISTS {OPTUNA_SCHEMA}")
+
+
+def get_storage(url: str, *, heartbeat_interval: int | None = HEARTBEAT_INTERVAL_S,
+                grace_period: int | None = GRACE_PERIOD_S, max_retry: int = MAX_RETRY) -> RDBStorage:
+    """The process-wide RDBStorage for `url` (an engine and a connection pool per URL)."""
+    key = (url, heartbeat_interval, grace_period, max_retry)
+    with _lock:
+        storage = _storages.get(key)
+        if storage is None:
+            ensure_optuna_schema(url)
+            with warnings.catch_warnings():  # heartbeats are flagged experimental; SPEC §6d relies on them
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                callback = {_CALLBACK_ARG: _RetryCallback(max_retry=max_retry)} if heartbeat_interval else {}
+                storage = RDBStorage(
+                    sqlalchemy_url(url),
+                    engine_kwargs={"pool_pre_ping": True},
+                    heartbeat_interval=heartbeat_interval,
+                    grace_period=grace_period,
+                    **callback,
+                )
+            _storages[key] = storage
+        return storage
+
+
+def dispose_storages() -> None:
+    """Close every cached engine (tests, and before forking worker processes)."""
+    with _lock:
+        for storage in _storages.values():
+            storage.engine.dispose()
+        _storages.clear()
+
+
+def open_study(storage: RDBStorage, name: str, direction: str, sampler: optuna.samplers.BaseSampler,
+               pruner: optuna.pruners.BasePruner) -> optuna.Study:
+    """Create the study, or load it with its stored trials when it exists (resume / share)."""
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    return optuna.create_study(storage=storage, study_name=name, direction=direction, sampler=sampler,
+                               pruner=pruner, load_if_exists=True)
+
+
+def study_trial_counts(storage: RDBStorage, name: str) -> dict[str, int]:
+    """Stored trials of a study by state name (COMPLETE, PRUNED, FAIL, RUNNING, WAITING)."""
+    study_id = storage.get_study_id_from_name(name)
+    counts: dict[str, int] = {}
+    for trial in storage.get_all_trials(study_id, deepcopy=False):
+        counts[trial.state.name] = counts.get(trial.state.name, 0) + 1
+    return counts
+
+
+def count_studies(storage: RDBStorage) -> int:
+    return len(storage.get_all_studies())

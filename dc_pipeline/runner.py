@@ -58,20 +58,21 @@ def project_keys(instance: dg.DagsterInstance) -> list[str]:
 
 
 def run_projects(defs: dg.Definitions, instance: dg.DagsterInstance, keys: list[str], job_name: str = "ingest_job",
-                 batch_size: int = 1) -> RunSummary:
+                 batch_size: int = 1, run_config: dict | None = None) -> RunSummary:
     """Runs over project partitions. batch_size 1: one run per project, so a blocking failure stops
     only its own project. Larger: one run per consecutive slice of keys (a partition range), as a
     backfill with BackfillPolicy.multi_run does; `keys` must be in the partition order."""
     summary = RunSummary()
     job = _job(defs, job_name)
+    config = {**QUIET, **(run_config or {})}
     for start in range(0, len(keys), max(1, batch_size)):
         chunk = keys[start:start + max(1, batch_size)]
         if len(chunk) == 1:
-            result = job.execute_in_process(instance=instance, partition_key=chunk[0], run_config=QUIET,
+            result = job.execute_in_process(instance=instance, partition_key=chunk[0], run_config=config,
                                             raise_on_error=False)
         else:
             tags = {ASSET_PARTITION_RANGE_START_TAG: chunk[0], ASSET_PARTITION_RANGE_END_TAG: chunk[-1]}
-            result = job.execute_in_process(instance=instance, tags=tags, run_config=QUIET, raise_on_error=False)
+            result = job.execute_in_process(instance=instance, tags=tags, run_config=config, raise_on_error=False)
         if result.success:
             summary.succeeded.extend(chunk)
         else:
@@ -95,6 +96,41 @@ def run_api_projects(defs: dg.Definitions, instance: dg.DagsterInstance, keys: l
         else:
             summary.failed[key] = _failure_text(result)
     return summary
+
+
+def run_pairs_by_project(defs: dg.Definitions, instance: dg.DagsterInstance, members: dict[str, list[str]],
+                         job_name: str = "brand_models_job") -> RunSummary:
+    """One run per project over its member brands' pair partitions (a range along the brand
+    dimension; brands in between that are not members succeed as `not tracked`)."""
+    summary = RunSummary()
+    job = _job(defs, job_name)
+    order = {key: i for i, key in enumerate(instance.get_dynamic_partitions("brands"))}
+    for project_key, brand_keys in members.items():
+        brands = sorted(brand_keys, key=order.__getitem__)
+        start = dg.MultiPartitionKey({"project": project_key, "brand": brands[0]})
+        end = dg.MultiPartitionKey({"project": project_key, "brand": brands[-1]})
+        if start == end:
+            result = job.execute_in_process(instance=instance, partition_key=start, run_config=QUIET,
+                                            raise_on_error=False)
+        else:
+            tags = {ASSET_PARTITION_RANGE_START_TAG: str(start), ASSET_PARTITION_RANGE_END_TAG: str(end)}
+            result = job.execute_in_process(instance=instance, tags=tags, run_config=QUIET, raise_on_error=False)
+        pairs = [f"{b}|{project_key}" for b in brands]
+        if result.success:
+            summary.succeeded.extend(pairs)
+        else:
+            summary.failed.update({p: _failure_text(result) for p in pairs})
+    return summary
+
+
+def project_members(source_url: str) -> dict[str, list[str]]:
+    """Project key -> member brand keys, from the reference snapshot."""
+    with postgres.connect(source_url) as conn:
+        rows = conn.execute("SELECT project_id, brand_id FROM dc_staging.ref_project_brands ORDER BY 1, 2").fetchall()
+    members: dict[str, list[str]] = {}
+    for project_id, brand_id in rows:
+        members.setdefault(f"p{project_id}", []).append(f"b{brand_id}")
+    return members
 
 
 def _failure_text(result: dg.ExecuteInProcessResult) -> str:

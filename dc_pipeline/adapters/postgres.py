@@ -255,17 +255,27 @@ def replace_rows(conn: psycopg.Connection, table: str, frame: pd.DataFrame, wher
                  extra_columns: Mapping[str, Any] | None = None) -> int:
     """In the caller's transaction: delete the rows matching `where` (column -> allowed values),
     then COPY `frame` (plus constant `extra_columns`). Creates or widens the table as needed."""
+    if frame.empty:
+        # An empty frame says nothing reliable about column types: only the first rows create or
+        # widen the table. The partition's old rows still go.
+        if table_exists(conn, table):
+            _delete_partition(conn, table, where)
+        return 0
     frame = frame.copy()
     for column, value in (extra_columns or {}).items():
         frame[column] = value
-    # Partition key columns are integers whatever the first frame's dtype was (e.g. an empty frame).
-    ensure_table(conn, table, frame, {c: "bigint" for c in where if c in frame.columns or frame.empty})
+    # Partition key columns are integers whatever this frame's dtype says.
+    ensure_table(conn, table, frame, {c: "bigint" for c in where if c in frame.columns})
+    _delete_partition(conn, table, where)
+    return copy_frame(conn, table, frame)
+
+
+def _delete_partition(conn: psycopg.Connection, table: str, where: Mapping[str, Iterable[Any]]) -> None:
     schema, name = table.split(".")
     conditions = [sql.SQL("{} = ANY({})").format(sql.Identifier(c), sql.Literal(list(map(_python, v))))
                   for c, v in where.items()]
     conn.execute(sql.SQL("DELETE FROM {}.{} WHERE {}").format(
         sql.Identifier(schema), sql.Identifier(name), sql.SQL(" AND ").join(conditions) if conditions else sql.SQL("true")))
-    return copy_frame(conn, table, frame)
 
 
 def _python(value: Any) -> Any:

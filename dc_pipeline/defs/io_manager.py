@@ -57,14 +57,8 @@ class PartitionedTableIOManager(dg.ConfigurableIOManager):
             for table, frame in frames.items():
                 version = frame_data_version(frame)
                 versions[table] = version
-                qualified = f"{schema}.{table}"
-                if frame.shape[1] == 0:
-                    if postgres.table_exists(conn, qualified) and where:
-                        postgres.replace_rows(conn, qualified, pd.DataFrame(), where)
-                    counts[table] = 0
-                    continue
                 counts[table] = postgres.replace_rows(
-                    conn, qualified, frame, where, {"run_id": context.run_id, "data_version": version})
+                    conn, f"{schema}.{table}", frame, where, {"run_id": context.run_id, "data_version": version})
         context.add_output_metadata({
             **{f"rows/{t}": dg.MetadataValue.int(n) for t, n in counts.items()},
             **{f"table/{t}": dg.MetadataValue.text(f"{schema}.{t}") for t in frames},

@@ -11,3 +11,4 @@ project_of_pair = dg.MultiToSingleDimensionPartitionMapping(partition_dimension_
 
 # A backfill processes several projects per run: a Dagster run costs seconds of start-up.
 project_backfill_policy = dg.BackfillPolicy.multi_run(max_partitions_per_run=50)
+pair_backfill_policy = dg.BackfillPolicy.multi_run(max_partitions_per_run=100)

@@ -61,3 +61,15 @@ def test_connect_error_names_cause_and_hides_password():
     message = str(info.value)
     assert "s3cr3t-pass" not in message
     assert "127.0.0.1:1" in message and "DATABASE_URL" in message
+
+
+def test_empty_frame_creates_no_table_but_clears_the_partition(fresh_db):
+    with postgres.connect(fresh_db) as conn:
+        empty = pd.DataFrame({"project_id": pd.Series([], dtype=float), "series": pd.Series([], dtype=float)})
+        assert postgres.replace_rows(conn, "dc_core.forecasts", empty, {"project_id": [1]}) == 0
+        assert not postgres.table_exists(conn, "dc_core.forecasts")
+        rows = pd.DataFrame({"project_id": [1, 2], "series": ["dc", "revenue"]})
+        postgres.replace_rows(conn, "dc_core.forecasts", rows, {"project_id": [1, 2]})
+        postgres.replace_rows(conn, "dc_core.forecasts", empty, {"project_id": [1]})
+        conn.commit()
+        assert conn.execute("SELECT project_id, series FROM dc_core.forecasts").fetchall() == [(2, "revenue")]

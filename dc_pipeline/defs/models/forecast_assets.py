@@ -13,7 +13,7 @@ from dc_pipeline.defs.models.outcome_assets import RETUNE
 from dc_pipeline.defs.models.resources import ModelStoreResource, OptunaResource, TuningConfig
 from dc_pipeline.defs.models.tuning_run import StudyLedger, json_columns, study_row, summary_dict, tuning_metadata
 from dc_pipeline.defs.pair_membership import not_tracked_metadata, run_pairs, split_tracked
-from dc_pipeline.defs.partitions import project_brand_partitions, project_of_pair
+from dc_pipeline.defs.partitions import project_brand_partitions, project_of_pair, pair_backfill_policy
 from dc_pipeline.defs.reports.runtime import code_version
 from dc_pipeline.defs.resources import PostgresResource, SettingsResource
 from dc_pipeline.domain.forecasting import QUANTILE_COLUMNS, ForecastResult, coherence_gap, forecast_series
@@ -94,6 +94,7 @@ def _coherence(results: dict[str, ForecastResult], weights: dict[str, float], pr
 
 @dg.asset(
     partitions_def=project_brand_partitions,
+    backfill_policy=pair_backfill_policy,
     deps=[dg.AssetDep("dc_scores", partition_mapping=project_of_pair),
           dg.AssetDep("validated_outcomes", partition_mapping=project_of_pair)],
     group_name="models",

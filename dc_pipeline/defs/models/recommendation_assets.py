@@ -12,7 +12,7 @@ from dc_pipeline.defs.models.outcome_assets import RETUNE
 from dc_pipeline.defs.models.resources import OptunaResource, RecommendationConfig
 from dc_pipeline.defs.models.tuning_run import StudyLedger, json_columns, study_row, tuning_metadata
 from dc_pipeline.defs.pair_membership import not_tracked_metadata, run_pairs, split_tracked
-from dc_pipeline.defs.partitions import project_brand_partitions, project_of_pair
+from dc_pipeline.defs.partitions import project_brand_partitions, project_of_pair, pair_backfill_policy
 from dc_pipeline.defs.resources import PostgresResource, SettingsResource
 from dc_pipeline.defs.scoring.assets import DC_SCORE_TABLES, from_tables
 from dc_pipeline.domain.recommendations import RecommendationResult, recommend
@@ -82,6 +82,7 @@ def _pair_markdown(rows: list[dict]) -> str:
 
 @dg.asset(
     partitions_def=project_brand_partitions,
+    backfill_policy=pair_backfill_policy,
     deps=[dg.AssetDep("dc_scores", partition_mapping=project_of_pair),
           dg.AssetDep("outcome_models", partition_mapping=project_of_pair)],
     group_name="models",

@@ -15,7 +15,11 @@ from dc_pipeline.domain.partition_keys import project_key
 API_JOB_NAME = "api_job"
 
 api_job = dg.define_asset_job(
-    API_JOB_NAME, selection=dg.AssetSelection.groups(API_GROUP), partitions_def=projects_partitions,
+    API_JOB_NAME,
+    # The SQL pulls it compares with come along: API names resolve to metric ids through src_metrics,
+    # and the reconciliation needs the current Postgres values of the same partition.
+    selection=dg.AssetSelection.groups(API_GROUP) | dg.AssetSelection.assets("src_metrics", "src_normalised_values"),
+    partitions_def=projects_partitions,
     description="Pull the Digi-Cadence API for the selected project and reconcile it with Postgres. "
     "Not part of ingest_job: an API outage never stops scoring and reports.")
 

@@ -10,7 +10,6 @@ import dagster as dg
 import pytest
 
 from dc_pipeline import runner
-from dc_pipeline.adapters import postgres
 from dc_pipeline_tests.conftest import make_pipeline_env, restored_environment
 
 pytestmark = pytest.mark.slow  # real Dagster runs of the upstream stages and the models (about 2 minutes)
@@ -37,12 +36,6 @@ def models_env(pg_server, tmp_path_factory):
         upstream = dg.define_asset_job("models_upstream_job", selection=dg.AssetSelection.assets(*UPSTREAM))
         env.defs = dg.Definitions.merge(env.defs, dg.Definitions(jobs=[upstream]))
         runner.run_reference(env.defs, env.instance)
-        # A clean project has an empty quarantine frame whose object-typed project_id would create a
-        # text column that the partition delete cannot compare with integers; typing it up front keeps
-        # this test independent of that quality-stage detail.
-        with postgres.connect(env.url) as conn:
-            conn.execute("CREATE SCHEMA IF NOT EXISTS dc_dq")
-            conn.execute("CREATE TABLE IF NOT EXISTS dc_dq.quarantine (project_id bigint)")
         summary = runner.run_projects(env.defs, env.instance, [f"p{PROJECT}"], job_name="models_upstream_job")
         assert summary.failed == {}
         members = {b for (b,) in env.query(

@@ -213,9 +213,7 @@ def ensure_table(conn: psycopg.Connection, table: str, frame: pd.DataFrame,
     conn.execute(sql.SQL("CREATE TABLE IF NOT EXISTS {}.{} ({})").format(
         sql.Identifier(schema), sql.Identifier(name),
         sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t)) for c, t in columns.items())))
-    existing = {r[0] for r in conn.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s",
-        (schema, name)).fetchall()}
+    existing = existing_columns(conn, table)
     for column, pg_type in columns.items():
         if column not in existing:
             conn.execute(sql.SQL("ALTER TABLE {}.{} ADD COLUMN {} {}").format(
@@ -264,6 +262,11 @@ def replace_rows(conn: psycopg.Connection, table: str, frame: pd.DataFrame, wher
     frame = frame.copy()
     for column, value in (extra_columns or {}).items():
         frame[column] = value
+    # A column that is null in every row says nothing about its type either: it is left out until
+    # a write brings values (readers see it absent rather than wrongly typed).
+    known = existing_columns(conn, table)
+    undecided = [c for c in frame.columns if c not in known and c not in where and frame[c].isna().all()]
+    frame = frame.drop(columns=undecided)
     # Partition key columns are integers whatever this frame's dtype says.
     ensure_table(conn, table, frame, {c: "bigint" for c in where if c in frame.columns})
     _delete_partition(conn, table, where)
@@ -280,6 +283,13 @@ def _delete_partition(conn: psycopg.Connection, table: str, where: Mapping[str, 
 
 def _python(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
+
+
+def existing_columns(conn: psycopg.Connection, table: str) -> set[str]:
+    schema, name = table.split(".")
+    return {r[0] for r in conn.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s",
+        (schema, name)).fetchall()}
 
 
 def table_exists(conn: psycopg.Connection, table: str) -> bool:

@@ -73,3 +73,14 @@ def test_empty_frame_creates_no_table_but_clears_the_partition(fresh_db):
         postgres.replace_rows(conn, "dc_core.forecasts", empty, {"project_id": [1]})
         conn.commit()
         assert conn.execute("SELECT project_id, series FROM dc_core.forecasts").fetchall() == [(2, "revenue")]
+
+
+def test_all_null_column_waits_for_values_to_get_its_type(fresh_db):
+    with postgres.connect(fresh_db) as conn:
+        first = pd.DataFrame({"project_id": [1], "method": [np.nan]})  # no forecast yet: type unknown
+        postgres.replace_rows(conn, "dc_core.summaries", first, {"project_id": [1]})
+        later = pd.DataFrame({"project_id": [2], "method": ["ets(trend=add)"]})
+        postgres.replace_rows(conn, "dc_core.summaries", later, {"project_id": [2]})
+        conn.commit()
+        rows = conn.execute("SELECT project_id, method FROM dc_core.summaries ORDER BY 1").fetchall()
+    assert rows == [(1, None), (2, "ets(trend=add)")]

@@ -8,6 +8,10 @@ from dc_pipeline.domain.quality.confidence import with_dq_confidence
 from dc_pipeline.defs.partitions import project_backfill_policy, projects_partitions
 from dc_pipeline.defs.resources import SettingsResource
 from dc_pipeline.domain.scoring import (
+    BRAND_COLUMNS,
+    METRIC_COLUMNS,
+    PLATFORM_COLUMNS,
+    SECTION_COLUMNS,
     DcScores,
     check_contribution_identities,
     compute_dc_scores,
@@ -22,8 +26,18 @@ def as_tables(scores: DcScores) -> dict[str, pd.DataFrame]:
     return {table: getattr(scores, field) for field, table in DC_SCORE_TABLES.items()}
 
 
+_COLUMNS = {"brands": BRAND_COLUMNS, "sections": SECTION_COLUMNS, "platforms": PLATFORM_COLUMNS,
+            "metrics": METRIC_COLUMNS}
+
+
 def from_tables(tables: dict[str, pd.DataFrame]) -> DcScores:
-    return DcScores(**{field: tables[table] for field, table in DC_SCORE_TABLES.items()})
+    """DcScores from stored tables; a column stored nowhere yet (null in every row so far) reads as null."""
+    frames = {}
+    for field, table in DC_SCORE_TABLES.items():
+        frame = tables[table]
+        missing = [c for c in _COLUMNS[field] if c not in frame.columns]
+        frames[field] = frame.assign(**{c: None for c in missing}) if missing else frame
+    return DcScores(**frames)
 
 
 @dg.asset(

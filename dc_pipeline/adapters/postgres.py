@@ -221,6 +221,7 @@ def ensure_table(conn: psycopg.Connection, table: str, frame: pd.DataFrame,
 
 
 def _pg_type(series: pd.Series) -> str:
+    """Column type from the dtype, or for object columns from the first non-null value."""
     dtype = series.dtype
     if pd.api.types.is_bool_dtype(dtype):
         return "boolean"
@@ -230,23 +231,44 @@ def _pg_type(series: pd.Series) -> str:
         return "double precision"
     if pd.api.types.is_datetime64_any_dtype(dtype):
         return "timestamptz" if getattr(dtype, "tz", None) is not None else "date"
-    sample = series.dropna()
-    if not sample.empty:
-        first = sample.iloc[0]
-        if isinstance(first, (dict, list)):
-            return _JSON
-        if isinstance(first, (bool, np.bool_)):
-            return "boolean"
-        inferred = pd.api.types.infer_dtype(sample, skipna=True)
-        if inferred == "integer":
-            return "bigint"
-        if inferred in ("floating", "mixed-integer-float", "decimal"):
-            return "double precision"
-        if inferred == "datetime64" or inferred == "datetime":
-            return "timestamptz"
-        if inferred == "date":
-            return "date"
+    first = series.first_valid_index()
+    if first is None:
+        return "text"
+    value = series.loc[first]
+    if isinstance(value, (dict, list)):
+        return _JSON
+    if isinstance(value, (bool, np.bool_)):
+        return "boolean"
+    if isinstance(value, (int, np.integer)):
+        return "bigint"
+    if isinstance(value, (float, np.floating)):
+        return "double precision"
+    if isinstance(value, pd.Timestamp):
+        return "timestamptz" if value.tzinfo is not None else "date"
     return "text"
+
+
+_INFORMATION_SCHEMA_TYPES = {"timestamp with time zone": "timestamptz"}
+
+
+def _retype_null_columns(conn: psycopg.Connection, table: str, frame: pd.DataFrame) -> None:
+    """A column created from null-only rows got a guessed type; the first real values fix it
+    (only while the column still holds nothing but nulls)."""
+    schema, name = table.split(".")
+    stored = dict(conn.execute(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = %s AND table_name = %s",
+        (schema, name)).fetchall())
+    for column in frame.columns:
+        if column not in stored or frame[column].first_valid_index() is None:
+            continue
+        wanted = _pg_type(frame[column])
+        if _INFORMATION_SCHEMA_TYPES.get(stored[column], stored[column]) == wanted:
+            continue
+        holds_values = conn.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {}.{} WHERE {} IS NOT NULL)").format(
+            sql.Identifier(schema), sql.Identifier(name), sql.Identifier(column))).fetchone()[0]
+        if not holds_values:
+            conn.execute(sql.SQL("ALTER TABLE {}.{} ALTER COLUMN {} TYPE {} USING NULL").format(
+                sql.Identifier(schema), sql.Identifier(name), sql.Identifier(column), sql.SQL(wanted)))
 
 
 def replace_rows(conn: psycopg.Connection, table: str, frame: pd.DataFrame, where: Mapping[str, Iterable[Any]],
@@ -262,13 +284,9 @@ def replace_rows(conn: psycopg.Connection, table: str, frame: pd.DataFrame, wher
     frame = frame.copy()
     for column, value in (extra_columns or {}).items():
         frame[column] = value
-    # A column that is null in every row says nothing about its type either: it is left out until
-    # a write brings values (readers see it absent rather than wrongly typed).
-    known = existing_columns(conn, table)
-    undecided = [c for c in frame.columns if c not in known and c not in where and frame[c].isna().all()]
-    frame = frame.drop(columns=undecided)
     # Partition key columns are integers whatever this frame's dtype says.
     ensure_table(conn, table, frame, {c: "bigint" for c in where if c in frame.columns})
+    _retype_null_columns(conn, table, frame)
     _delete_partition(conn, table, where)
     return copy_frame(conn, table, frame)
 

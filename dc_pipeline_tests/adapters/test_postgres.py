@@ -75,10 +75,11 @@ def test_empty_frame_creates_no_table_but_clears_the_partition(fresh_db):
         assert conn.execute("SELECT project_id, series FROM dc_core.forecasts").fetchall() == [(2, "revenue")]
 
 
-def test_all_null_column_waits_for_values_to_get_its_type(fresh_db):
+def test_all_null_column_takes_its_type_from_the_first_values(fresh_db):
     with postgres.connect(fresh_db) as conn:
-        first = pd.DataFrame({"project_id": [1], "method": [np.nan]})  # no forecast yet: type unknown
+        first = pd.DataFrame({"project_id": [1], "method": [np.nan]})  # no forecast yet: type guessed
         postgres.replace_rows(conn, "dc_core.summaries", first, {"project_id": [1]})
+        assert "method" in postgres.existing_columns(conn, "dc_core.summaries")  # readers see the column
         later = pd.DataFrame({"project_id": [2], "method": ["ets(trend=add)"]})
         postgres.replace_rows(conn, "dc_core.summaries", later, {"project_id": [2]})
         conn.commit()

@@ -251,9 +251,9 @@ def _pg_type(series: pd.Series) -> str:
 _INFORMATION_SCHEMA_TYPES = {"timestamp with time zone": "timestamptz"}
 
 
-def _retype_null_columns(conn: psycopg.Connection, table: str, frame: pd.DataFrame) -> None:
+def _retype_null_columns(conn: psycopg.Connection, table: str, frame: pd.DataFrame) -> dict[str, str]:
     """A column created from null-only rows got a guessed type; the first real values fix it
-    (only while the column still holds nothing but nulls)."""
+    (only while the column still holds nothing but nulls). Returns column -> stored type."""
     schema, name = table.split(".")
     stored = dict(conn.execute(
         "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = %s AND table_name = %s",
@@ -269,6 +269,8 @@ def _retype_null_columns(conn: psycopg.Connection, table: str, frame: pd.DataFra
         if not holds_values:
             conn.execute(sql.SQL("ALTER TABLE {}.{} ALTER COLUMN {} TYPE {} USING NULL").format(
                 sql.Identifier(schema), sql.Identifier(name), sql.Identifier(column), sql.SQL(wanted)))
+            stored[column] = wanted
+    return {c: _INFORMATION_SCHEMA_TYPES.get(t, t) for c, t in stored.items()}
 
 
 def replace_rows(conn: psycopg.Connection, table: str, frame: pd.DataFrame, where: Mapping[str, Iterable[Any]],
@@ -286,7 +288,13 @@ def replace_rows(conn: psycopg.Connection, table: str, frame: pd.DataFrame, wher
         frame[column] = value
     # Partition key columns are integers whatever this frame's dtype says.
     ensure_table(conn, table, frame, {c: "bigint" for c in where if c in frame.columns})
-    _retype_null_columns(conn, table, frame)
+    stored = _retype_null_columns(conn, table, frame)
+    # Integer columns arrive as floats once a NaN joins them ("5.0"): write them as integers.
+    for column, pg_type in stored.items():
+        if pg_type == "bigint" and column in frame.columns and pd.api.types.is_float_dtype(frame[column]):
+            values = frame[column].dropna()
+            if (values % 1 == 0).all():  # a real fraction is not rounded away: COPY then fails loudly
+                frame[column] = frame[column].astype("Int64")
     _delete_partition(conn, table, where)
     return copy_frame(conn, table, frame)
 

@@ -85,3 +85,13 @@ def test_all_null_column_takes_its_type_from_the_first_values(fresh_db):
         conn.commit()
         rows = conn.execute("SELECT project_id, method FROM dc_core.summaries ORDER BY 1").fetchall()
     assert rows == [(1, None), (2, "ets(trend=add)")]
+
+
+def test_integer_column_accepts_floats_that_a_nan_introduced(fresh_db):
+    with postgres.connect(fresh_db) as conn:
+        postgres.replace_rows(conn, "dc_core.fits", pd.DataFrame({"project_id": [1], "n_folds": [5]}), {"project_id": [1]})
+        later = pd.DataFrame({"project_id": [2, 2], "n_folds": [5.0, np.nan]})
+        postgres.replace_rows(conn, "dc_core.fits", later, {"project_id": [2]})
+        conn.commit()
+        assert conn.execute("SELECT project_id, n_folds FROM dc_core.fits ORDER BY 1, 2").fetchall() == [
+            (1, 5), (2, 5), (2, None)]

@@ -19,6 +19,22 @@ from dc_pipeline.adapters import postgres
 from dc_pipeline.adapters.embedded_postgres import EmbeddedPostgres
 
 
+def forget_disposed_instance_state() -> None:
+    """Each DagsterInstance installs its defs-state storage in a process-wide context variable; once
+    a test's instance is gone, later definition loads would follow a dead weak reference. Tests
+    use no defs state, so the variable is cleared between them."""
+    from dagster._core.storage.defs_state import base
+
+    base._current_storage.set(None)
+
+
+@pytest.fixture(autouse=True)
+def _clean_defs_state_storage():
+    forget_disposed_instance_state()
+    yield
+    forget_disposed_instance_state()
+
+
 @pytest.fixture(scope="session")
 def pg_server():
     """Admin URL of a throwaway cluster (or TEST_DATABASE_URL's server when given)."""
@@ -88,6 +104,7 @@ def make_pipeline_env(pg_server: str, tmp: Path, size: str = "small") -> Pipelin
     os.environ["DAGSTER_PG_URL"] = postgres.database_url(pg_server, f"{name}_dagster")
     postgres.ensure_database(pg_server, f"{name}_dagster")
     instance = runner.prepare_instance(tmp / "dagster_home", url)
+    forget_disposed_instance_state()
     from dc_pipeline.definitions import build_definitions
 
     return PipelineEnv(url, instance, build_definitions(), reports_dir, tmp / "dagster_home")

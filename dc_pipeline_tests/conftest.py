@@ -35,6 +35,30 @@ def _clean_defs_state_storage():
     forget_disposed_instance_state()
 
 
+@pytest.fixture()
+def webhook():
+    """A local HTTP server on 127.0.0.1 collecting posted JSON bodies: (url, list of bodies)."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    received: list[dict] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/alerts", received
+    server.shutdown()
+
+
 @pytest.fixture(scope="session")
 def pg_server():
     """Admin URL of a throwaway cluster (or TEST_DATABASE_URL's server when given)."""

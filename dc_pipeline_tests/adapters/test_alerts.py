@@ -1,32 +1,9 @@
 """Alerts reach a real local HTTP server and never carry a secret."""
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
-import pytest
 
 from dc_pipeline.adapters.alerts import Alert, redact, send_alert
-
-
-@pytest.fixture()
-def webhook():
-    received: list[dict] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            self.send_response(200)
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/hook", received
-    server.shutdown()
 
 
 def test_alert_posted_and_scrubbed(webhook, caplog):

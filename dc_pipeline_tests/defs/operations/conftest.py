@@ -1,9 +1,6 @@
 """Fixtures for the operations stage: a Dagster instance on the test server, a webhook receiver."""
 
-import json
 import os
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
@@ -23,26 +20,6 @@ def instance(pg_server, tmp_path_factory):
         inst = runner.prepare_instance(home, postgres.database_url(pg_server, "postgres"))
         yield inst
         inst.dispose()
-
-
-@pytest.fixture()
-def webhook():
-    """A local HTTP server collecting posted JSON bodies: (url, list)."""
-    received: list[dict] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/alerts", received
-    server.shutdown()
 
 
 @pytest.fixture(scope="package")

@@ -476,10 +476,12 @@ class ApiSimulator:
         try:
             if path != "/auth/token" and faults.latency_ms > 0:
                 time.sleep(faults.latency_ms / 1000)
-            self._answer(handler, method, port, path, parse_qs(url.query))
         finally:
+            # Counted until the answer starts: a client may see the whole response (and send its next
+            # request) before this thread returns from writing it, which must not count as overlap.
             with self._lock:
                 self._in_flight -= 1
+        self._answer(handler, method, port, path, parse_qs(url.query))
 
     def _answer(self, handler: _Handler, method: str, port: int, path: str,
                 query: dict[str, list[str]]) -> None:

@@ -2,6 +2,7 @@
 # Creates .venv on first use (pinned by constraints.txt), then runs:
 #   bash bootstrap.sh demo [--no-ui]    the main job on the embedded default
 #   bash bootstrap.sh test [pytest args] the test suite
+#   bash bootstrap.sh lint               ruff lint and format check
 #   bash bootstrap.sh <dc-pipeline args> any other dc-pipeline command
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -15,5 +16,6 @@ if [ ! -x .venv/bin/python ] || [ ! -f .venv/.installed ] || [ constraints.txt -
 fi
 case "${1:-demo}" in
   test) shift; exec .venv/bin/python -m pytest "$@" ;;
+  lint) .venv/bin/ruff check . && exec .venv/bin/ruff format --check . ;;
   *) exec .venv/bin/dc-pipeline "$@" ;;
 esac

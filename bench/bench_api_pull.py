@@ -36,8 +36,10 @@ def pull_tasks(tables) -> list[tuple[str, tuple]]:
     tasks: list[tuple[str, tuple]] = []
     members = tables["project_brands"]
     for project_id in sorted(int(p) for p in tables["projects"]["project_id"]):
-        tasks += [(name, (project_id,)) for name in
-                  ("normalized_values_checked", "project_meta", "weight_sum", "insights", "analytics")]
+        tasks += [
+            (name, (project_id,))
+            for name in ("normalized_values_checked", "project_meta", "weight_sum", "insights", "analytics")
+        ]
         for brand_id in sorted(int(b) for b in members.loc[members["project_id"] == project_id, "brand_id"]):
             tasks.append(("brand_data", (brand_id, project_id)))
     return tasks
@@ -71,8 +73,9 @@ def main() -> int:
     workers = args.workers or config.api_config.max_concurrent_requests
     with ApiSimulator(tables, ports=(0, 0), secret_key="bench-secret", api_key=API_KEY) as sim:
         sim.faults.latency_ms = args.latency_ms
-        settings = ApiClientSettings.from_config(config, env={"API_BASE_URLS": ",".join(sim.base_urls),
-                                                               "API_KEY": API_KEY})
+        settings = ApiClientSettings.from_config(
+            config, env={"API_BASE_URLS": ",".join(sim.base_urls), "API_KEY": API_KEY}
+        )
         run_pull(settings, tasks[:2], 1)  # warm-up: the simulator joins names per project once
         rows = []
         for label, n in (("sequential", 1), (f"concurrent ({workers} threads)", workers)):
@@ -84,13 +87,17 @@ def main() -> int:
         peak = sim.peak_in_flight
 
     n_projects = tables["projects"].shape[0]
-    print(f"API pull of {n_projects} demo projects ({args.size}), {len(tasks)} GETs, "
-          f"simulator latency {args.latency_ms:g} ms, median of {args.repeats}")
+    print(
+        f"API pull of {n_projects} demo projects ({args.size}), {len(tasks)} GETs, "
+        f"simulator latency {args.latency_ms:g} ms, median of {args.repeats}"
+    )
     print(f"{'mode':<28}{'median s':>10}{'min s':>9}{'max s':>9}{'requests':>10}{'req/s':>9}")
     for label, median, requests, low, high in rows:
         print(f"{label:<28}{median:>10.3f}{low:>9.3f}{high:>9.3f}{requests:>10}{requests / median:>9.1f}")
-    print(f"speed-up sequential / concurrent: {rows[0][1] / rows[1][1]:.2f}x "
-          f"(peak requests in flight at the simulator: {peak})")
+    print(
+        f"speed-up sequential / concurrent: {rows[0][1] / rows[1][1]:.2f}x "
+        f"(peak requests in flight at the simulator: {peak})"
+    )
     return 0
 
 

@@ -36,8 +36,10 @@ def floor_read_and_mean(url: str) -> tuple[float, int]:
     started = time.perf_counter()
     buffer = io.BytesIO()
     with postgres.connect(url) as conn, conn.cursor() as cur:
-        with cur.copy("COPY (SELECT v.project_id, v.brand_id, v.period - date '2000-01-01', v.normalized_value, m.weight "
-                      "FROM public.normalisedvalue v JOIN public.metrics m USING (metric_id)) TO STDOUT") as copy:
+        with cur.copy(
+            "COPY (SELECT v.project_id, v.brand_id, v.period - date '2000-01-01', v.normalized_value, m.weight "
+            "FROM public.normalisedvalue v JOIN public.metrics m USING (metric_id)) TO STDOUT"
+        ) as copy:
             for chunk in copy:
                 buffer.write(chunk)
     buffer.seek(0)
@@ -101,22 +103,30 @@ def main(argv: list[str] | None = None) -> int:
         summary = runner.run_projects(defs, instance, keys, job_name="scoring_job", batch_size=args.batch)
         score_s = time.perf_counter() - started
         if summary.failed:
-            print(f"{len(summary.failed)} partitions failed, e.g. {next(iter(summary.failed.items()))}", file=sys.stderr)
+            print(
+                f"{len(summary.failed)} partitions failed, e.g. {next(iter(summary.failed.items()))}", file=sys.stderr
+            )
         with postgres.connect(url) as conn:
             scored = conn.execute("SELECT count(*) FROM dc_core.dc_metric_contributions").fetchone()[0]
             brand_periods = conn.execute("SELECT count(*) FROM dc_core.dc_scores").fetchone()[0]
         n_runs = -(-len(keys) // args.batch)
-        rows.append((f"dagster: src -> validated -> dc_scores ({len(keys)} partitions, {n_runs} runs)", n_values, score_s))
+        rows.append(
+            (f"dagster: src -> validated -> dc_scores ({len(keys)} partitions, {n_runs} runs)", n_values, score_s)
+        )
         instance.dispose()
 
-        print(f"\nportfolio: {args.size}, {n_values:,} normalisedvalue rows, {brand_periods:,} brand-periods scored, "
-              f"{scored:,} metric contributions\n")
+        print(
+            f"\nportfolio: {args.size}, {n_values:,} normalisedvalue rows, {brand_periods:,} brand-periods scored, "
+            f"{scored:,} metric contributions\n"
+        )
         print(f"| {'step':<72} | {'rows':>11} | {'seconds':>8} | {'rows/s':>11} |")
         print(f"|{'-' * 74}|{'-' * 13}|{'-' * 10}|{'-' * 13}|")
         for name, n, seconds in rows:
             print(f"| {name:<72} | {n:>11,} | {seconds:>8.1f} | {n / seconds:>11,.0f} |")
-        print(f"\nratio, Dagster scoring path / floor: {score_s / floor_s:.1f}x the floor's time "
-              f"({(n_values / score_s) / (floor_rows / floor_s):.3f} of its rows/s)")
+        print(
+            f"\nratio, Dagster scoring path / floor: {score_s / floor_s:.1f}x the floor's time "
+            f"({(n_values / score_s) / (floor_rows / floor_s):.3f} of its rows/s)"
+        )
         print(f"ratio, load / floor read: {load_s / floor_s:.1f}x")
         return 0 if not summary.failed else 1
     finally:

@@ -41,8 +41,9 @@ def _split(frame: pd.DataFrame) -> dict[int, pd.DataFrame]:
 
 def assess_all(tables: dict[str, pd.DataFrame], config: DqConfig, as_of: pd.Timestamp):
     projects = tables["projects"].set_index("project_id")
-    metrics, values, outcomes, members = (_split(tables[t]) for t in
-                                          ("metrics", "normalisedvalue", "business_outcomes", "project_brands"))
+    metrics, values, outcomes, members = (
+        _split(tables[t]) for t in ("metrics", "normalisedvalue", "business_outcomes", "project_brands")
+    )
     all_metrics = tables["metrics"]
     known = set(all_metrics["metric_id"].astype(int))
     empty = {t: tables[t].iloc[:0] for t in ("metrics", "normalisedvalue", "business_outcomes", "project_brands")}
@@ -50,10 +51,15 @@ def assess_all(tables: dict[str, pd.DataFrame], config: DqConfig, as_of: pd.Time
     for pid in projects.index.astype(int):
         results[pid] = assess_project(
             project=projects.loc[pid].to_dict() | {"project_id": pid},
-            metrics=metrics.get(pid, empty["metrics"]), members=members.get(pid, empty["project_brands"]),
+            metrics=metrics.get(pid, empty["metrics"]),
+            members=members.get(pid, empty["project_brands"]),
             landed_values=values.get(pid, empty["normalisedvalue"]),
-            landed_outcomes=outcomes.get(pid, empty["business_outcomes"]), config=config, as_of=as_of,
-            other_project_metrics=all_metrics[all_metrics["project_id"] != pid], known_metric_ids=known)
+            landed_outcomes=outcomes.get(pid, empty["business_outcomes"]),
+            config=config,
+            as_of=as_of,
+            other_project_metrics=all_metrics[all_metrics["project_id"] != pid],
+            known_metric_ids=known,
+        )
     return results
 
 
@@ -77,7 +83,11 @@ def floor_scoring(values: pd.DataFrame, weights: pd.Series) -> int:
     """Weighted mean per (project, brand, period): the least any scorer must do."""
     w = values["metric_id"].map(weights).to_numpy(dtype="float64")
     month = values["period"].to_numpy().astype("datetime64[M]").astype("int64")
-    parts = [values["project_id"].to_numpy(dtype="int64"), values["brand_id"].to_numpy(dtype="int64"), month - month.min()]
+    parts = [
+        values["project_id"].to_numpy(dtype="int64"),
+        values["brand_id"].to_numpy(dtype="int64"),
+        month - month.min(),
+    ]
     group = np.unique(np.ravel_multi_index(parts, [int(p.max()) + 1 for p in parts]), return_inverse=True)[1]
     dc = np.bincount(group, weights=values["normalized_value"].to_numpy() * w) / np.bincount(group, weights=w)
     return int(dc.size)
@@ -116,17 +126,22 @@ def main(argv: list[str] | None = None) -> int:
     validated = pd.concat([a.validated_values[SCORING_COLUMNS] for a in results.values()], ignore_index=True)
     quarantined = sum(int((a.quarantine["source_table"] == "normalisedvalue").sum()) for a in results.values())
     assert len(validated) + quarantined == n_rows, "every landed row is validated or quarantined"
-    scoring_s, scoring_cpu, scores = timed(lambda: compute_dc_scores(validated, tables["metrics"], ScoringConfig()), repeats)
+    scoring_s, scoring_cpu, scores = timed(
+        lambda: compute_dc_scores(validated, tables["metrics"], ScoringConfig()), repeats
+    )
 
     metric_ids = tables["metrics"]["metric_id"].to_numpy(dtype="int64")
     floor_dq_s, floor_dq_cpu, floor_bad = timed(lambda: floor_checks(values, metric_ids), repeats)
     weights = tables["metrics"].set_index("metric_id")["weight"].astype("float64")
     floor_sc_s, floor_sc_cpu, floor_groups = timed(lambda: floor_scoring(validated, weights), repeats)
 
-    bands = pd.Series([a.dq_scores.loc[a.dq_scores["scope"] == "project", "band"].iloc[0]
-                       for a in results.values()]).value_counts(dropna=False)
-    print(f"size {args.size}: {n_projects} projects, {n_rows:,} normalisedvalue rows "
-          f"(generated in {generate_s:.1f} s); median of {repeats} repeat(s)")
+    bands = pd.Series(
+        [a.dq_scores.loc[a.dq_scores["scope"] == "project", "band"].iloc[0] for a in results.values()]
+    ).value_counts(dropna=False)
+    print(
+        f"size {args.size}: {n_projects} projects, {n_rows:,} normalisedvalue rows "
+        f"(generated in {generate_s:.1f} s); median of {repeats} repeat(s)"
+    )
     print(f"{'stage':<44} {'rows':>11} {'wall s':>8} {'cpu s':>8} {'rows/cpu s':>12} {'x floor':>8}")
     table = [
         ("DQ: assess_project over every project", n_rows, dq_s, dq_cpu, floor_dq_cpu),
@@ -135,11 +150,15 @@ def main(argv: list[str] | None = None) -> int:
         ("floor: numpy weighted mean per brand-period", len(validated), floor_sc_s, floor_sc_cpu, floor_sc_cpu),
     ]
     for stage, rows, wall, cpu, floor in table:
-        print(f"{stage:<44} {rows:>11,} {wall:>8.2f} {cpu:>8.2f} {rows / max(cpu, 1e-9):>12,.0f} "
-              f"{cpu / max(floor, 1e-9):>8.1f}")
-    print(f"quarantined value rows: {quarantined:,} (floor flags {floor_bad:,} blocking-rule rows); "
-          f"brand-periods scored: {len(scores.brands):,} (floor groups {floor_groups:,}); "
-          f"project bands: {', '.join(f'{b} {n}' for b, n in bands.items())}")
+        print(
+            f"{stage:<44} {rows:>11,} {wall:>8.2f} {cpu:>8.2f} {rows / max(cpu, 1e-9):>12,.0f} "
+            f"{cpu / max(floor, 1e-9):>8.1f}"
+        )
+    print(
+        f"quarantined value rows: {quarantined:,} (floor flags {floor_bad:,} blocking-rule rows); "
+        f"brand-periods scored: {len(scores.brands):,} (floor groups {floor_groups:,}); "
+        f"project bands: {', '.join(f'{b} {n}' for b, n in bands.items())}"
+    )
     return 0
 
 

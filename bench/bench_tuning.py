@@ -51,15 +51,19 @@ def portfolio_observations(project_ids: list[int]) -> dict[int, pd.DataFrame]:
     values = values.drop_duplicates(["project_id", "brand_id", "metric_id", "period"], keep=False)
     values = values[values["metric_id"].isin(tables["metrics"]["metric_id"])]
     values = values.assign(period=pd.to_datetime(values["period"]))
-    scores = compute_dc_scores(values[["project_id", "brand_id", "metric_id", "period", "normalized_value"]],
-                               tables["metrics"])
+    scores = compute_dc_scores(
+        values[["project_id", "brand_id", "metric_id", "period", "normalized_value"]], tables["metrics"]
+    )
     dc = scores.brands[["project_id", "brand_id", "period", "dc_score"]].rename(columns={"dc_score": "dc"})
-    sections = scores.sections.pivot_table(index=["project_id", "brand_id", "period"], columns="section_name",
-                                           values="section_score").reset_index()
+    sections = scores.sections.pivot_table(
+        index=["project_id", "brand_id", "period"], columns="section_name", values="section_score"
+    ).reset_index()
     outcomes = tables["business_outcomes"].assign(period=lambda f: pd.to_datetime(f["period"]))
     obs = dc.merge(sections, on=["project_id", "brand_id", "period"], how="left").merge(
-        outcomes[["project_id", "brand_id", "period", *OUTCOME_COLUMNS]], on=["project_id", "brand_id", "period"],
-        how="left")
+        outcomes[["project_id", "brand_id", "period", *OUTCOME_COLUMNS]],
+        on=["project_id", "brand_id", "period"],
+        how="left",
+    )
     for column in OUTCOME_COLUMNS:
         obs[column] = pd.to_numeric(obs[column], errors="coerce").where(lambda s: s >= 0)
     return {int(p): g.drop(columns="project_id").reset_index(drop=True) for p, g in obs.groupby("project_id")}
@@ -70,22 +74,36 @@ def study_jobs(observations: dict[int, pd.DataFrame]) -> list[tuple[int, str]]:
     return [(p, t) for p, obs in sorted(observations.items()) for t in OUTCOME_COLUMNS if obs[t].notna().any()]
 
 
-def run_studies(storage_url: str, observations: dict[int, pd.DataFrame], jobs: list[tuple[int, str]],
-                version: str, n_trials: int, n_jobs: int, n_boot: int) -> dict:
+def run_studies(
+    storage_url: str,
+    observations: dict[int, pd.DataFrame],
+    jobs: list[tuple[int, str]],
+    version: str,
+    n_trials: int,
+    n_jobs: int,
+    n_boot: int,
+) -> dict:
     """Tune the given studies in this process; returns trials run and optimize() seconds."""
     storage = optuna_storage.get_storage(storage_url)
     settings = TuningSettings(n_trials=n_trials, timeout_s=3600, n_jobs=n_jobs, sampler="TPE", pruner="median")
 
     def factory(name: str, direction: str):
-        return optuna_storage.open_study(storage, name, direction, make_sampler("TPE", study_seed(name)),
-                                         make_pruner("median"))
+        return optuna_storage.open_study(
+            storage, name, direction, make_sampler("TPE", study_seed(name)), make_pruner("median")
+        )
 
     trials, seconds = 0, 0.0
     for project_id, target in jobs:
         obs = observations[project_id]
-        result = fit_outcome_model(obs[["brand_id", "period", "dc", *SECTIONS, target]], target,
-                                   project_id=project_id, data_version=version, settings=settings,
-                                   study_factory=factory, n_boot=n_boot)
+        result = fit_outcome_model(
+            obs[["brand_id", "period", "dc", *SECTIONS, target]],
+            target,
+            project_id=project_id,
+            data_version=version,
+            settings=settings,
+            study_factory=factory,
+            n_boot=n_boot,
+        )
         if result.study is not None:
             trials += result.study.n_complete + result.study.n_pruned + result.study.n_failed
             seconds += result.study.wall_seconds
@@ -96,8 +114,9 @@ def _worker(args: tuple) -> dict:
     return run_studies(*args)
 
 
-def bench(storage_url: str, observations: dict[int, pd.DataFrame], n_trials: int, n_boot: int,
-          with_threads: bool = False) -> pd.DataFrame:
+def bench(
+    storage_url: str, observations: dict[int, pd.DataFrame], n_trials: int, n_boot: int, with_threads: bool = False
+) -> pd.DataFrame:
     jobs = study_jobs(observations)
     token = uuid.uuid4().hex[:8]
     rows = []
@@ -108,22 +127,36 @@ def bench(storage_url: str, observations: dict[int, pd.DataFrame], n_trials: int
 
     started = time.perf_counter()
     with mp.get_context("spawn").Pool(2) as pool:
-        parts = pool.map(_worker, [(storage_url, observations, jobs[i::2], f"{token}w2", n_trials, 1, n_boot)
-                                   for i in range(2)])
+        parts = pool.map(
+            _worker, [(storage_url, observations, jobs[i::2], f"{token}w2", n_trials, 1, n_boot) for i in range(2)]
+        )
     wall = time.perf_counter() - started
-    rows.append(("2 workers (2 processes, split studies)",
-                 {k: sum(p[k] for p in parts) for k in ("trials", "optimize_seconds", "studies")}, wall))
+    rows.append(
+        (
+            "2 workers (2 processes, split studies)",
+            {k: sum(p[k] for p in parts) for k in ("trials", "optimize_seconds", "studies")},
+            wall,
+        )
+    )
 
     if with_threads:
         started = time.perf_counter()
         threads = run_studies(storage_url, observations, jobs, f"{token}t2", n_trials, 2, n_boot)
         rows.append(("2 threads (1 process, n_jobs=2)", threads, time.perf_counter() - started))
 
-    return pd.DataFrame([{
-        "configuration": name, "studies": r["studies"], "trials": r["trials"], "wall_s": round(wall, 2),
-        "trials_per_s": round(r["trials"] / wall, 2) if wall > 0 else np.nan,
-        "sum_optimize_s": round(r["optimize_seconds"], 2),
-    } for name, r, wall in rows])
+    return pd.DataFrame(
+        [
+            {
+                "configuration": name,
+                "studies": r["studies"],
+                "trials": r["trials"],
+                "wall_s": round(wall, 2),
+                "trials_per_s": round(r["trials"] / wall, 2) if wall > 0 else np.nan,
+                "sum_optimize_s": round(r["optimize_seconds"], 2),
+            }
+            for name, r, wall in rows
+        ]
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -145,8 +178,10 @@ def main(argv: list[str] | None = None) -> int:
     url = postgres.database_url(server, SCRATCH_DB)
     projects = [int(p) for p in args.projects.split(",")]
     observations = portfolio_observations(projects)
-    print(f"demo portfolio: projects {projects}, {sum(len(o) for o in observations.values())} brand-periods, "
-          f"{len(study_jobs(observations))} studies x {args.n_trials} trials, cpu_count {os.cpu_count()}")
+    print(
+        f"demo portfolio: projects {projects}, {sum(len(o) for o in observations.values())} brand-periods, "
+        f"{len(study_jobs(observations))} studies x {args.n_trials} trials, cpu_count {os.cpu_count()}"
+    )
     try:
         table = bench(optuna_storage.default_storage_url(url), observations, args.n_trials, args.n_boot, args.threads)
         print(table.to_markdown(index=False))

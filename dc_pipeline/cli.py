@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from dc_pipeline.adapters import postgres
-from dc_pipeline.adapters.database_location import configured_url, dc_home, resolve_source_url
+from dc_pipeline.adapters.database_location import dc_home, resolve_source_url
 
 
 def _source_url(dsn: str | None) -> str:
@@ -45,8 +45,10 @@ def load_demo(url: str, size: str, seed: int) -> dict[str, int] | None:
     with postgres.connect(url) as conn:
         postgres.init_source_schema(conn)
         postgres.init_pipeline_schemas(conn)
-        conn.execute("CREATE TABLE IF NOT EXISTS dc_ops.demo_load (sha256 text PRIMARY KEY, size text, seed int, "
-                     "planted_faults jsonb, loaded_at timestamptz DEFAULT now())")
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS dc_ops.demo_load (sha256 text PRIMARY KEY, size text, seed int, "
+            "planted_faults jsonb, loaded_at timestamptz DEFAULT now())"
+        )
         current = conn.execute("SELECT sha256 FROM dc_ops.demo_load").fetchone()
         if current and current[0] == digest:
             conn.commit()
@@ -55,8 +57,10 @@ def load_demo(url: str, size: str, seed: int) -> dict[str, int] | None:
         conn.execute("DELETE FROM dc_ops.demo_load")
         import json
 
-        conn.execute("INSERT INTO dc_ops.demo_load (sha256, size, seed, planted_faults) VALUES (%s, %s, %s, %s)",
-                     (digest, size, seed, json.dumps(data.planted_faults, default=str)))
+        conn.execute(
+            "INSERT INTO dc_ops.demo_load (sha256, size, seed, planted_faults) VALUES (%s, %s, %s, %s)",
+            (digest, size, seed, json.dumps(data.planted_faults, default=str)),
+        )
         conn.commit()
     return counts
 
@@ -97,8 +101,13 @@ def _start_demo_simulator(size: str, seed: int):
         os.environ["SECRET_KEY"] = DEV_SECRET_KEY
     if not os.environ.get("API_KEY"):
         os.environ["API_KEY"] = "dc-pipeline-dev-api-key"  # dev value, like the dev SECRET_KEY
-    simulator = ApiSimulator(demo_dataset(size=size, seed=seed).tables, ports=(0, 0, 0),
-                             secret_key=os.environ["SECRET_KEY"], api_key=os.environ["API_KEY"], seed=seed).start()
+    simulator = ApiSimulator(
+        demo_dataset(size=size, seed=seed).tables,
+        ports=(0, 0, 0),
+        secret_key=os.environ["SECRET_KEY"],
+        api_key=os.environ["API_KEY"],
+        seed=seed,
+    ).start()
     os.environ["API_BASE_URLS"] = ",".join(simulator.base_urls)
     print("Digi-Cadence API simulator on " + ", ".join(simulator.base_urls))
     return simulator
@@ -114,8 +123,9 @@ def _report_failures(label: str, summary, total: int, started: float) -> None:
 
     for key, reason in summary.failed.items():
         print(f"  {label} {key}: FAILED: {reason}")
-    print(f"{label}: {len(summary.succeeded)} of {total} partitions materialized "
-          f"({time.perf_counter() - started:.0f} s)")
+    print(
+        f"{label}: {len(summary.succeeded)} of {total} partitions materialized ({time.perf_counter() - started:.0f} s)"
+    )
 
 
 def _demo_pipeline(args, url: str, runner) -> int:
@@ -138,8 +148,7 @@ def _demo_pipeline(args, url: str, runner) -> int:
     summary = runner.run_projects(defs, instance, keys)
     _report_failures("sources -> quality -> DC scores -> report", summary, len(keys), started)
     scored = [k for k in keys if k in summary.succeeded]
-    models = runner.run_projects(defs, instance, scored, job_name="models_job",
-                                 run_config=DEMO_MODEL_RUN_CONFIG)
+    models = runner.run_projects(defs, instance, scored, job_name="models_job", run_config=DEMO_MODEL_RUN_CONFIG)
     _report_failures("outcome models and index robustness", models, len(scored), started)
     members = {k: v for k, v in runner.project_members(url).items() if k in scored}
     pairs = runner.run_pairs_by_project(defs, instance, members)
@@ -153,8 +162,21 @@ def _demo_pipeline(args, url: str, runner) -> int:
     print(f"Dagster UI on http://127.0.0.1:{args.port} (Ctrl-C to stop)")
     env = {**os.environ, "DAGSTER_HOME": str(home)}
     try:
-        return subprocess.call([sys.executable, "-m", "dagster", "dev", "-m", "dc_pipeline.definitions",
-                                "-h", "127.0.0.1", "-p", str(args.port)], env=env)
+        return subprocess.call(
+            [
+                sys.executable,
+                "-m",
+                "dagster",
+                "dev",
+                "-m",
+                "dc_pipeline.definitions",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(args.port),
+            ],
+            env=env,
+        )
     except KeyboardInterrupt:
         return 0
 
@@ -195,9 +217,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
 
     db = sub.add_parser("db", help="database setup").add_subparsers(dest="db_command", required=True)
-    for name, func, help_text in (("init", cmd_db_init, "create the source schema (idempotent)"),
-                                  ("load-demo", cmd_db_load_demo, "create the schema and load the demo data (COPY)"),
-                                  ("url", cmd_db_url, "print the URL of the database in use")):
+    for name, func, help_text in (
+        ("init", cmd_db_init, "create the source schema (idempotent)"),
+        ("load-demo", cmd_db_load_demo, "create the schema and load the demo data (COPY)"),
+        ("url", cmd_db_url, "print the URL of the database in use"),
+    ):
         command = db.add_parser(name, help=help_text)
         command.add_argument("--dsn", default=None, help="a Postgres URL (default: DATABASE_URL, else embedded)")
         if name == "load-demo":

@@ -46,10 +46,14 @@ def cmd_status(args) -> int:
 
     url = _source_url(args.dsn)
     summary = collect_health(
-        url, _instance(url), Path(os.environ.get("REPORTS_DIR", "reports")).resolve(),
-        Path(os.environ.get("BACKUP_DIR", "backups")).resolve(), Path(os.environ.get("LOGS_DIR", "logs")).resolve(),
+        url,
+        _instance(url),
+        Path(os.environ.get("REPORTS_DIR", "reports")).resolve(),
+        Path(os.environ.get("BACKUP_DIR", "backups")).resolve(),
+        Path(os.environ.get("LOGS_DIR", "logs")).resolve(),
         [u for u in os.environ.get("API_BASE_URLS", DEFAULT_API_BASE_URLS).split(",") if u.strip()],
-        probe_timeout_s=args.timeout)
+        probe_timeout_s=args.timeout,
+    )
     if args.json:
         print(json.dumps(summary.to_dict(), indent=2, default=str))
     else:
@@ -67,8 +71,10 @@ def cmd_backup(args) -> int:
     folder = Path(args.dir or os.environ.get("BACKUP_DIR", "backups")).resolve()
     config_dir = Path(__file__).resolve().parent / "config"
     result = backup.dump_database(url, folder, config_dir)
-    print(f"backup {result.dump_path} ({result.size_bytes} bytes, {len(result.fingerprints)} tables, "
-          f"sha256 {result.sha256[:16]}...) of {postgres.redact_url(url)}")
+    print(
+        f"backup {result.dump_path} ({result.size_bytes} bytes, {len(result.fingerprints)} tables, "
+        f"sha256 {result.sha256[:16]}...) of {postgres.redact_url(url)}"
+    )
     if args.no_verify:
         return 0
     check = backup.verify_restore(result.dump_path, url, "digi_cadence_restore_check")
@@ -92,13 +98,16 @@ def cmd_restore(args) -> int:
     except backup.BackupError as exc:
         print(f"restored into {postgres.redact_url(target)}; NOT verified: {exc}")
         return EXIT_RESTORE_MISMATCH
-    problems = backup.compare_fingerprints(pd.DataFrame(manifest["tables"], columns=backup.FINGERPRINT_COLUMNS),
-                                           backup.database_fingerprints(target))
+    problems = backup.compare_fingerprints(
+        pd.DataFrame(manifest["tables"], columns=backup.FINGERPRINT_COLUMNS), backup.database_fingerprints(target)
+    )
     if problems:
         print(f"restored into {postgres.redact_url(target)} but it differs from the backup: " + "; ".join(problems))
         return EXIT_RESTORE_MISMATCH
-    print(f"restored into {postgres.redact_url(target)}: {len(manifest['tables'])} tables match the manifest "
-          "(row counts and checksums)")
+    print(
+        f"restored into {postgres.redact_url(target)}: {len(manifest['tables'])} tables match the manifest "
+        "(row counts and checksums)"
+    )
     return 0
 
 

@@ -36,8 +36,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add the quality subcommand to the `dc-pipeline` parser."""
     cmd = sub.add_parser("quality", help="data quality score, band and dimensions of a project (and brands)")
     cmd.add_argument("--project", required=True, help="project id (101 or p101)")
-    cmd.add_argument("--brand", action="append", default=[], metavar="BRAND",
-                     help="brand id (12, b12) or name ('Brand A'); repeatable")
+    cmd.add_argument(
+        "--brand",
+        action="append",
+        default=[],
+        metavar="BRAND",
+        help="brand id (12, b12) or name ('Brand A'); repeatable",
+    )
     cmd.add_argument("--json", action="store_true", help="print JSON instead of text")
     cmd.add_argument("--dsn", default=None, help="a Postgres URL (default: DATABASE_URL, else embedded)")
     cmd.set_defaults(func=cmd_quality)
@@ -75,8 +80,11 @@ def _dq_config():
     from dc_pipeline.domain.settings import parse_system_config
 
     path = os.environ.get("DC_CONFIG_PATH")
-    text = Path(path).read_text() if path else resources.files("dc_pipeline.config").joinpath(
-        "system_config.json").read_text()
+    text = (
+        Path(path).read_text()
+        if path
+        else resources.files("dc_pipeline.config").joinpath("system_config.json").read_text()
+    )
     return parse_system_config(json.loads(text), path or "system_config.json").dq_config
 
 
@@ -89,16 +97,23 @@ def read_project_inputs(url: str, project_id: int) -> ProjectInputs:
         projects = reference["projects"]
         if project_id not in set(projects["project_id"].astype(int)):
             known = ", ".join(map(str, sorted(projects["project_id"].astype(int)))) or "none"
-            raise UsageError(f"project {project_id} is not in public.projects of {postgres.redact_url(url)} "
-                             f"(known: {known}); pass one of those to --project")
+            raise UsageError(
+                f"project {project_id} is not in public.projects of {postgres.redact_url(url)} "
+                f"(known: {known}); pass one of those to --project"
+            )
         metrics = postgres.read_frame(conn, "SELECT * FROM public.metrics ORDER BY metric_id")
         values = source_reader.read_project_rows(conn, "normalisedvalue", [project_id])
         outcomes = source_reader.read_project_rows(conn, "business_outcomes", [project_id])
     project = projects[projects["project_id"].astype(int) == project_id].iloc[0].to_dict()
     members = reference["project_brands"]
-    return ProjectInputs(project=project | {"project_id": project_id}, brands=reference["brands"],
-                         members=members[members["project_id"].astype(int) == project_id].reset_index(drop=True),
-                         metrics=metrics, values=values, outcomes=outcomes)
+    return ProjectInputs(
+        project=project | {"project_id": project_id},
+        brands=reference["brands"],
+        members=members[members["project_id"].astype(int) == project_id].reset_index(drop=True),
+        metrics=metrics,
+        values=values,
+        outcomes=outcomes,
+    )
 
 
 def resolve_brands(tokens: list[str], inputs: ProjectInputs) -> list[int]:
@@ -115,11 +130,15 @@ def resolve_brands(tokens: list[str], inputs: ProjectInputs) -> list[int]:
         elif text.lstrip("bB").isdigit():
             brand_id = int(text.lstrip("bB"))
         else:
-            raise UsageError(f"brand {token!r} is neither a brand id nor a brand name; "
-                             f"members of project {inputs.project['project_id']}: {_member_list(inputs)}")
+            raise UsageError(
+                f"brand {token!r} is neither a brand id nor a brand name; "
+                f"members of project {inputs.project['project_id']}: {_member_list(inputs)}"
+            )
         if brand_id not in member_ids:
-            raise UsageError(f"brand {token!r} (id {brand_id}) is not a member of project "
-                             f"{inputs.project['project_id']}; pick one of: {_member_list(inputs)}")
+            raise UsageError(
+                f"brand {token!r} (id {brand_id}) is not a member of project "
+                f"{inputs.project['project_id']}; pick one of: {_member_list(inputs)}"
+            )
         resolved.append(brand_id)
     return list(dict.fromkeys(resolved))
 
@@ -135,11 +154,16 @@ def assess(inputs: ProjectInputs, config, as_of: pd.Timestamp | None = None):
     pid = int(inputs.project["project_id"])
     metric_project = inputs.metrics["project_id"].astype(int)
     return assess_project(
-        project=inputs.project, metrics=inputs.metrics[metric_project == pid], members=inputs.members,
-        landed_values=inputs.values, landed_outcomes=inputs.outcomes, config=config,
+        project=inputs.project,
+        metrics=inputs.metrics[metric_project == pid],
+        members=inputs.members,
+        landed_values=inputs.values,
+        landed_outcomes=inputs.outcomes,
+        config=config,
         as_of=as_of if as_of is not None else pd.Timestamp.now(tz="UTC").tz_localize(None).normalize(),
         other_project_metrics=inputs.metrics[metric_project != pid],
-        known_metric_ids=set(inputs.metrics["metric_id"].astype(int)))
+        known_metric_ids=set(inputs.metrics["metric_id"].astype(int)),
+    )
 
 
 def summarize(assessment, inputs: ProjectInputs, brand_ids: list[int]) -> dict:
@@ -156,16 +180,36 @@ def summarize(assessment, inputs: ProjectInputs, brand_ids: list[int]) -> dict:
         "score": _number(project_row["score"]),
         "band": project_row["band"],
         "blocked": assessment.is_blocked,
-        "blocking": [{"check": b["check"], "passed": b["passed"], "message": b["message"]} for b in assessment.blocking],
-        "dimensions": {r.dimension: {"score": _number(r.score), "units": int(r.units)}
-                       for r in dims[dims["scope"] == "project"].itertuples()},
-        "brands": [{"brand_id": b, "brand_name": names.get(b), "requested": b in brand_ids,
-                    "score": _number(brand_rows.at[b, "score"]) if b in brand_rows.index else None,
-                    "band": brand_rows.at[b, "band"] if b in brand_rows.index else None} for b in shown],
-        "failed_rules": [{"rule_id": r.rule_id, "dimension": r.dimension, "severity": r.severity,
-                          "failed": int(r.failed), "units": int(r.units)}
-                         for r in totals[totals["failed"] > 0].itertuples()],
-        "quarantine": {f"{r.source_table}/{r.rule_id}": int(r.rows) for r in assessment.quarantine_counts().itertuples()},
+        "blocking": [
+            {"check": b["check"], "passed": b["passed"], "message": b["message"]} for b in assessment.blocking
+        ],
+        "dimensions": {
+            r.dimension: {"score": _number(r.score), "units": int(r.units)}
+            for r in dims[dims["scope"] == "project"].itertuples()
+        },
+        "brands": [
+            {
+                "brand_id": b,
+                "brand_name": names.get(b),
+                "requested": b in brand_ids,
+                "score": _number(brand_rows.at[b, "score"]) if b in brand_rows.index else None,
+                "band": brand_rows.at[b, "band"] if b in brand_rows.index else None,
+            }
+            for b in shown
+        ],
+        "failed_rules": [
+            {
+                "rule_id": r.rule_id,
+                "dimension": r.dimension,
+                "severity": r.severity,
+                "failed": int(r.failed),
+                "units": int(r.units),
+            }
+            for r in totals[totals["failed"] > 0].itertuples()
+        ],
+        "quarantine": {
+            f"{r.source_table}/{r.rule_id}": int(r.rows) for r in assessment.quarantine_counts().itertuples()
+        },
         "rows": {"landed": len(inputs.values), "validated": len(assessment.validated_values)},
     }
 
@@ -184,18 +228,24 @@ def _fmt(score) -> str:
 
 
 def render_text(s: dict) -> str:
-    lines = [f"DQ p{s['project_id']} {s['project_name'] or ''}: {_fmt(s['score'])} {s['band'] or 'no score'}"
-             f"  ({s['rows']['validated']} of {s['rows']['landed']} value rows validated)"]
+    lines = [
+        f"DQ p{s['project_id']} {s['project_name'] or ''}: {_fmt(s['score'])} {s['band'] or 'no score'}"
+        f"  ({s['rows']['validated']} of {s['rows']['landed']} value rows validated)"
+    ]
     for check in s["blocking"]:
         lines.append(f"  {'ok     ' if check['passed'] else 'BLOCKED'} {check['check']}: {check['message']}")
     lines.append("dimensions:")
     lines += [f"  {dim:<13} {_fmt(d['score'])}  ({d['units']} units)" for dim, d in s["dimensions"].items()]
     lines.append("brands:" if s["brands"] else "brands: none")
-    lines += [f"  b{b['brand_id']:<5} {str(b['brand_name'] or ''):<20} {_fmt(b['score'])} {b['band'] or 'no score'}"
-              for b in s["brands"]]
+    lines += [
+        f"  b{b['brand_id']:<5} {str(b['brand_name'] or ''):<20} {_fmt(b['score'])} {b['band'] or 'no score'}"
+        for b in s["brands"]
+    ]
     lines.append("failed rules:" if s["failed_rules"] else "failed rules: none")
-    lines += [f"  {r['rule_id']:<3} {r['dimension']:<13} {r['severity']:<5} {r['failed']} of {r['units']}"
-              for r in s["failed_rules"]]
+    lines += [
+        f"  {r['rule_id']:<3} {r['dimension']:<13} {r['severity']:<5} {r['failed']} of {r['units']}"
+        for r in s["failed_rules"]
+    ]
     lines.append("quarantine (rows by rule):" if s["quarantine"] else "quarantine: none")
     lines += [f"  {key:<22} {n}" for key, n in s["quarantine"].items()]
     return "\n".join(lines)

@@ -7,14 +7,14 @@ import os
 import dagster as dg
 
 from dc_pipeline.defs import jobs
+from dc_pipeline.defs.io_manager import PartitionedTableIOManager
 from dc_pipeline.defs.models import definitions as models_stage
 from dc_pipeline.defs.operations import definitions as operations_stage
-from dc_pipeline.defs.sources import api_definitions as api_stage
-from dc_pipeline.defs.io_manager import PartitionedTableIOManager
 from dc_pipeline.defs.quality import assets as quality_assets
 from dc_pipeline.defs.reports import assets as report_assets
 from dc_pipeline.defs.resources import PostgresResource, ReportStoreResource, SettingsResource
 from dc_pipeline.defs.scoring import assets as scoring_assets
+from dc_pipeline.defs.sources import api_definitions as api_stage
 from dc_pipeline.defs.sources import assets as source_assets
 from dc_pipeline.defs.sources import sensors as source_sensors
 
@@ -26,8 +26,11 @@ def _env_or_default(name: str, default: str = ""):
 
 def build_resources() -> dict:
     database = PostgresResource(url=_env_or_default("DATABASE_URL"))
-    stage_resources = {**api_stage.extra_resources(database), **models_stage.extra_resources(database),
-                       **operations_stage.extra_resources(database)}
+    stage_resources = {
+        **api_stage.extra_resources(database),
+        **models_stage.extra_resources(database),
+        **operations_stage.extra_resources(database),
+    }
     return {
         **stage_resources,
         "source_db": database,

@@ -57,8 +57,14 @@ def project_keys(instance: dg.DagsterInstance) -> list[str]:
     return list(instance.get_dynamic_partitions("projects"))
 
 
-def run_projects(defs: dg.Definitions, instance: dg.DagsterInstance, keys: list[str], job_name: str = "ingest_job",
-                 batch_size: int = 1, run_config: dict | None = None) -> RunSummary:
+def run_projects(
+    defs: dg.Definitions,
+    instance: dg.DagsterInstance,
+    keys: list[str],
+    job_name: str = "ingest_job",
+    batch_size: int = 1,
+    run_config: dict | None = None,
+) -> RunSummary:
     """Runs over project partitions. batch_size 1: one run per project, so a blocking failure stops
     only its own project. Larger: one run per consecutive slice of keys (a partition range), as a
     backfill with BackfillPolicy.multi_run does; `keys` must be in the partition order."""
@@ -66,10 +72,11 @@ def run_projects(defs: dg.Definitions, instance: dg.DagsterInstance, keys: list[
     job = _job(defs, job_name)
     config = {**QUIET, **(run_config or {})}
     for start in range(0, len(keys), max(1, batch_size)):
-        chunk = keys[start:start + max(1, batch_size)]
+        chunk = keys[start : start + max(1, batch_size)]
         if len(chunk) == 1:
-            result = job.execute_in_process(instance=instance, partition_key=chunk[0], run_config=config,
-                                            raise_on_error=False)
+            result = job.execute_in_process(
+                instance=instance, partition_key=chunk[0], run_config=config, raise_on_error=False
+            )
         else:
             tags = {ASSET_PARTITION_RANGE_START_TAG: chunk[0], ASSET_PARTITION_RANGE_END_TAG: chunk[-1]}
             result = job.execute_in_process(instance=instance, tags=tags, run_config=config, raise_on_error=False)
@@ -80,8 +87,9 @@ def run_projects(defs: dg.Definitions, instance: dg.DagsterInstance, keys: list[
     return summary
 
 
-def run_api_projects(defs: dg.Definitions, instance: dg.DagsterInstance, keys: list[str],
-                     force_refresh: bool = False) -> RunSummary:
+def run_api_projects(
+    defs: dg.Definitions, instance: dg.DagsterInstance, keys: list[str], force_refresh: bool = False
+) -> RunSummary:
     """The API pulls and their reconciliation, one `api_job` run per project. Runs fail fast on an
     outage (no 60 s step retries): this is the interactive path of `dc-pipeline demo`."""
     from dc_pipeline.defs.sources.api_definitions import API_JOB_NAME, api_run_config, fail_fast_tags
@@ -89,8 +97,13 @@ def run_api_projects(defs: dg.Definitions, instance: dg.DagsterInstance, keys: l
     summary = RunSummary()
     job = _job(defs, API_JOB_NAME)
     for key in keys:
-        result = job.execute_in_process(instance=instance, partition_key=key, raise_on_error=False,
-                                        run_config={**QUIET, **api_run_config(force_refresh)}, tags=fail_fast_tags())
+        result = job.execute_in_process(
+            instance=instance,
+            partition_key=key,
+            raise_on_error=False,
+            run_config={**QUIET, **api_run_config(force_refresh)},
+            tags=fail_fast_tags(),
+        )
         if result.success:
             summary.succeeded.append(key)
         else:
@@ -98,8 +111,12 @@ def run_api_projects(defs: dg.Definitions, instance: dg.DagsterInstance, keys: l
     return summary
 
 
-def run_pairs_by_project(defs: dg.Definitions, instance: dg.DagsterInstance, members: dict[str, list[str]],
-                         job_name: str = "brand_models_job") -> RunSummary:
+def run_pairs_by_project(
+    defs: dg.Definitions,
+    instance: dg.DagsterInstance,
+    members: dict[str, list[str]],
+    job_name: str = "brand_models_job",
+) -> RunSummary:
     """One run per project over its member brands' pair partitions (a range along the brand
     dimension; brands in between that are not members succeed as `not tracked`)."""
     summary = RunSummary()
@@ -110,8 +127,9 @@ def run_pairs_by_project(defs: dg.Definitions, instance: dg.DagsterInstance, mem
         start = dg.MultiPartitionKey({"project": project_key, "brand": brands[0]})
         end = dg.MultiPartitionKey({"project": project_key, "brand": brands[-1]})
         if start == end:
-            result = job.execute_in_process(instance=instance, partition_key=start, run_config=QUIET,
-                                            raise_on_error=False)
+            result = job.execute_in_process(
+                instance=instance, partition_key=start, run_config=QUIET, raise_on_error=False
+            )
         else:
             tags = {ASSET_PARTITION_RANGE_START_TAG: str(start), ASSET_PARTITION_RANGE_END_TAG: str(end)}
             result = job.execute_in_process(instance=instance, tags=tags, run_config=QUIET, raise_on_error=False)
@@ -151,7 +169,8 @@ def latest_reports(source_url: str) -> list[tuple]:
             return []
         return conn.execute(
             "SELECT DISTINCT ON (project_id, report_id) project_id, report_id, health, paths "
-            "FROM dc_reports.report_index ORDER BY project_id, report_id, generated_at DESC").fetchall()
+            "FROM dc_reports.report_index ORDER BY project_id, report_id, generated_at DESC"
+        ).fetchall()
 
 
 def reset_home(home: Path) -> None:

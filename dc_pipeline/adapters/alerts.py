@@ -10,9 +10,10 @@ import json
 import logging
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Mapping
+from datetime import UTC, datetime
+from typing import Any
 
 import requests
 
@@ -29,7 +30,7 @@ class Alert:
     message: str
     source: str  # the sensor or job that raised it
     details: Mapping[str, Any] = field(default_factory=dict)
-    raised_at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat())
+    raised_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
 
 
 @dataclass(frozen=True)
@@ -66,8 +67,9 @@ def payload(alert: Alert, env: Mapping[str, str] | None = None) -> dict[str, Any
     return body
 
 
-def send_alert(alert: Alert, webhook_url: str | None = None, timeout_s: float = 5.0,
-               env: Mapping[str, str] | None = None) -> Delivery:
+def send_alert(
+    alert: Alert, webhook_url: str | None = None, timeout_s: float = 5.0, env: Mapping[str, str] | None = None
+) -> Delivery:
     """Log the alert and, with a webhook URL (default ALERT_WEBHOOK_URL), POST it. A webhook
     failure is logged and reported, never raised: alerting must not break the sensor."""
     env_map = os.environ if env is None else env

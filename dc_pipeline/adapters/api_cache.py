@@ -51,8 +51,9 @@ def lru_cache_from_config(max_cache_size: int = 1000, cache_timeout_s: float = 3
 class LruTtlCache:
     """Thread-safe LRU holding at most `max_size` entries, each valid for `ttl_s` seconds."""
 
-    def __init__(self, max_size: int = 1000, ttl_s: float = 3600.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, max_size: int = 1000, ttl_s: float = 3600.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         if max_size < 1:
             raise ValueError(f"max_size must be >= 1, got {max_size}")
         if ttl_s < 0:

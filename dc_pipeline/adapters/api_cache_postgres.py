@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
@@ -72,8 +72,10 @@ class PostgresResponseCache:
 
     def get(self, path: str, params: Mapping[str, Any] | None) -> CachedResponse | None:
         with self._connect() as conn:
-            row = conn.execute(f"SELECT body, sha256, fetched_at FROM {CACHE_TABLE} WHERE path = %s AND params = %s::jsonb",
-                               (path, canonical_params(params))).fetchone()
+            row = conn.execute(
+                f"SELECT body, sha256, fetched_at FROM {CACHE_TABLE} WHERE path = %s AND params = %s::jsonb",
+                (path, canonical_params(params)),
+            ).fetchone()
         fetched_at = row[2].timestamp() if row else None
         with self._lock:
             if row is None or self._clock() - fetched_at >= self.ttl_s:
@@ -83,20 +85,22 @@ class PostgresResponseCache:
         return CachedResponse(body=bytes(row[0]), sha256=row[1], fetched_at=fetched_at)
 
     def put(self, path: str, params: Mapping[str, Any] | None, body: bytes, sha256: str) -> None:
-        fetched_at = datetime.fromtimestamp(self._clock(), tz=timezone.utc)
+        fetched_at = datetime.fromtimestamp(self._clock(), tz=UTC)
         with self._connect() as conn:
             conn.execute(
-                f"INSERT INTO {CACHE_TABLE} (path, params, body, sha256, fetched_at) VALUES (%s, %s::jsonb, %s, %s, %s) "
+                f"INSERT INTO {CACHE_TABLE} (path, params, body, sha256, fetched_at) "
+                "VALUES (%s, %s::jsonb, %s, %s, %s) "
                 "ON CONFLICT (path, params) DO UPDATE SET body = EXCLUDED.body, sha256 = EXCLUDED.sha256, "
                 "fetched_at = EXCLUDED.fetched_at",
-                (path, canonical_params(params), body, sha256, fetched_at))
+                (path, canonical_params(params), body, sha256, fetched_at),
+            )
             conn.commit()
         with self._lock:
             self.writes += 1
 
     def delete_expired(self) -> int:
         """Remove rows older than the TTL (daily maintenance, SPEC §11); returns the count."""
-        cutoff = datetime.fromtimestamp(self._clock() - self.ttl_s, tz=timezone.utc)
+        cutoff = datetime.fromtimestamp(self._clock() - self.ttl_s, tz=UTC)
         with self._connect() as conn:
             deleted = conn.execute(f"DELETE FROM {CACHE_TABLE} WHERE fetched_at <= %s", (cutoff,)).rowcount
             conn.commit()
@@ -141,4 +145,3 @@ class RecordingCache:
         with self._lock:
             out, self.bodies = self.bodies, []
         return out
-

@@ -44,8 +44,12 @@ logger = logging.getLogger("dc_pipeline.adapters.api_client")
 DEFAULT_BASE_URLS: tuple[str, ...] = ("http://localhost:7000", "http://localhost:8001", "http://localhost:8002")
 # The port map of SPEC §3, for deployments that set `api_config.service_ports` to it.
 SPEC_SERVICE_PORTS: dict[str, int] = {
-    "frontend": 7000, "normalized": 8001, "weight_sum": 8002, "insights": 8004,
-    "brand_data": 8018, "analytics_metric": 8025,
+    "frontend": 7000,
+    "normalized": 8001,
+    "weight_sum": 8002,
+    "insights": 8004,
+    "brand_data": 8018,
+    "analytics_metric": 8025,
 }
 SERVICES: tuple[str, ...] = (*SPEC_SERVICE_PORTS, "auth")
 ANALYTICS_PATHS: tuple[str, ...] = ("/analytics/metrics", "/get_analytics", "/analytics")
@@ -54,6 +58,7 @@ _ANSWER_CHARS = 200  # body excerpt kept in error messages
 
 
 # ----------------------------------------------------------------------------------- secrets
+
 
 class Secret:
     """A string that never shows itself in repr/str/format; `reveal()` gives the value."""
@@ -86,11 +91,20 @@ def _secret_or_none(value: str | Secret | None) -> Secret | None:
 
 # ----------------------------------------------------------------------------------- errors
 
+
 class ApiError(Exception):
     """A Digi-Cadence call failed. Attributes say where; `str()` says what, without secrets."""
 
-    def __init__(self, message: str, *, service: str, endpoint: str, status: int | None = None,
-                 answers: tuple[str, ...] = (), attempts: int = 0) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        service: str,
+        endpoint: str,
+        status: int | None = None,
+        answers: tuple[str, ...] = (),
+        attempts: int = 0,
+    ) -> None:
         super().__init__(message)
         self.service = service
         self.endpoint = endpoint
@@ -135,6 +149,7 @@ class ApiResponseInvalid(ApiError):
 
 # ----------------------------------------------------------------------------------- settings
 
+
 @dataclass(frozen=True)
 class ApiClientSettings:
     base_urls: tuple[str, ...] = DEFAULT_BASE_URLS
@@ -171,8 +186,9 @@ class ApiClientSettings:
             raise ConfigError("api_config.max_concurrent_requests must be >= 1")
 
     @classmethod
-    def from_config(cls, config: SystemConfig, env: Mapping[str, str] | None = None,
-                    **overrides: Any) -> ApiClientSettings:
+    def from_config(
+        cls, config: SystemConfig, env: Mapping[str, str] | None = None, **overrides: Any
+    ) -> ApiClientSettings:
         """SPEC §10 precedence for the API: environment over `system_config.json` over defaults."""
         env = os.environ if env is None else env
         api = config.api_config
@@ -265,6 +281,7 @@ class CircuitBreaker:
 
 # ----------------------------------------------------------------------------------- concurrency
 
+
 class _ProcessRequestGate:
     """One in-flight counter for the whole process; each caller waits while it is at its limit."""
 
@@ -291,11 +308,18 @@ PROCESS_REQUEST_GATE = _ProcessRequestGate()
 
 # ----------------------------------------------------------------------------------- tokens
 
+
 class TokenManager:
     """Holds the bearer token; fetches one with the API key when missing or near expiry."""
 
-    def __init__(self, api_key: Secret | None, static_token: Secret | None, refresh_threshold: float,
-                 clock: Callable[[], float], fetch: Callable[[Secret], TokenResponse]) -> None:
+    def __init__(
+        self,
+        api_key: Secret | None,
+        static_token: Secret | None,
+        refresh_threshold: float,
+        clock: Callable[[], float],
+        fetch: Callable[[Secret], TokenResponse],
+    ) -> None:
         self._api_key = api_key
         self._token = static_token
         self._expires_at: float | None = None  # unknown for a static AUTH_TOKEN
@@ -353,6 +377,7 @@ class TokenManager:
 
 
 # ----------------------------------------------------------------------------------- results
+
 
 @dataclass(frozen=True)
 class RawResponse:
@@ -428,13 +453,20 @@ class _Counters:
 
 # ----------------------------------------------------------------------------------- client
 
+
 class DigiCadenceClient:
     """Thread-safe client; one per process (or per resource) is enough."""
 
-    def __init__(self, settings: ApiClientSettings, *, cache: ResponseCache | None = None,
-                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
-                 session: requests.Session | None = None,
-                 gate: _ProcessRequestGate = PROCESS_REQUEST_GATE) -> None:
+    def __init__(
+        self,
+        settings: ApiClientSettings,
+        *,
+        cache: ResponseCache | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        session: requests.Session | None = None,
+        gate: _ProcessRequestGate = PROCESS_REQUEST_GATE,
+    ) -> None:
         self.settings = settings
         self._cache = cache
         self._clock = clock
@@ -449,8 +481,9 @@ class DigiCadenceClient:
         self._counters = _Counters()
         self._round_robin: dict[tuple[str, ...], int] = {}
         self._breakers: dict[str, CircuitBreaker] = {}
-        self._tokens = TokenManager(settings.api_key, settings.auth_token, settings.token_refresh_threshold,
-                                    clock, self._fetch_token)
+        self._tokens = TokenManager(
+            settings.api_key, settings.auth_token, settings.token_refresh_threshold, clock, self._fetch_token
+        )
 
     def __repr__(self) -> str:
         auth = "+".join(n for n, v in (("api_key", self.settings.api_key), ("token", self.settings.auth_token)) if v)
@@ -486,7 +519,8 @@ class DigiCadenceClient:
         with self._lock:
             if base_url not in self._breakers:
                 self._breakers[base_url] = CircuitBreaker(
-                    self.settings.breaker_failure_threshold, self.settings.breaker_cooldown_s, self._clock)
+                    self.settings.breaker_failure_threshold, self.settings.breaker_cooldown_s, self._clock
+                )
             return self._breakers[base_url]
 
     def _pick(self, urls: tuple[str, ...]) -> str | None:
@@ -510,12 +544,19 @@ class DigiCadenceClient:
         return text
 
     def _excerpt(self, body: bytes) -> str:
-        text = body[:_ANSWER_CHARS * 2].decode("utf-8", errors="replace").replace("\n", " ")
+        text = body[: _ANSWER_CHARS * 2].decode("utf-8", errors="replace").replace("\n", " ")
         text = self._redact(text)
         return text[:_ANSWER_CHARS] + ("…" if len(body) > _ANSWER_CHARS else "")
 
-    def _send(self, method: str, url: str, params: Mapping[str, Any] | None, headers: Mapping[str, str],
-              attempt: int, read_timeout: float | None = None) -> requests.Response:
+    def _send(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, Any] | None,
+        headers: Mapping[str, str],
+        attempt: int,
+        read_timeout: float | None = None,
+    ) -> requests.Response:
         """One HTTP exchange under the process gate; the body is read inside so a truncated body
         surfaces here as a transport error. Logs URL, status, attempt and latency."""
         timeout = (min(5.0, self.settings.timeout), read_timeout or self.settings.timeout)
@@ -527,15 +568,17 @@ class DigiCadenceClient:
                 self._counters.peak_in_flight = max(self._counters.peak_in_flight, self._counters.in_flight)
             started = time.perf_counter()
             try:
-                response = self._session.request(method, url, params=params, headers=dict(headers),
-                                                 timeout=timeout, allow_redirects=False)
+                response = self._session.request(
+                    method, url, params=params, headers=dict(headers), timeout=timeout, allow_redirects=False
+                )
                 _ = response.content
             except requests.RequestException as exc:
                 ms = (time.perf_counter() - started) * 1000
                 with self._lock:
                     self._counters.transport_errors += 1
-                logger.warning("%s %s status=%s attempt=%d latency_ms=%.1f", method, shown,
-                               type(exc).__name__, attempt, ms)
+                logger.warning(
+                    "%s %s status=%s attempt=%d latency_ms=%.1f", method, shown, type(exc).__name__, attempt, ms
+                )
                 raise
             finally:
                 with self._lock:
@@ -549,7 +592,7 @@ class DigiCadenceClient:
     def _backoff(self, retry_index: int, retry_after: float | None) -> float:
         with self._lock:
             jitter = float(self._rng.uniform(0.5, 1.5))
-        delay = min(self.settings.max_backoff_s, self.settings.retry_delay * 2 ** retry_index) * jitter
+        delay = min(self.settings.max_backoff_s, self.settings.retry_delay * 2**retry_index) * jitter
         if retry_after is not None:
             delay = max(delay, min(retry_after, self.settings.max_retry_after_s))
         return delay
@@ -568,8 +611,16 @@ class DigiCadenceClient:
                 return None
             return max(0.0, when.timestamp() - time.time())
 
-    def _request(self, service: str, method: str, path: str, params: Mapping[str, Any] | None = None,
-                 *, authenticated: bool = True, extra_headers: Mapping[str, str] | None = None) -> RawResponse:
+    def _request(
+        self,
+        service: str,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        authenticated: bool = True,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> RawResponse:
         """Retries, failover, breakers and the 401 refresh; returns the first 2xx answer."""
         urls = self.urls_for(service)
         endpoint = f"{method} {path}" + (f"?{urlencode(params)}" if params else "")
@@ -579,11 +630,18 @@ class DigiCadenceClient:
         previous_url: str | None = None
 
         def fail(cls: type[ApiError], what: str, status: int | None = None) -> ApiError:
-            shown = answers[-max(4, len(urls)):]
-            message = (f"Digi-Cadence service '{service}' {endpoint}: {what}"
-                       + (f"; answers: {' | '.join(shown)}" if shown else ""))
-            return cls(self._redact(message), service=service, endpoint=endpoint, status=status,
-                       answers=tuple(shown), attempts=len(answers))
+            shown = answers[-max(4, len(urls)) :]
+            message = f"Digi-Cadence service '{service}' {endpoint}: {what}" + (
+                f"; answers: {' | '.join(shown)}" if shown else ""
+            )
+            return cls(
+                self._redact(message),
+                service=service,
+                endpoint=endpoint,
+                status=status,
+                answers=tuple(shown),
+                attempts=len(answers),
+            )
 
         while True:
             headers = dict(extra_headers or {})
@@ -593,13 +651,20 @@ class DigiCadenceClient:
                 except ApiError as exc:  # keep the class, name the data endpoint that needed the token
                     raise type(exc)(
                         f"Digi-Cadence service '{service}' {endpoint}: could not get a bearer token: {exc}",
-                        service=service, endpoint=endpoint, status=exc.status, answers=exc.answers,
-                        attempts=exc.attempts) from None
+                        service=service,
+                        endpoint=endpoint,
+                        status=exc.status,
+                        answers=exc.answers,
+                        attempts=exc.attempts,
+                    ) from None
             base = self._pick(urls)
             if base is None:
                 states = ", ".join(f"{u} {self.breaker(u).state}" for u in urls)
-                raise fail(ApiUnavailable, f"all circuits open ({states}); not calling until the cool-down "
-                                           f"of {self.settings.breaker_cooldown_s:g} s passes")
+                raise fail(
+                    ApiUnavailable,
+                    f"all circuits open ({states}); not calling until the cool-down "
+                    f"of {self.settings.breaker_cooldown_s:g} s passes",
+                )
             if previous_url is not None and base != previous_url:
                 with self._lock:
                     self._counters.failovers += 1
@@ -623,8 +688,9 @@ class DigiCadenceClient:
                 else:
                     breaker.record_success()
                 if 200 <= status < 300:
-                    return RawResponse(body=response.content, sha256=body_sha256(response.content),
-                                       url=base, status=status)
+                    return RawResponse(
+                        body=response.content, sha256=body_sha256(response.content), url=base, status=status
+                    )
                 if status == 401 and authenticated:
                     if not refreshed and self._tokens.can_refresh:
                         refreshed = True
@@ -633,8 +699,11 @@ class DigiCadenceClient:
                         except ApiError as exc:
                             raise fail(ApiAuthError, f"HTTP 401 and the token refresh failed: {exc}", 401) from None
                         continue  # replay, not counted as a retry
-                    why = ("HTTP 401 again after one token refresh" if refreshed
-                           else "HTTP 401 and no API_KEY to fetch a new token with")
+                    why = (
+                        "HTTP 401 again after one token refresh"
+                        if refreshed
+                        else "HTTP 401 and no API_KEY to fetch a new token with"
+                    )
                     raise fail(ApiAuthError, f"{why}; check API_KEY / AUTH_TOKEN", 401)
                 if status in (401, 403):
                     raise fail(ApiAuthError, f"HTTP {status}: credentials rejected; check API_KEY", status)
@@ -644,8 +713,11 @@ class DigiCadenceClient:
                     raise fail(ApiClientError, f"HTTP {status}, not retried", status)
                 retry_after = self._retry_after(response)
             if retries >= self.settings.retry_attempts:
-                raise fail(ApiUnavailable, f"failed after {len(answers)} attempts "
-                                           f"({self.settings.retry_attempts} retries)", status)
+                raise fail(
+                    ApiUnavailable,
+                    f"failed after {len(answers)} attempts ({self.settings.retry_attempts} retries)",
+                    status,
+                )
             delay = self._backoff(retries, retry_after)
             retries += 1
             with self._lock:
@@ -653,13 +725,15 @@ class DigiCadenceClient:
             self._sleep(delay)
 
     def _fetch_token(self, api_key: Secret) -> TokenResponse:
-        raw = self._request("auth", "POST", "/auth/token", authenticated=False,
-                            extra_headers={"X-API-Key": api_key.reveal()})
+        raw = self._request(
+            "auth", "POST", "/auth/token", authenticated=False, extra_headers={"X-API-Key": api_key.reveal()}
+        )
         data = self._json(raw, "auth", "POST /auth/token")
         return self._model(TokenResponse, data, "auth", "POST /auth/token")
 
-    def get_raw(self, service: str, path: str, params: Mapping[str, Any] | None = None, *,
-                force_refresh: bool = False) -> RawResponse:
+    def get_raw(
+        self, service: str, path: str, params: Mapping[str, Any] | None = None, *, force_refresh: bool = False
+    ) -> RawResponse:
         """A GET through the cache (when configured) and the resilient request path."""
         if self._cache is not None and not force_refresh:
             hit = self._cache.get(path, params)
@@ -683,7 +757,10 @@ class DigiCadenceClient:
             raise ApiResponseInvalid(
                 f"Digi-Cadence service '{service}' {endpoint}: field <body>: not valid JSON{where} "
                 f"({len(raw.body)} bytes from {raw.url or 'cache'}): {self._excerpt(raw.body)}",
-                service=service, endpoint=endpoint, status=raw.status, problems=("<body>: not valid JSON",),
+                service=service,
+                endpoint=endpoint,
+                status=raw.status,
+                problems=("<body>: not valid JSON",),
             ) from None
 
     def _model(self, model: type[BaseModel], data: Any, service: str, endpoint: str) -> Any:
@@ -693,8 +770,11 @@ class DigiCadenceClient:
             problems = tuple(validation_problems(exc))
             raise ApiResponseInvalid(
                 f"Digi-Cadence service '{service}' {endpoint}: unexpected response shape: "
-                + "; ".join(problems[:5]) + (f" (+{len(problems) - 5} more)" if len(problems) > 5 else ""),
-                service=service, endpoint=endpoint, problems=problems,
+                + "; ".join(problems[:5])
+                + (f" (+{len(problems) - 5} more)" if len(problems) > 5 else ""),
+                service=service,
+                endpoint=endpoint,
+                problems=problems,
             ) from None
 
     # -------------------------------------------------------------- endpoints
@@ -709,8 +789,11 @@ class DigiCadenceClient:
         if not isinstance(data, list):
             raise ApiResponseInvalid(
                 f"Digi-Cadence service 'normalized' {endpoint}: field <body>: expected a JSON array of records, "
-                f"got {type(data).__name__}", service="normalized", endpoint=endpoint,
-                problems=("<body>: expected a JSON array",))
+                f"got {type(data).__name__}",
+                service="normalized",
+                endpoint=endpoint,
+                problems=("<body>: expected a JSON array",),
+            )
         records: list[NormalizedRecord] = []
         problems: list[str] = []
         for i, item in enumerate(data):
@@ -727,7 +810,10 @@ class DigiCadenceClient:
             raise ApiResponseInvalid(
                 f"Digi-Cadence service 'normalized' {endpoint}: {len(pull.problems)} invalid field(s) in "
                 f"{pull.n_received} records: " + "; ".join(pull.problems[:5]),
-                service="normalized", endpoint=endpoint, problems=tuple(pull.problems))
+                service="normalized",
+                endpoint=endpoint,
+                problems=tuple(pull.problems),
+            )
         return pull.records
 
     def project_meta(self, project_id: int, *, force_refresh: bool = False) -> ProjectMeta:
@@ -769,13 +855,18 @@ class DigiCadenceClient:
             self._json(raw, "analytics_metric", f"GET {path}?project_id={int(project_id)}")
             return AnalyticsResult(path=path, raw_json=raw.text(), sha256=raw.sha256, not_found=tuple(not_found))
         endpoint = " then ".join(f"GET {p}" for p in ANALYTICS_PATHS) + f" ?project_id={int(project_id)}"
-        raise ApiNotFound(f"Digi-Cadence service 'analytics_metric' {endpoint}: all three paths answered HTTP 404",
-                          service="analytics_metric", endpoint=endpoint, status=404)
+        raise ApiNotFound(
+            f"Digi-Cadence service 'analytics_metric' {endpoint}: all three paths answered HTTP 404",
+            service="analytics_metric",
+            endpoint=endpoint,
+            status=404,
+        )
 
     # -------------------------------------------------------------- probes
 
-    def _probe(self, service: str, base_url: str, path: str, params: Mapping[str, Any] | None,
-               authenticated: bool) -> EndpointStatus:
+    def _probe(
+        self, service: str, base_url: str, path: str, params: Mapping[str, Any] | None, authenticated: bool
+    ) -> EndpointStatus:
         """One try, no retry, breakers untouched: 2xx/other 4xx = up, 404 = missing, else down."""
         headers: dict[str, str] = {}
         auth_note = ""
@@ -786,11 +877,19 @@ class DigiCadenceClient:
                 auth_note = f"; no token ({type(exc).__name__})"
         started = time.perf_counter()
         try:
-            response = self._send("GET", base_url + path, params, headers, attempt=1,
-                                  read_timeout=min(5.0, self.settings.timeout))
+            response = self._send(
+                "GET", base_url + path, params, headers, attempt=1, read_timeout=min(5.0, self.settings.timeout)
+            )
         except requests.RequestException as exc:
-            return EndpointStatus(service, base_url, path, "down", None, None,
-                                  self._redact(f"{type(exc).__name__}: {exc}")[:_ANSWER_CHARS])
+            return EndpointStatus(
+                service,
+                base_url,
+                path,
+                "down",
+                None,
+                None,
+                self._redact(f"{type(exc).__name__}: {exc}")[:_ANSWER_CHARS],
+            )
         ms = round((time.perf_counter() - started) * 1000, 1)
         status = response.status_code
         if status == 404:
@@ -801,8 +900,15 @@ class DigiCadenceClient:
             state = "up" if status == 200 else "down"  # only 200 counts as healthy
         else:
             state = "up"
-        return EndpointStatus(service, base_url, path, state, status, ms,
-                              f"HTTP {status} {self._excerpt(response.content)}".rstrip() + auth_note)
+        return EndpointStatus(
+            service,
+            base_url,
+            path,
+            state,
+            status,
+            ms,
+            f"HTTP {status} {self._excerpt(response.content)}".rstrip() + auth_note,
+        )
 
     def health(self, base_url: str) -> EndpointStatus:
         return self._probe("health", base_url.rstrip("/"), "/health", None, authenticated=False)
@@ -823,11 +929,27 @@ class DigiCadenceClient:
                 found.append(self._probe(service, base, path, params, authenticated=True))
         for base in self.urls_for("brand_data"):
             if brand_id is None:
-                found.append(EndpointStatus("brand_data", base, "/brands/{brand_id}/project_id/{project_id}",
-                                            "skipped", None, None, "no brand_id given to probe with"))
+                found.append(
+                    EndpointStatus(
+                        "brand_data",
+                        base,
+                        "/brands/{brand_id}/project_id/{project_id}",
+                        "skipped",
+                        None,
+                        None,
+                        "no brand_id given to probe with",
+                    )
+                )
             else:
-                found.append(self._probe("brand_data", base, f"/brands/{int(brand_id)}/project_id/{int(project_id)}",
-                                         None, authenticated=True))
+                found.append(
+                    self._probe(
+                        "brand_data",
+                        base,
+                        f"/brands/{int(brand_id)}/project_id/{int(project_id)}",
+                        None,
+                        authenticated=True,
+                    )
+                )
         return found
 
     def test_connectivity(self) -> ConnectivityReport:
@@ -839,8 +961,9 @@ class DigiCadenceClient:
                     bases.append(url)
         with self._lock:
             breakers = {u: b for u, b in self._breakers.items()}
-        return ConnectivityReport(endpoints=[self.health(u) for u in bases],
-                                  breakers={u: b.state for u, b in breakers.items()})
+        return ConnectivityReport(
+            endpoints=[self.health(u) for u in bases], breakers={u: b.state for u, b in breakers.items()}
+        )
 
     # -------------------------------------------------------------- metadata
 
@@ -850,8 +973,11 @@ class DigiCadenceClient:
             c = self._counters
             breakers = dict(self._breakers)
             out: dict[str, Any] = {
-                "requests": c.requests, "retries": c.retries, "failovers": c.failovers,
-                "cache_hits": c.cache_hits, "transport_errors": c.transport_errors,
+                "requests": c.requests,
+                "retries": c.retries,
+                "failovers": c.failovers,
+                "cache_hits": c.cache_hits,
+                "transport_errors": c.transport_errors,
                 "responses_by_status": {str(k): v for k, v in sorted(c.by_status.items())},
                 "peak_in_flight": c.peak_in_flight,
             }

@@ -16,7 +16,7 @@ import shutil
 import subprocess
 import tarfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
 
@@ -61,7 +61,8 @@ class RestoreCheck:
 def pg_tool(name: str) -> str:
     """pg_dump / pg_restore: DC_PG_BIN, else the newest /usr/lib/postgresql/*/bin, else PATH."""
     candidates = [os.environ.get("DC_PG_BIN", "")] + sorted(
-        (str(p) for p in Path("/usr/lib/postgresql").glob("*/bin")), reverse=True)
+        (str(p) for p in Path("/usr/lib/postgresql").glob("*/bin")), reverse=True
+    )
     for folder in candidates:
         if folder and (Path(folder) / name).exists():
             return str(Path(folder) / name)
@@ -98,7 +99,9 @@ def _user_tables(conn: psycopg.Connection) -> list[tuple[str, str]]:
     return conn.execute(
         "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
         "WHERE c.relkind IN ('r', 'p') AND n.nspname <> ALL(%s) AND n.nspname NOT LIKE 'pg_temp%%' "
-        "ORDER BY 1, 2", (list(_SYSTEM_SCHEMAS),)).fetchall()
+        "ORDER BY 1, 2",
+        (list(_SYSTEM_SCHEMAS),),
+    ).fetchall()
 
 
 def fingerprints(conn: psycopg.Connection) -> pd.DataFrame:
@@ -108,9 +111,12 @@ def fingerprints(conn: psycopg.Connection) -> pd.DataFrame:
     rows = []
     for schema, name in _user_tables(conn):
         table = sql.Identifier(schema, name)
-        count, checksum = conn.execute(sql.SQL(
-            "SELECT count(*), md5(coalesce(string_agg(h, '' ORDER BY h), '')) "
-            "FROM (SELECT md5(t::text) AS h FROM {} AS t) AS rows_").format(table)).fetchone()
+        count, checksum = conn.execute(
+            sql.SQL(
+                "SELECT count(*), md5(coalesce(string_agg(h, '' ORDER BY h), '')) "
+                "FROM (SELECT md5(t::text) AS h FROM {} AS t) AS rows_"
+            ).format(table)
+        ).fetchone()
         rows.append((f"{schema}.{name}", int(count), checksum))
     return pd.DataFrame(rows, columns=FINGERPRINT_COLUMNS)
 
@@ -122,7 +128,9 @@ def database_fingerprints(url: str) -> pd.DataFrame:
 
 def compare_fingerprints(expected: pd.DataFrame, actual: pd.DataFrame) -> list[str]:
     """Differences per table (missing, extra, row count, checksum); [] when identical."""
-    merged = expected.merge(actual, on="table_name", how="outer", suffixes=("_expected", "_actual"), indicator="presence")
+    merged = expected.merge(
+        actual, on="table_name", how="outer", suffixes=("_expected", "_actual"), indicator="presence"
+    )
     problems = []
     for row in merged.itertuples():
         if row.presence == "left_only":
@@ -145,13 +153,14 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def dump_database(url: str, backup_dir: Path, config_dir: Path | None = None,
-                  now: datetime | None = None) -> BackupResult:
+def dump_database(
+    url: str, backup_dir: Path, config_dir: Path | None = None, now: datetime | None = None
+) -> BackupResult:
     """pg_dump -Fc of the whole database from one exported snapshot, whose per-table fingerprints
     go into the manifest; plus a tar.gz of `config_dir`. Files: <db>_<stamp>.dump, .manifest.json."""
     backup_dir = Path(backup_dir)
     backup_dir.mkdir(parents=True, exist_ok=True)
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     stamp = now.strftime("%Y%m%dT%H%M%SZ")
     database = urlsplit(url).path.lstrip("/") or "postgres"
     dump_path = backup_dir / f"{database}_{stamp}.dump"
@@ -161,8 +170,11 @@ def dump_database(url: str, backup_dir: Path, config_dir: Path | None = None,
         snapshot = conn.execute("SELECT pg_export_snapshot()").fetchone()[0]
         table_prints = fingerprints(conn)
         # The snapshot stays valid while this transaction is open: pg_dump reads exactly it.
-        _run([pg_tool("pg_dump"), "--format=custom", f"--file={partial}", f"--snapshot={snapshot}",
-              "--no-owner"], url, "pg_dump")
+        _run(
+            [pg_tool("pg_dump"), "--format=custom", f"--file={partial}", f"--snapshot={snapshot}", "--no-owner"],
+            url,
+            "pg_dump",
+        )
         conn.rollback()
     partial.replace(dump_path)
     archive = None
@@ -172,8 +184,12 @@ def dump_database(url: str, backup_dir: Path, config_dir: Path | None = None,
             tar.add(config_dir, arcname="config")
     sha = _sha256(dump_path)
     manifest = {
-        "database": database, "created_at": now.isoformat(), "dump": dump_path.name, "sha256": sha,
-        "size_bytes": dump_path.stat().st_size, "format": "pg_dump custom",
+        "database": database,
+        "created_at": now.isoformat(),
+        "dump": dump_path.name,
+        "sha256": sha,
+        "size_bytes": dump_path.stat().st_size,
+        "format": "pg_dump custom",
         "config_archive": archive.name if archive else None,
         "config_sha256": _sha256(archive) if archive else None,
         "tables": table_prints.to_dict(orient="records"),
@@ -210,8 +226,18 @@ def restore_database(dump_path: Path, server_url: str, target_db: str, replace: 
         if exists:
             conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(target_db)))
         conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(target_db)))
-    _run([pg_tool("pg_restore"), "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction",
-          str(dump_path)], database_url(server_url, target_db), "pg_restore")
+    _run(
+        [
+            pg_tool("pg_restore"),
+            "--no-owner",
+            "--no-privileges",
+            "--exit-on-error",
+            "--single-transaction",
+            str(dump_path),
+        ],
+        database_url(server_url, target_db),
+        "pg_restore",
+    )
 
 
 def verify_restore(dump_path: Path, server_url: str, target_db: str, drop: bool = True) -> RestoreCheck:
@@ -240,8 +266,14 @@ def list_backups(backup_dir: Path) -> pd.DataFrame:
     rows = []
     for manifest_path in sorted(Path(backup_dir).glob("*.manifest.json")):
         manifest = json.loads(manifest_path.read_text())
-        rows.append((str(Path(backup_dir) / manifest["dump"]), pd.Timestamp(manifest["created_at"]),
-                     manifest["sha256"], manifest["size_bytes"]))
+        rows.append(
+            (
+                str(Path(backup_dir) / manifest["dump"]),
+                pd.Timestamp(manifest["created_at"]),
+                manifest["sha256"],
+                manifest["size_bytes"],
+            )
+        )
     return pd.DataFrame(rows, columns=["path", "created_at", "sha256", "size_bytes"])
 
 

@@ -31,8 +31,10 @@ def configured_url(env: dict[str, str] | None = None) -> str | None:
         user = quote(env.get("DATABASE_USER", "dc"), safe="")
         password = env.get("DATABASE_PASSWORD")
         auth = f"{user}:{quote(password, safe='')}" if password else user
-        return (f"postgresql://{auth}@{env['DATABASE_HOST']}:{env.get('DATABASE_PORT', '5432')}/"
-                f"{env.get('DATABASE_NAME', SOURCE_DATABASE)}")
+        return (
+            f"postgresql://{auth}@{env['DATABASE_HOST']}:{env.get('DATABASE_PORT', '5432')}/"
+            f"{env.get('DATABASE_NAME', SOURCE_DATABASE)}"
+        )
     return None
 
 

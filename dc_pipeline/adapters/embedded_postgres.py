@@ -124,13 +124,11 @@ class EmbeddedPostgres:
         user = self._server_user()
         if user is None:
             return True
-        result = subprocess.run(["test", "-w", str(path)], user=user.pw_uid, group=user.pw_gid,
-                                capture_output=True)
+        result = subprocess.run(["test", "-w", str(path)], user=user.pw_uid, group=user.pw_gid, capture_output=True)
         if result.returncode == 0:
             return True
         # The folder may be root-owned but traversable: hand the data folder to the server user.
-        result = subprocess.run(["test", "-x", str(path)], user=user.pw_uid, group=user.pw_gid,
-                                capture_output=True)
+        result = subprocess.run(["test", "-x", str(path)], user=user.pw_uid, group=user.pw_gid, capture_output=True)
         return result.returncode == 0
 
     def _run(self, args: list[str], check: bool = True) -> subprocess.CompletedProcess:
@@ -158,21 +156,35 @@ class EmbeddedPostgres:
             if user:
                 os.chown(datadir, user.pw_uid, user.pw_gid)
             os.chmod(datadir, 0o700)
-            self._run([str(bindir / "initdb"), "-D", str(datadir), "-U", SUPERUSER, "--auth=trust",
-                       "-E", "UTF8", "--no-instructions"])
+            self._run(
+                [
+                    str(bindir / "initdb"),
+                    "-D",
+                    str(datadir),
+                    "-U",
+                    SUPERUSER,
+                    "--auth=trust",
+                    "-E",
+                    "UTF8",
+                    "--no-instructions",
+                ]
+            )
         port = state["port"] if state and not _port_answers(state["port"]) else _free_port()
         logfile = datadir / "server.log"
         # Tuned for a small private server: fast start, no fsync stalls in throwaway clusters.
-        options = (f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories='' "
-                   f"-c max_connections=200 -c shared_buffers=256MB -c max_wal_size=2GB "
-                   f"-c synchronous_commit=off")
+        options = (
+            f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories='' "
+            f"-c max_connections=200 -c shared_buffers=256MB -c max_wal_size=2GB "
+            f"-c synchronous_commit=off"
+        )
         stale_pid = datadir / "postmaster.pid"
         if stale_pid.exists():
             self._run([str(bindir / "pg_ctl"), "-D", str(datadir), "-m", "fast", "-w", "stop"], check=False)
             with contextlib.suppress(FileNotFoundError):
                 stale_pid.unlink()
-        self._run([str(bindir / "pg_ctl"), "-D", str(datadir), "-l", str(logfile), "-o", options,
-                   "-w", "-t", "60", "start"])
+        self._run(
+            [str(bindir / "pg_ctl"), "-D", str(datadir), "-l", str(logfile), "-o", options, "-w", "-t", "60", "start"]
+        )
         self._write_state({"backend": "system", "bin": str(bindir), "datadir": str(datadir), "port": port})
         self._wait_ready(port)
         return self._url(port)
@@ -187,7 +199,9 @@ class EmbeddedPostgres:
                     return
             except psycopg.OperationalError as exc:
                 if time.monotonic() > deadline:
-                    raise EmbeddedPostgresError(f"embedded PostgreSQL did not accept connections on port {port}: {exc}") from None
+                    raise EmbeddedPostgresError(
+                        f"embedded PostgreSQL did not accept connections on port {port}: {exc}"
+                    ) from None
                 time.sleep(0.2)
 
     # -- pgserver wheel -------------------------------------------------------------------

@@ -8,8 +8,8 @@ import os
 import shutil
 import time
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import psycopg
 
@@ -32,30 +32,54 @@ def probe_database(url: str, slow_s: float = 2.0, timeout_s: int = PROBE_TIMEOUT
     """source_db (critical): `SELECT 1` latency, and the required source tables and columns."""
     started = time.perf_counter()
     try:
-        with psycopg.connect(url, connect_timeout=timeout_s, autocommit=True,
-                             options=f"-c statement_timeout={timeout_s * 1000}") as conn:
+        with psycopg.connect(
+            url, connect_timeout=timeout_s, autocommit=True, options=f"-c statement_timeout={timeout_s * 1000}"
+        ) as conn:
             conn.execute("SELECT 1").fetchone()
             latency = time.perf_counter() - started
-            rows = conn.execute("SELECT table_name, column_name FROM information_schema.columns "
-                                "WHERE table_schema = 'public'").fetchall()
+            rows = conn.execute(
+                "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'public'"
+            ).fetchall()
     except psycopg.Error as exc:
-        return ComponentCheck("source_db", DOWN, f"cannot reach {redact_url(url)}: {_scrub(str(exc), url)}",
-                              critical=True, measurements={"reachable": False})
+        return ComponentCheck(
+            "source_db",
+            DOWN,
+            f"cannot reach {redact_url(url)}: {_scrub(str(exc), url)}",
+            critical=True,
+            measurements={"reachable": False},
+        )
     present: dict[str, set[str]] = {}
     for table, column in rows:
         present.setdefault(table, set()).add(column)
-    problems = [f"public.{t} missing" if t not in present else
-                f"public.{t} lacks {', '.join(sorted(set(cols) - present[t]))}"
-                for t, cols in SOURCE_COLUMNS.items() if t not in present or set(cols) - present[t]]
+    problems = [
+        f"public.{t} missing" if t not in present else f"public.{t} lacks {', '.join(sorted(set(cols) - present[t]))}"
+        for t, cols in SOURCE_COLUMNS.items()
+        if t not in present or set(cols) - present[t]
+    ]
     measurements = {"reachable": True, "latency_ms": round(latency * 1000, 1), "schema_problems": len(problems)}
     if problems:
-        return ComponentCheck("source_db", MISSING, "source schema incomplete: " + "; ".join(problems),
-                              critical=True, measurements=measurements)
+        return ComponentCheck(
+            "source_db",
+            MISSING,
+            "source schema incomplete: " + "; ".join(problems),
+            critical=True,
+            measurements=measurements,
+        )
     if latency > slow_s:
-        return ComponentCheck("source_db", WARN, f"SELECT 1 took {latency:.2f} s (> {slow_s:g} s)",
-                              critical=True, measurements=measurements)
-    return ComponentCheck("source_db", OK, f"reachable in {latency * 1000:.0f} ms, {len(SOURCE_COLUMNS)} source "
-                          "tables present", critical=True, measurements=measurements)
+        return ComponentCheck(
+            "source_db",
+            WARN,
+            f"SELECT 1 took {latency:.2f} s (> {slow_s:g} s)",
+            critical=True,
+            measurements=measurements,
+        )
+    return ComponentCheck(
+        "source_db",
+        OK,
+        f"reachable in {latency * 1000:.0f} ms, {len(SOURCE_COLUMNS)} source tables present",
+        critical=True,
+        measurements=measurements,
+    )
 
 
 def probe_optuna(url: str, timeout_s: int = PROBE_TIMEOUT_S) -> ComponentCheck:
@@ -65,8 +89,9 @@ def probe_optuna(url: str, timeout_s: int = PROBE_TIMEOUT_S) -> ComponentCheck:
             exists = conn.execute("SELECT to_regclass('optuna.studies') IS NOT NULL").fetchone()[0]
             count = conn.execute("SELECT count(*) FROM optuna.studies").fetchone()[0] if exists else 0
     except psycopg.Error as exc:
-        return ComponentCheck("optuna_storage", DOWN, f"cannot reach the Optuna storage: {_scrub(str(exc), url)}",
-                              critical=True)
+        return ComponentCheck(
+            "optuna_storage", DOWN, f"cannot reach the Optuna storage: {_scrub(str(exc), url)}", critical=True
+        )
     detail = f"{count} stud{'y' if count == 1 else 'ies'}" if exists else "no Optuna studies yet (tables not created)"
     return ComponentCheck("optuna_storage", OK, detail, critical=True, measurements={"studies": int(count)})
 
@@ -112,8 +137,9 @@ def probe_api(base_urls: Sequence[str], timeout_s: float = PROBE_TIMEOUT_S) -> C
     bad = [f"{u} {st} ({why})" for u, (st, why) in states.items() if st != "up"]
     summary = f"{counts['up']} up, {counts['missing']} missing, {counts['down']} down"
     if bad:
-        return ComponentCheck("api", WARN if counts["up"] else DOWN, summary + ": " + "; ".join(bad),
-                              measurements=measurements)
+        return ComponentCheck(
+            "api", WARN if counts["up"] else DOWN, summary + ": " + "; ".join(bad), measurements=measurements
+        )
     return ComponentCheck("api", OK, summary, measurements=measurements)
 
 
@@ -145,7 +171,9 @@ def system_resources(paths: Sequence[Path]) -> dict[str, float]:
     import psutil
 
     fractions = free_fractions(paths) if paths else {}
-    return {"cpu_percent": float(psutil.cpu_percent(interval=0.5)),
-            "memory_percent": float(psutil.virtual_memory().percent),
-            "disk_free_fraction": min(fractions.values()) if fractions else None,
-            "load_1m": float(os.getloadavg()[0])}
+    return {
+        "cpu_percent": float(psutil.cpu_percent(interval=0.5)),
+        "memory_percent": float(psutil.virtual_memory().percent),
+        "disk_free_fraction": min(fractions.values()) if fractions else None,
+        "load_1m": float(os.getloadavg()[0]),
+    }

@@ -42,8 +42,22 @@ CREATE TABLE IF NOT EXISTS dc_models.model_registry (
 CREATE INDEX IF NOT EXISTS model_registry_scope ON dc_models.model_registry (kind, project_id, brand_id, target);
 """
 
-COLUMNS = ("model_id", "kind", "project_id", "brand_id", "target", "study_name", "status", "validated",
-           "best_params", "cv_metrics", "data_version", "code_version", "artifact_path", "run_id")
+COLUMNS = (
+    "model_id",
+    "kind",
+    "project_id",
+    "brand_id",
+    "target",
+    "study_name",
+    "status",
+    "validated",
+    "best_params",
+    "cv_metrics",
+    "data_version",
+    "code_version",
+    "artifact_path",
+    "run_id",
+)
 
 
 @dataclass
@@ -109,14 +123,33 @@ def register(conn: psycopg.Connection, entries: list[RegistryEntry]) -> int:
     ensure_registry(conn)
     placeholders = ", ".join(["%s"] * len(COLUMNS))
     updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in COLUMNS if c != "model_id")
-    statement = (f"INSERT INTO {REGISTRY_TABLE} ({', '.join(COLUMNS)}) VALUES ({placeholders}) "
-                 f"ON CONFLICT (model_id) DO UPDATE SET {updates}, created_at = now()")
+    statement = (
+        f"INSERT INTO {REGISTRY_TABLE} ({', '.join(COLUMNS)}) VALUES ({placeholders}) "
+        f"ON CONFLICT (model_id) DO UPDATE SET {updates}, created_at = now()"
+    )
     with conn.cursor() as cur:
-        cur.executemany(statement, [
-            (e.model_id, e.kind, int(e.project_id), None if e.brand_id is None else int(e.brand_id), e.target,
-             e.study_name, e.status, bool(e.validated), _json(e.best_params), _json(e.cv_metrics), e.data_version,
-             e.code_version, e.artifact_path, e.run_id)
-            for e in entries])
+        cur.executemany(
+            statement,
+            [
+                (
+                    e.model_id,
+                    e.kind,
+                    int(e.project_id),
+                    None if e.brand_id is None else int(e.brand_id),
+                    e.target,
+                    e.study_name,
+                    e.status,
+                    bool(e.validated),
+                    _json(e.best_params),
+                    _json(e.cv_metrics),
+                    e.data_version,
+                    e.code_version,
+                    e.artifact_path,
+                    e.run_id,
+                )
+                for e in entries
+            ],
+        )
     return len(entries)
 
 
@@ -128,11 +161,17 @@ def entries_for(conn: psycopg.Connection, kind: str, project_id: int, brand_id: 
     with conn.cursor(row_factory=dict_row) as cur:
         return cur.execute(
             f"SELECT * FROM {REGISTRY_TABLE} WHERE kind = %s AND project_id = %s AND {brand_clause} "
-            "ORDER BY created_at DESC, model_id", params).fetchall()
+            "ORDER BY created_at DESC, model_id",
+            params,
+        ).fetchall()
 
 
 def referenced_study_names(conn: psycopg.Connection) -> set[str]:
     """Studies a registry entry points to: kept by the Optuna cleanup (SPEC §6d)."""
     ensure_registry(conn)
-    return {r[0] for r in conn.execute(
-        f"SELECT DISTINCT study_name FROM {REGISTRY_TABLE} WHERE study_name IS NOT NULL").fetchall()}
+    return {
+        r[0]
+        for r in conn.execute(
+            f"SELECT DISTINCT study_name FROM {REGISTRY_TABLE} WHERE study_name IS NOT NULL"
+        ).fetchall()
+    }

@@ -47,7 +47,7 @@ def sqlalchemy_url(url: str) -> str:
     """SQLAlchemy form of a libpq URL, on the psycopg 3 driver the pipeline already uses."""
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
@@ -65,8 +65,13 @@ def ensure_optuna_schema(url: str) -> None:
         conn.execute(f"CREATE SCHEMA IF NOT EXISTS {OPTUNA_SCHEMA}")
 
 
-def get_storage(url: str, *, heartbeat_interval: int | None = HEARTBEAT_INTERVAL_S,
-                grace_period: int | None = GRACE_PERIOD_S, max_retry: int = MAX_RETRY) -> RDBStorage:
+def get_storage(
+    url: str,
+    *,
+    heartbeat_interval: int | None = HEARTBEAT_INTERVAL_S,
+    grace_period: int | None = GRACE_PERIOD_S,
+    max_retry: int = MAX_RETRY,
+) -> RDBStorage:
     """The process-wide RDBStorage for `url` (an engine and a connection pool per URL)."""
     key = (url, heartbeat_interval, grace_period, max_retry)
     with _lock:
@@ -95,12 +100,18 @@ def dispose_storages() -> None:
         _storages.clear()
 
 
-def open_study(storage: RDBStorage, name: str, direction: str, sampler: optuna.samplers.BaseSampler,
-               pruner: optuna.pruners.BasePruner) -> optuna.Study:
+def open_study(
+    storage: RDBStorage,
+    name: str,
+    direction: str,
+    sampler: optuna.samplers.BaseSampler,
+    pruner: optuna.pruners.BasePruner,
+) -> optuna.Study:
     """Create the study, or load it with its stored trials when it exists (resume / share)."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    return optuna.create_study(storage=storage, study_name=name, direction=direction, sampler=sampler,
-                               pruner=pruner, load_if_exists=True)
+    return optuna.create_study(
+        storage=storage, study_name=name, direction=direction, sampler=sampler, pruner=pruner, load_if_exists=True
+    )
 
 
 def study_trial_counts(storage: RDBStorage, name: str) -> dict[str, int]:

@@ -9,8 +9,9 @@ from __future__ import annotations
 import io
 import json
 import math
+from collections.abc import Iterable, Mapping, Sequence
 from importlib import resources
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -40,12 +41,14 @@ def redact_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-def connect(url: str, *, autocommit: bool = False, connect_timeout: int = 10,
-            statement_timeout_s: int | None = None) -> psycopg.Connection:
+def connect(
+    url: str, *, autocommit: bool = False, connect_timeout: int = 10, statement_timeout_s: int | None = None
+) -> psycopg.Connection:
     options = f"-c statement_timeout={int(statement_timeout_s * 1000)}" if statement_timeout_s else None
     try:
-        return psycopg.connect(url, autocommit=autocommit, connect_timeout=connect_timeout,
-                               **({"options": options} if options else {}))
+        return psycopg.connect(
+            url, autocommit=autocommit, connect_timeout=connect_timeout, **({"options": options} if options else {})
+        )
     except psycopg.OperationalError as exc:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DatabaseError(
@@ -89,8 +92,12 @@ def init_pipeline_schemas(conn: psycopg.Connection) -> None:
 
 
 # -- COPY out -----------------------------------------------------------------------------------
-def read_frame(conn: psycopg.Connection, query: str | sql.Composable, params: Mapping[str, Any] | None = None,
-               parse_dates: Sequence[str] = ()) -> pd.DataFrame:
+def read_frame(
+    conn: psycopg.Connection,
+    query: str | sql.Composable,
+    params: Mapping[str, Any] | None = None,
+    parse_dates: Sequence[str] = (),
+) -> pd.DataFrame:
     """Run a SELECT and return a DataFrame, streamed through COPY ... TO STDOUT (CSV)."""
     if isinstance(query, str):
         query = sql.SQL(query)  # type: ignore[arg-type]
@@ -106,15 +113,16 @@ def read_frame(conn: psycopg.Connection, query: str | sql.Composable, params: Ma
     buffer.seek(0)
     if buffer.getbuffer().nbytes == 0:
         return pd.DataFrame(columns=list(types))
-    frame = pd.read_csv(buffer, keep_default_na=False, na_values=[""], dtype=_pandas_dtypes(types),
-                        low_memory=False)
+    frame = pd.read_csv(buffer, keep_default_na=False, na_values=[""], dtype=_pandas_dtypes(types), low_memory=False)
     for column, pg_type in types.items():
         if pg_type == "date" or column in parse_dates:
             frame[column] = pd.to_datetime(frame[column])
         elif pg_type.startswith("timestamp"):
             frame[column] = pd.to_datetime(frame[column], utc=True, format="ISO8601")
         elif pg_type == "jsonb" or pg_type == "json":
-            frame[column] = frame[column].map(lambda v: None if v is None or (isinstance(v, float) and math.isnan(v)) else json.loads(v))
+            frame[column] = frame[column].map(
+                lambda v: None if v is None or (isinstance(v, float) and math.isnan(v)) else json.loads(v)
+            )
         elif pg_type == "boolean":
             frame[column] = frame[column].map({"t": True, "f": False})
     return frame
@@ -130,14 +138,27 @@ def _column_types(cur: psycopg.Cursor, query: sql.Composable) -> dict[str, str]:
     cur.execute(sql.SQL("SELECT * FROM ({}) AS q LIMIT 0").format(query))
     names = [d.name for d in cur.description]
     oids = [d.type_code for d in cur.description]
-    lookup = dict(cur.execute("SELECT oid, format_type(oid, NULL) FROM pg_type WHERE oid = ANY(%s)", (oids,)).fetchall())
+    lookup = dict(
+        cur.execute("SELECT oid, format_type(oid, NULL) FROM pg_type WHERE oid = ANY(%s)", (oids,)).fetchall()
+    )
     return {name: lookup.get(oid, "text") for name, oid in zip(names, oids)}
 
 
 def _pandas_dtypes(types: Mapping[str, str]) -> dict[str, Any]:
-    mapping = {"integer": "Int64", "bigint": "Int64", "smallint": "Int64", "double precision": "float64",
-               "real": "float64", "numeric": "float64", "text": "object", "character": "object",
-               "character varying": "object", "boolean": "object", "jsonb": "object", "json": "object"}
+    mapping = {
+        "integer": "Int64",
+        "bigint": "Int64",
+        "smallint": "Int64",
+        "double precision": "float64",
+        "real": "float64",
+        "numeric": "float64",
+        "text": "object",
+        "character": "object",
+        "character varying": "object",
+        "boolean": "object",
+        "jsonb": "object",
+        "json": "object",
+    }
     return {c: mapping[t] for c, t in types.items() if t in mapping}
 
 
@@ -149,10 +170,11 @@ def copy_frame(conn: psycopg.Connection, table: str, frame: pd.DataFrame, column
         return 0
     schema, name = table.split(".") if "." in table else ("public", table)
     target = sql.SQL("COPY {}.{} ({}) FROM STDIN WITH (FORMAT csv, NULL '\\N')").format(
-        sql.Identifier(schema), sql.Identifier(name), sql.SQL(", ").join(sql.Identifier(c) for c in columns))
+        sql.Identifier(schema), sql.Identifier(name), sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+    )
     with conn.cursor() as cur, cur.copy(target) as copy:
         for start in range(0, len(frame), 200_000):
-            copy.write(_to_csv(frame.iloc[start:start + 200_000][columns]))
+            copy.write(_to_csv(frame.iloc[start : start + 200_000][columns]))
     return len(frame)
 
 
@@ -168,7 +190,8 @@ def _to_csv(frame: pd.DataFrame) -> str:
             converted[column] = _datetime_strings(series)
         elif series.dtype == object and _holds_json(series):
             converted[column] = series.map(
-                lambda v: None if v is None else json.dumps(v, sort_keys=True, default=_json_default))
+                lambda v: None if v is None else json.dumps(v, sort_keys=True, default=_json_default)
+            )
     if converted:
         out = frame.assign(**converted)
     return out.to_csv(index=False, header=False, na_rep="\\N")
@@ -203,21 +226,29 @@ def _json_default(value: Any) -> Any:
 
 
 # -- derived tables -----------------------------------------------------------------------------
-def ensure_table(conn: psycopg.Connection, table: str, frame: pd.DataFrame,
-                 extra: Mapping[str, str] | None = None) -> None:
+def ensure_table(
+    conn: psycopg.Connection, table: str, frame: pd.DataFrame, extra: Mapping[str, str] | None = None
+) -> None:
     """Create `schema.table` from the frame's dtypes if absent; add columns that are new."""
     schema, name = table.split(".")
     columns = {c: _pg_type(frame[c]) for c in frame.columns}
     columns.update(extra or {})
     conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
-    conn.execute(sql.SQL("CREATE TABLE IF NOT EXISTS {}.{} ({})").format(
-        sql.Identifier(schema), sql.Identifier(name),
-        sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t)) for c, t in columns.items())))
+    conn.execute(
+        sql.SQL("CREATE TABLE IF NOT EXISTS {}.{} ({})").format(
+            sql.Identifier(schema),
+            sql.Identifier(name),
+            sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t)) for c, t in columns.items()),
+        )
+    )
     existing = existing_columns(conn, table)
     for column, pg_type in columns.items():
         if column not in existing:
-            conn.execute(sql.SQL("ALTER TABLE {}.{} ADD COLUMN {} {}").format(
-                sql.Identifier(schema), sql.Identifier(name), sql.Identifier(column), sql.SQL(pg_type)))
+            conn.execute(
+                sql.SQL("ALTER TABLE {}.{} ADD COLUMN {} {}").format(
+                    sql.Identifier(schema), sql.Identifier(name), sql.Identifier(column), sql.SQL(pg_type)
+                )
+            )
 
 
 def _pg_type(series: pd.Series) -> str:
@@ -255,26 +286,40 @@ def _retype_null_columns(conn: psycopg.Connection, table: str, frame: pd.DataFra
     """A column created from null-only rows got a guessed type; the first real values fix it
     (only while the column still holds nothing but nulls). Returns column -> stored type."""
     schema, name = table.split(".")
-    stored = dict(conn.execute(
-        "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = %s AND table_name = %s",
-        (schema, name)).fetchall())
+    stored = dict(
+        conn.execute(
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = %s AND table_name = %s",
+            (schema, name),
+        ).fetchall()
+    )
     for column in frame.columns:
         if column not in stored or frame[column].first_valid_index() is None:
             continue
         wanted = _pg_type(frame[column])
         if _INFORMATION_SCHEMA_TYPES.get(stored[column], stored[column]) == wanted:
             continue
-        holds_values = conn.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {}.{} WHERE {} IS NOT NULL)").format(
-            sql.Identifier(schema), sql.Identifier(name), sql.Identifier(column))).fetchone()[0]
+        holds_values = conn.execute(
+            sql.SQL("SELECT EXISTS (SELECT 1 FROM {}.{} WHERE {} IS NOT NULL)").format(
+                sql.Identifier(schema), sql.Identifier(name), sql.Identifier(column)
+            )
+        ).fetchone()[0]
         if not holds_values:
-            conn.execute(sql.SQL("ALTER TABLE {}.{} ALTER COLUMN {} TYPE {} USING NULL").format(
-                sql.Identifier(schema), sql.Identifier(name), sql.Identifier(column), sql.SQL(wanted)))
+            conn.execute(
+                sql.SQL("ALTER TABLE {}.{} ALTER COLUMN {} TYPE {} USING NULL").format(
+                    sql.Identifier(schema), sql.Identifier(name), sql.Identifier(column), sql.SQL(wanted)
+                )
+            )
             stored[column] = wanted
     return {c: _INFORMATION_SCHEMA_TYPES.get(t, t) for c, t in stored.items()}
 
 
-def replace_rows(conn: psycopg.Connection, table: str, frame: pd.DataFrame, where: Mapping[str, Iterable[Any]],
-                 extra_columns: Mapping[str, Any] | None = None) -> int:
+def replace_rows(
+    conn: psycopg.Connection,
+    table: str,
+    frame: pd.DataFrame,
+    where: Mapping[str, Iterable[Any]],
+    extra_columns: Mapping[str, Any] | None = None,
+) -> int:
     """In the caller's transaction: delete the rows matching `where` (column -> allowed values),
     then COPY `frame` (plus constant `extra_columns`). Creates or widens the table as needed."""
     if frame.empty:
@@ -301,10 +346,16 @@ def replace_rows(conn: psycopg.Connection, table: str, frame: pd.DataFrame, wher
 
 def _delete_partition(conn: psycopg.Connection, table: str, where: Mapping[str, Iterable[Any]]) -> None:
     schema, name = table.split(".")
-    conditions = [sql.SQL("{} = ANY({})").format(sql.Identifier(c), sql.Literal(list(map(_python, v))))
-                  for c, v in where.items()]
-    conn.execute(sql.SQL("DELETE FROM {}.{} WHERE {}").format(
-        sql.Identifier(schema), sql.Identifier(name), sql.SQL(" AND ").join(conditions) if conditions else sql.SQL("true")))
+    conditions = [
+        sql.SQL("{} = ANY({})").format(sql.Identifier(c), sql.Literal(list(map(_python, v)))) for c, v in where.items()
+    ]
+    conn.execute(
+        sql.SQL("DELETE FROM {}.{} WHERE {}").format(
+            sql.Identifier(schema),
+            sql.Identifier(name),
+            sql.SQL(" AND ").join(conditions) if conditions else sql.SQL("true"),
+        )
+    )
 
 
 def _python(value: Any) -> Any:
@@ -313,9 +364,13 @@ def _python(value: Any) -> Any:
 
 def existing_columns(conn: psycopg.Connection, table: str) -> set[str]:
     schema, name = table.split(".")
-    return {r[0] for r in conn.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s",
-        (schema, name)).fetchall()}
+    return {
+        r[0]
+        for r in conn.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s",
+            (schema, name),
+        ).fetchall()
+    }
 
 
 def table_exists(conn: psycopg.Connection, table: str) -> bool:
@@ -323,7 +378,9 @@ def table_exists(conn: psycopg.Connection, table: str) -> bool:
 
 
 # -- source tables ------------------------------------------------------------------------------
-def load_source_tables(conn: psycopg.Connection, tables: Mapping[str, pd.DataFrame], replace: bool = True) -> dict[str, int]:
+def load_source_tables(
+    conn: psycopg.Connection, tables: Mapping[str, pd.DataFrame], replace: bool = True
+) -> dict[str, int]:
     """Load source tables with COPY in one transaction (`replace` empties them first)."""
     counts: dict[str, int] = {}
     for table, columns in SOURCE_COLUMNS.items():
@@ -335,6 +392,8 @@ def load_source_tables(conn: psycopg.Connection, tables: Mapping[str, pd.DataFra
         present = [c for c in (*columns, "created_at", "updated_at") if c in frame.columns]
         counts[table] = copy_frame(conn, f"public.{table}", frame, present)
     if "normalisedvalue" in tables and len(tables["normalisedvalue"]):
-        conn.execute("SELECT setval(pg_get_serial_sequence('public.normalisedvalue', 'id'), "
-                     "(SELECT max(id) FROM public.normalisedvalue))")
+        conn.execute(
+            "SELECT setval(pg_get_serial_sequence('public.normalisedvalue', 'id'), "
+            "(SELECT max(id) FROM public.normalisedvalue))"
+        )
     return counts

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 
@@ -17,10 +17,11 @@ def _atomic_write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def write_report_files(root: Path, partition: str, report_id: str, rendered: dict[str, str],
-                       generated_at: datetime | None = None) -> dict[str, str]:
+def write_report_files(
+    root: Path, partition: str, report_id: str, rendered: dict[str, str], generated_at: datetime | None = None
+) -> dict[str, str]:
     """Write each rendering (ext -> text) twice: timestamped and latest. Returns ext -> path."""
-    stamp = (generated_at or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%S%fZ")
+    stamp = (generated_at or datetime.now(UTC)).strftime("%Y%m%dT%H%M%S%fZ")
     folder = Path(root) / partition / report_id
     paths = {}
     for ext, text in rendered.items():

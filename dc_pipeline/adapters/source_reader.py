@@ -35,7 +35,8 @@ def check_source_schema(conn: psycopg.Connection) -> None:
             problems.append(f"public.{table} lacks column(s) {', '.join(missing)}")
     if problems:
         raise SourceSchemaError(
-            "the Digi-Cadence source schema is incomplete: " + "; ".join(problems)
+            "the Digi-Cadence source schema is incomplete: "
+            + "; ".join(problems)
             + ". Run `dc-pipeline db init` (creates absent tables) or point DATABASE_URL at the right database."
         )
 
@@ -45,9 +46,12 @@ def read_reference(conn: psycopg.Connection) -> dict[str, pd.DataFrame]:
 
 
 def read_project_rows(conn: psycopg.Connection, table: str, project_ids: list[int]) -> pd.DataFrame:
-    order = {"metrics": "metric_id", "normalisedvalue": "id", "business_outcomes": "project_id, brand_id, period"}[table]
-    return read_frame(conn, f"SELECT * FROM public.{table} WHERE project_id IN {{ids}} ORDER BY {order}",
-                      {"ids": project_ids})
+    order = {"metrics": "metric_id", "normalisedvalue": "id", "business_outcomes": "project_id, brand_id, period"}[
+        table
+    ]
+    return read_frame(
+        conn, f"SELECT * FROM public.{table} WHERE project_id IN {{ids}} ORDER BY {order}", {"ids": project_ids}
+    )
 
 
 def change_markers(conn: psycopg.Connection) -> dict[str, dict[str, list]]:
@@ -55,7 +59,8 @@ def change_markers(conn: psycopg.Connection) -> dict[str, dict[str, list]]:
     markers: dict[str, dict[str, list]] = {}
     for table in ("normalisedvalue", "business_outcomes", "metrics", "project_brands"):
         rows = conn.execute(
-            f"SELECT project_id, max(updated_at), count(*) FROM public.{table} GROUP BY project_id").fetchall()
+            f"SELECT project_id, max(updated_at), count(*) FROM public.{table} GROUP BY project_id"
+        ).fetchall()
         markers[table] = {str(p): [ts.isoformat() if ts else None, n] for p, ts, n in rows}
     for table in ("projects", "brands", "categories"):
         ts, n = conn.execute(f"SELECT max(updated_at), count(*) FROM public.{table}").fetchone()

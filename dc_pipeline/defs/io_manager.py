@@ -7,9 +7,9 @@ transaction, the rows of the run's partitions are deleted and the new rows COPYe
 tagged with run_id and data_version: reruns replace, never duplicate; a crash leaves the old rows.
 """
 
-
 import hashlib
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import dagster as dg
 import numpy as np
@@ -58,13 +58,19 @@ class PartitionedTableIOManager(dg.ConfigurableIOManager):
                 version = frame_data_version(frame)
                 versions[table] = version
                 counts[table] = postgres.replace_rows(
-                    conn, f"{schema}.{table}", frame, where, {"run_id": context.run_id, "data_version": version})
-        context.add_output_metadata({
-            **{f"rows/{t}": dg.MetadataValue.int(n) for t, n in counts.items()},
-            **{f"table/{t}": dg.MetadataValue.text(f"{schema}.{t}") for t in frames},
-            "data_version": dg.MetadataValue.text(versions[next(iter(versions))] if len(versions) == 1
-                                                  else hashlib.sha256("".join(sorted(versions.values())).encode()).hexdigest()),
-        })
+                    conn, f"{schema}.{table}", frame, where, {"run_id": context.run_id, "data_version": version}
+                )
+        context.add_output_metadata(
+            {
+                **{f"rows/{t}": dg.MetadataValue.int(n) for t, n in counts.items()},
+                **{f"table/{t}": dg.MetadataValue.text(f"{schema}.{t}") for t in frames},
+                "data_version": dg.MetadataValue.text(
+                    versions[next(iter(versions))]
+                    if len(versions) == 1
+                    else hashlib.sha256("".join(sorted(versions.values())).encode()).hexdigest()
+                ),
+            }
+        )
 
     def load_input(self, context: dg.InputContext) -> Any:
         upstream = context.upstream_output
@@ -85,9 +91,13 @@ def read_table(conn, qualified: str, where: Mapping[str, list] | None) -> pd.Dat
     if not postgres.table_exists(conn, qualified):
         return pd.DataFrame()
     schema, name = qualified.split(".")
-    conditions = [sql.SQL("{} = ANY({})").format(sql.Identifier(c), sql.Literal(list(v))) for c, v in (where or {}).items()]
+    conditions = [
+        sql.SQL("{} = ANY({})").format(sql.Identifier(c), sql.Literal(list(v))) for c, v in (where or {}).items()
+    ]
     query = sql.SQL("SELECT * FROM {}.{}{}").format(
-        sql.Identifier(schema), sql.Identifier(name),
-        sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conditions) if conditions else sql.SQL(""))
+        sql.Identifier(schema),
+        sql.Identifier(name),
+        sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conditions) if conditions else sql.SQL(""),
+    )
     frame = postgres.read_frame(conn, query)
     return frame.drop(columns=[c for c in RUN_COLUMNS if c in frame.columns])

@@ -15,13 +15,18 @@ def run_pairs(context: dg.AssetExecutionContext) -> list[tuple[int, int]]:
     """(project_id, brand_id) of every partition in the run."""
     pairs = []
     for key in context.partition_keys:
-        dims = key.keys_by_dimension if isinstance(key, dg.MultiPartitionKey) else dict(
-            zip(("brand", "project"), str(key).split("|")))
+        dims = (
+            key.keys_by_dimension
+            if isinstance(key, dg.MultiPartitionKey)
+            else dict(zip(("brand", "project"), str(key).split("|")))
+        )
         pairs.append((project_id_of(dims["project"]), brand_id_of(dims["brand"])))
     return pairs
 
 
-def split_tracked(pairs: list[tuple[int, int]], project_brands: pd.DataFrame) -> tuple[list[tuple[int, int]], list[str]]:
+def split_tracked(
+    pairs: list[tuple[int, int]], project_brands: pd.DataFrame
+) -> tuple[list[tuple[int, int]], list[str]]:
     """Tracked pairs, and a `not tracked: ...` message for each pair that is not a membership."""
     members = set(zip(project_brands["project_id"].astype(int), project_brands["brand_id"].astype(int)))
     tracked = [p for p in pairs if p in members]
@@ -32,5 +37,7 @@ def split_tracked(pairs: list[tuple[int, int]], project_brands: pd.DataFrame) ->
 def not_tracked_metadata(untracked: list[str]) -> dict:
     if not untracked:
         return {}
-    return {"not_tracked": dg.MetadataValue.md("\n".join(f"- {m}" for m in untracked)),
-            "not_tracked_pairs": len(untracked)}
+    return {
+        "not_tracked": dg.MetadataValue.md("\n".join(f"- {m}" for m in untracked)),
+        "not_tracked_pairs": len(untracked),
+    }

@@ -18,8 +18,11 @@ def keys_to_filter(keys: list[str]) -> dict[str, list[int]]:
 
 
 def _pair(key: str | dg.MultiPartitionKey) -> tuple[int, int]:
-    dims = key.keys_by_dimension if isinstance(key, dg.MultiPartitionKey) else dict(
-        zip(("brand", "project"), str(key).split("|")))
+    dims = (
+        key.keys_by_dimension
+        if isinstance(key, dg.MultiPartitionKey)
+        else dict(zip(("brand", "project"), str(key).split("|")))
+    )
     return project_id_of(dims["project"]), brand_id_of(dims["brand"])
 
 

@@ -1,12 +1,10 @@
 """Dagster resources: thin wrappers that hand adapters their settings (SPEC §10)."""
 
-
 import json
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cached_property
 from pathlib import Path
-from typing import Iterator
 
 import dagster as dg
 import psycopg
@@ -54,8 +52,9 @@ class SettingsResource(dg.ConfigurableResource):
             raw = json.loads(path.read_text())
         except FileNotFoundError:
             raise dg.Failure(
-                description=f"configuration file {path} not found: create it (copy dc_pipeline/config/system_config.json) "
-                "or point DC_CONFIG_PATH at it") from None
+                description=f"configuration file {path} not found: create it "
+                "(copy dc_pipeline/config/system_config.json) or point DC_CONFIG_PATH at it"
+            ) from None
         except json.JSONDecodeError as exc:
             raise dg.Failure(description=f"configuration file {path} is not valid JSON: {exc}") from None
         return parse_system_config(raw, str(path))

@@ -19,7 +19,7 @@ from dc_pipeline.domain.source_tables import SOURCE_COLUMNS, SOURCE_TABLES
 # Generator knobs per named size. Rows of normalisedvalue ~= projects * brands * 9 platforms *
 # metrics_per_platform * mean history (profiles full/12/6/full: 22.5 of 36 periods) * 0.99.
 SIZES: dict[str, dict[str, Any]] = {
-    "small": dict(projects=4, brands_per_project=5, metrics_per_platform=3, periods=36),     # ~12 k rows
+    "small": dict(projects=4, brands_per_project=5, metrics_per_platform=3, periods=36),  # ~12 k rows
     "medium": dict(projects=24, brands_per_project=10, metrics_per_platform=3, periods=36),  # ~144 k rows
     "large": dict(projects=320, brands_per_project=20, metrics_per_platform=4, periods=36),  # ~5.13 M rows
 }
@@ -44,10 +44,7 @@ def demo_dataset(size: str = "small", seed: int = 42, **overrides: Any) -> DemoD
         raise ValueError(f"unknown demo size {size!r}; expected one of {sorted(SIZES)}")
     generated = generate(seed=seed, **{**SIZES[size], **overrides})
     fixture = techcorp_tables()
-    tables = {
-        name: pd.concat([fixture[name], generated.tables[name]], ignore_index=True)
-        for name in SOURCE_TABLES
-    }
+    tables = {name: pd.concat([fixture[name], generated.tables[name]], ignore_index=True) for name in SOURCE_TABLES}
     return DemoData(tables=tables, planted_faults=generated.planted_faults)
 
 
@@ -61,13 +58,17 @@ def dataset_sha256(tables: dict[str, pd.DataFrame]) -> str:
         df = tables[name]
         columns = [*SOURCE_COLUMNS[name], *(c for c in TIMESTAMP_COLUMNS if c in df.columns)]
         ordered = df[columns].sort_values(list(TABLE_KEYS[name]), kind="mergesort", ignore_index=True)
-        ordered = ordered.assign(**{c: _iso_text(ordered[c]) for c in columns
-                                    if isinstance(ordered[c].dtype, (np.dtype, pd.DatetimeTZDtype))
-                                    and ordered[c].dtype.kind == "M"})
+        ordered = ordered.assign(
+            **{
+                c: _iso_text(ordered[c])
+                for c in columns
+                if isinstance(ordered[c].dtype, (np.dtype, pd.DatetimeTZDtype)) and ordered[c].dtype.kind == "M"
+            }
+        )
         digest.update(f"# {name} {len(ordered)}\n".encode())
         digest.update((",".join(columns) + "\n").encode())
         for lo in range(0, len(ordered), _CSV_CHUNK_ROWS):
-            chunk = ordered.iloc[lo: lo + _CSV_CHUNK_ROWS]
+            chunk = ordered.iloc[lo : lo + _CSV_CHUNK_ROWS]
             digest.update(chunk.to_csv(index=False, header=False, lineterminator="\n").encode())
     return digest.hexdigest()
 

@@ -60,14 +60,28 @@ SECTION_VOCABULARY: dict[str, tuple[str, ...]] = {
 METRIC_VOCABULARY: tuple[str, ...] = tuple(n for s in SECTIONS for n in SECTION_VOCABULARY[s])
 MINIMIZE_METRICS = frozenset({"search_rank", "cpm", "cpc", "keyword_rank"})
 METRIC_UNITS: dict[str, str] = {
-    "ratings": "stars", "reviews": "count", "search_rank": "rank", "availability": "percent",
-    "spend": "USD", "cpm": "USD", "cpc": "USD", "ctr": "percent", "roas": "ratio",
-    "organic_traffic": "visits", "keyword_rank": "rank", "organic_reach": "users",
-    "followers": "count", "engagement_rate": "percent", "share_of_voice": "percent",
+    "ratings": "stars",
+    "reviews": "count",
+    "search_rank": "rank",
+    "availability": "percent",
+    "spend": "USD",
+    "cpm": "USD",
+    "cpc": "USD",
+    "ctr": "percent",
+    "roas": "ratio",
+    "organic_traffic": "visits",
+    "keyword_rank": "rank",
+    "organic_reach": "users",
+    "followers": "count",
+    "engagement_rate": "percent",
+    "share_of_voice": "percent",
     "sentiment": "index",
 }
 SECTION_OFFSETS: dict[str, float] = {
-    "Marketplace": 3.0, "Digital Spends": -3.5, "Organic Performance": 0.0, "Socialwatch": 0.5,
+    "Marketplace": 3.0,
+    "Digital Spends": -3.5,
+    "Organic Performance": 0.0,
+    "Socialwatch": 0.5,
 }
 HISTORY_PROFILES: tuple[str | int, ...] = ("full", 12, 6, "full")
 WEIGHT_CHOICES = np.array([0.5, 1.0, 1.5, 2.0])
@@ -139,38 +153,39 @@ def metric_layout(metrics_per_platform: int) -> pd.DataFrame:
         for q, platform in enumerate(PLATFORMS[section]):
             for j in range(metrics_per_platform):
                 name = names[(q + j) % len(names)]
-                rows.append((section, platform, name,
-                             "minimize" if name in MINIMIZE_METRICS else "maximize"))
+                rows.append((section, platform, name, "minimize" if name in MINIMIZE_METRICS else "maximize"))
     return pd.DataFrame(rows, columns=["section_name", "platform_name", "metric_name", "metric_type"])
 
 
 def weighted_scores(
-    directed: np.ndarray, present: np.ndarray, weights: np.ndarray,
-    platform_of: np.ndarray, section_of_platform: np.ndarray, min_weight_coverage: float = 0.7,
+    directed: np.ndarray,
+    present: np.ndarray,
+    weights: np.ndarray,
+    platform_of: np.ndarray,
+    section_of_platform: np.ndarray,
+    min_weight_coverage: float = 0.7,
 ) -> tuple[np.ndarray, np.ndarray]:
     """SPEC §4 weighted DC (metric_sum section weights) over the last axis of (..., M) arrays.
 
     Returns (dc (...), section scores (..., 4)); NaN where undefined or below the coverage floor.
     """
     n_platforms = section_of_platform.size
-    to_platform = np.eye(n_platforms)[platform_of]                 # (M, P)
-    to_section = np.eye(len(SECTIONS))[section_of_platform]       # (P, 4)
+    to_platform = np.eye(n_platforms)[platform_of]  # (M, P)
+    to_section = np.eye(len(SECTIONS))[section_of_platform]  # (P, 4)
     w_present = np.where(present, weights, 0.0)
     den_p = w_present @ to_platform
     num_p = np.where(present, directed, 0.0) * weights @ to_platform
     defined_p = den_p > 0
     platform_score = np.divide(num_p, den_p, out=np.zeros_like(num_p), where=defined_p)
-    nominal_p = weights @ to_platform                              # W_p over active metrics
+    nominal_p = weights @ to_platform  # W_p over active metrics
     wp = np.where(defined_p, nominal_p, 0.0)
     den_s = wp @ to_section
     defined_s = den_s > 0
-    section = np.divide((platform_score * wp) @ to_section, den_s,
-                        out=np.full_like(den_s, np.nan), where=defined_s)
-    nominal_s = nominal_p @ to_section                             # W_sigma
+    section = np.divide((platform_score * wp) @ to_section, den_s, out=np.full_like(den_s, np.nan), where=defined_s)
+    nominal_s = nominal_p @ to_section  # W_sigma
     ws = np.where(defined_s, nominal_s, 0.0)
     den = ws.sum(axis=-1)
-    dc = np.divide((np.nan_to_num(section) * ws).sum(axis=-1), den,
-                   out=np.full_like(den, np.nan), where=den > 0)
+    dc = np.divide((np.nan_to_num(section) * ws).sum(axis=-1), den, out=np.full_like(den, np.nan), where=den > 0)
     coverage = w_present.sum(axis=-1) / weights.sum()
     dc = np.where(coverage >= min_weight_coverage, dc, np.nan)
     return dc, section
@@ -178,10 +193,10 @@ def weighted_scores(
 
 @dataclass
 class _Latent:
-    base: np.ndarray          # (pool,)
-    price: np.ndarray         # (pool,)
-    spend_ratio: np.ndarray   # (pool,)
-    sections: np.ndarray      # (pool, 4, periods)
+    base: np.ndarray  # (pool,)
+    price: np.ndarray  # (pool,)
+    spend_ratio: np.ndarray  # (pool,)
+    sections: np.ndarray  # (pool, 4, periods)
 
 
 def _latent(seed: int, pool: int, dates: pd.DatetimeIndex, grain: str) -> _Latent:
@@ -194,16 +209,20 @@ def _latent(seed: int, pool: int, dates: pd.DatetimeIndex, grain: str) -> _Laten
     spend_ratio = rng.uniform(0.08, 0.15, pool)
     shocks = rng.normal(0, AR_SIGMA, (pool, len(SECTIONS), n_t))
     ar = np.empty_like(shocks)
-    ar[..., 0] = shocks[..., 0] / np.sqrt(1 - AR_PHI**2)          # stationary start
+    ar[..., 0] = shocks[..., 0] / np.sqrt(1 - AR_PHI**2)  # stationary start
     for t in range(1, n_t):
         ar[..., t] = AR_PHI * ar[..., t - 1] + shocks[..., t]
     months_elapsed = np.arange(n_t) * (1 if grain == "month" else 3)
     month = dates.month.to_numpy()
     seasonal = SEASONAL_AMPLITUDE * np.sin(2 * np.pi * month[None, :] / 12 + phase[:, None])
     offsets = np.array([SECTION_OFFSETS[s] for s in SECTIONS])
-    sections = (base[:, None, None] + offsets[None, :, None]
-                + trend[:, None, None] * months_elapsed[None, None, :]
-                + seasonal[:, None, :] + ar)
+    sections = (
+        base[:, None, None]
+        + offsets[None, :, None]
+        + trend[:, None, None] * months_elapsed[None, None, :]
+        + seasonal[:, None, :]
+        + ar
+    )
     return _Latent(base, price, spend_ratio, sections)
 
 
@@ -220,8 +239,14 @@ def _resolve_faulty(faulty_project: int | None, projects: int) -> int | None:
 
 
 def generate(
-    seed: int = 42, projects: int = 4, brands_per_project: int = 5, metrics_per_platform: int = 3,
-    periods: int = 36, grain: str = "month", start: str = "2022-01-01", missing_rate: float = 0.01,
+    seed: int = 42,
+    projects: int = 4,
+    brands_per_project: int = 5,
+    metrics_per_platform: int = 3,
+    periods: int = 36,
+    grain: str = "month",
+    start: str = "2022-01-01",
+    missing_rate: float = 0.01,
     faulty_project: int | None = -1,
 ) -> DemoData:
     """Generate the demo source tables (SPEC §12). `faulty_project=None` plants no faults."""
@@ -239,8 +264,7 @@ def generate(
         raise ValueError("the faulty project needs at least 3 periods")
 
     plat_names = [(s, p) for s in SECTIONS for p in PLATFORMS[s]]
-    platform_of = np.array([plat_names.index((s, p)) for s, p in
-                            zip(layout.section_name, layout.platform_name)])
+    platform_of = np.array([plat_names.index((s, p)) for s, p in zip(layout.section_name, layout.platform_name)])
     section_of_platform = np.array([SECTIONS.index(s) for s, _ in plat_names])
     section_of_metric = section_of_platform[platform_of]
     minimize = (layout.metric_type == "minimize").to_numpy()
@@ -264,28 +288,51 @@ def generate(
         effort = np.round(rng_defs.uniform(0.5, 2.0, n_metrics), 3)
         brand_weights = np.round(rng_defs.uniform(0.5, 1.5, brands_per_project), 2)
         brand_weights[0] = 1.0
-        proj_rows.append(dict(
-            project_id=project_id,
-            project_name=f"Demo {CATEGORY_NAME} Tracker {project_id}",
-            description=(f"Generated demo project: {k} {grain}ly periods, {brands_per_project} brands, "
-                         f"{n_metrics} metrics" + ("; planted data-quality faults" if i == faulty else "")),
-            category_id=CATEGORY_ID, series_group=None, period_grain=grain,
-            start_date=dates[t_global[0]], end_date=dates[-1], status="completed",
-            created_at=stamps[t_global[0]] - pd.DateOffset(months=1 if grain == "month" else 3),
-            updated_at=stamps[-1],
-        ))
+        proj_rows.append(
+            dict(
+                project_id=project_id,
+                project_name=f"Demo {CATEGORY_NAME} Tracker {project_id}",
+                description=(
+                    f"Generated demo project: {k} {grain}ly periods, {brands_per_project} brands, "
+                    f"{n_metrics} metrics" + ("; planted data-quality faults" if i == faulty else "")
+                ),
+                category_id=CATEGORY_ID,
+                series_group=None,
+                period_grain=grain,
+                start_date=dates[t_global[0]],
+                end_date=dates[-1],
+                status="completed",
+                created_at=stamps[t_global[0]] - pd.DateOffset(months=1 if grain == "month" else 3),
+                updated_at=stamps[-1],
+            )
+        )
         created = proj_rows[-1]["created_at"]
         for j, b in enumerate(brand_ids):
-            pb_rows.append(dict(project_id=project_id, brand_id=int(b),
-                                role="primary" if j == 0 else "competitor",
-                                weight=float(brand_weights[j]), created_at=created, updated_at=created))
-        metric_frames.append(layout.assign(
-            metric_id=metric_ids, project_id=project_id,
-            display_name=[f"{p} {n.replace('_', ' ').title()}" for p, n in
-                          zip(layout.platform_name, layout.metric_name)],
-            unit=layout.metric_name.map(METRIC_UNITS), weight=weights, effort_cost=effort,
-            is_active=True, created_at=created, updated_at=created,
-        ))
+            pb_rows.append(
+                dict(
+                    project_id=project_id,
+                    brand_id=int(b),
+                    role="primary" if j == 0 else "competitor",
+                    weight=float(brand_weights[j]),
+                    created_at=created,
+                    updated_at=created,
+                )
+            )
+        metric_frames.append(
+            layout.assign(
+                metric_id=metric_ids,
+                project_id=project_id,
+                display_name=[
+                    f"{p} {n.replace('_', ' ').title()}" for p, n in zip(layout.platform_name, layout.metric_name)
+                ],
+                unit=layout.metric_name.map(METRIC_UNITS),
+                weight=weights,
+                effort_cost=effort,
+                is_active=True,
+                created_at=created,
+                updated_at=created,
+            )
+        )
 
         # Directed metric scores (B, M, k) and the exact missing share.
         rng_v = _rng(seed, _PROJECT_VALUES, i)
@@ -299,27 +346,44 @@ def generate(
         present = present.reshape(directed.shape)
 
         # Scores per (brand, period): move metrics to the last axis.
-        dc, sec = weighted_scores(directed.transpose(0, 2, 1), present.transpose(0, 2, 1),
-                                  weights, platform_of, section_of_platform)
-        outcomes = _outcomes(_rng(seed, _PROJECT_OUTCOMES, i), dc, sec, latent, members,
-                             dates[t_global], grain, null_equity=(i == 1))
+        dc, sec = weighted_scores(
+            directed.transpose(0, 2, 1), present.transpose(0, 2, 1), weights, platform_of, section_of_platform
+        )
+        outcomes = _outcomes(
+            _rng(seed, _PROJECT_OUTCOMES, i), dc, sec, latent, members, dates[t_global], grain, null_equity=(i == 1)
+        )
 
         b_idx, m_idx, t_idx = np.nonzero(present)
-        stored = np.where(minimize[m_idx], np.round(100 - directed[b_idx, m_idx, t_idx], 2),
-                          directed[b_idx, m_idx, t_idx])
+        stored = np.where(
+            minimize[m_idx], np.round(100 - directed[b_idx, m_idx, t_idx], 2), directed[b_idx, m_idx, t_idx]
+        )
         # Compact dtypes keep the peak memory of large datasets low; widened in _value_table.
-        values = dict(project_id=np.full(b_idx.size, project_id, dtype=np.int32),
-                      brand_id=brand_ids[b_idx].astype(np.int32),
-                      metric_id=metric_ids[m_idx].astype(np.int32),
-                      t=t_global[t_idx].astype(np.int16), normalized_value=stored,
-                      section=section_of_metric[m_idx].astype(np.int8))
-        outcomes.update(project_id=np.full(brands_per_project * k, project_id),
-                        brand_id=np.repeat(brand_ids, k), t=np.tile(t_global, brands_per_project))
+        values = dict(
+            project_id=np.full(b_idx.size, project_id, dtype=np.int32),
+            brand_id=brand_ids[b_idx].astype(np.int32),
+            metric_id=metric_ids[m_idx].astype(np.int32),
+            t=t_global[t_idx].astype(np.int16),
+            normalized_value=stored,
+            section=section_of_metric[m_idx].astype(np.int8),
+        )
+        outcomes.update(
+            project_id=np.full(brands_per_project * k, project_id),
+            brand_id=np.repeat(brand_ids, k),
+            t=np.tile(t_global, brands_per_project),
+        )
         if i == faulty:
             values, outcomes, planted = _plant_faults(
-                _rng(seed, _FAULTS, i), values, outcomes, project_id=project_id, k=k,
-                t_first=int(t_global[0]), brand_ids=brand_ids, metric_ids=metric_ids,
-                section_of_metric=section_of_metric, dates=dates)
+                _rng(seed, _FAULTS, i),
+                values,
+                outcomes,
+                project_id=project_id,
+                k=k,
+                t_first=int(t_global[0]),
+                brand_ids=brand_ids,
+                metric_ids=metric_ids,
+                section_of_metric=section_of_metric,
+                dates=dates,
+            )
         value_parts.append(values)
         outcome_parts.append(outcomes)
 
@@ -336,17 +400,23 @@ def generate(
     return DemoData(tables=tables, planted_faults=planted)
 
 
-def _outcomes(rng, dc, sec, latent: _Latent, members, covered: pd.DatetimeIndex, grain: str,
-              null_equity: bool) -> dict[str, np.ndarray]:
+def _outcomes(
+    rng, dc, sec, latent: _Latent, members, covered: pd.DatetimeIndex, grain: str, null_equity: bool
+) -> dict[str, np.ndarray]:
     """The nine outcome formulas of SPEC §12 on (brand, period) arrays, flattened brand-major."""
     shape = dc.shape
-    scale = 1.0 if grain == "month" else 3.0      # revenue-like values for quarterly grain
+    scale = 1.0 if grain == "month" else 3.0  # revenue-like values for quarterly grain
     month = covered.month.to_numpy()[None, :]
     base = latent.base[members][:, None]
     mkt, org, soc = sec[..., 0], sec[..., 2], sec[..., 3]
-    revenue = (5e6 * 1.08 ** (base - 76) * 1.03 ** (dc - 80)
-               * (1 + 0.05 * np.sin(2 * np.pi * month / 12))
-               * np.exp(rng.normal(0, 0.03, shape)) * scale)
+    revenue = (
+        5e6
+        * 1.08 ** (base - 76)
+        * 1.03 ** (dc - 80)
+        * (1 + 0.05 * np.sin(2 * np.pi * month / 12))
+        * np.exp(rng.normal(0, 0.03, shape))
+        * scale
+    )
     market_share = 70 * revenue / np.nansum(revenue, axis=0, keepdims=True)
     cac = np.maximum(5, 52 - 1.1 * (dc - 72) + rng.normal(0, 1, shape))
     rank = np.maximum(1, np.round((92 - mkt) / 2.5 + rng.normal(0, 0.5, shape)))
@@ -357,30 +427,47 @@ def _outcomes(rng, dc, sec, latent: _Latent, members, covered: pd.DatetimeIndex,
     equity = np.clip(0.5 * dc + 0.25 * (org + soc) + rng.normal(0, 2, shape), 0, 100)
     if null_equity:
         equity = np.full(shape, np.nan)
-    cols = dict(revenue=np.round(revenue, 2), market_share=np.round(market_share, 3),
-                customer_acquisition_cost=np.round(cac, 2), bestseller_rank=rank,
-                conversion_rate=np.round(conversion, 3), sales_units=units,
-                marketing_spend=np.round(spend, 2), customer_lifetime_value=np.round(clv, 2),
-                brand_equity_index=np.round(equity, 2))
+    cols = dict(
+        revenue=np.round(revenue, 2),
+        market_share=np.round(market_share, 3),
+        customer_acquisition_cost=np.round(cac, 2),
+        bestseller_rank=rank,
+        conversion_rate=np.round(conversion, 3),
+        sales_units=units,
+        marketing_spend=np.round(spend, 2),
+        customer_lifetime_value=np.round(clv, 2),
+        brand_equity_index=np.round(equity, 2),
+    )
     return {c: v.ravel() for c, v in cols.items()}
 
 
 def _categories(created: pd.Timestamp) -> pd.DataFrame:
-    return pd.DataFrame([dict(category_id=CATEGORY_ID, category_name=CATEGORY_NAME,
-                              parent_category_id=None,
-                              description="Smartphone brands of the generated demo projects",
-                              created_at=created, updated_at=created)]).astype(
-        {"parent_category_id": "Int64"})
+    return pd.DataFrame(
+        [
+            dict(
+                category_id=CATEGORY_ID,
+                category_name=CATEGORY_NAME,
+                parent_category_id=None,
+                description="Smartphone brands of the generated demo projects",
+                created_at=created,
+                updated_at=created,
+            )
+        ]
+    ).astype({"parent_category_id": "Int64"})
 
 
 def _brands(pool: int, is_primary: np.ndarray, created: pd.Timestamp) -> pd.DataFrame:
-    return pd.DataFrame(dict(
-        brand_id=FIRST_BRAND_ID + np.arange(pool),
-        brand_name=[f"Brand {brand_letters(b)}" for b in range(pool)],
-        category_id=CATEGORY_ID,
-        brand_type=np.where(is_primary, "primary", "competitor"),
-        is_active=True, created_at=created, updated_at=created,
-    ))
+    return pd.DataFrame(
+        dict(
+            brand_id=FIRST_BRAND_ID + np.arange(pool),
+            brand_name=[f"Brand {brand_letters(b)}" for b in range(pool)],
+            category_id=CATEGORY_ID,
+            brand_type=np.where(is_primary, "primary", "competitor"),
+            is_active=True,
+            created_at=created,
+            updated_at=created,
+        )
+    )
 
 
 def _concat(parts: list[dict[str, np.ndarray]], column: str) -> np.ndarray:
@@ -394,44 +481,50 @@ def _value_table(parts, dates: pd.DatetimeIndex, stamps: pd.DatetimeIndex) -> pd
     labels = np.array([*SECTIONS, None], dtype=object)[section_code]
     n = t.size
     ts = stamps[t]
-    return pd.DataFrame({
-        "id": FIRST_VALUE_ID + np.arange(n, dtype=np.int64),
-        "project_id": _concat(parts, "project_id").astype(np.int64),
-        "brand_id": _concat(parts, "brand_id").astype(np.int64),
-        "metric_id": _concat(parts, "metric_id").astype(np.int64),
-        "period": dates[t],
-        "normalized_value": _concat(parts, "normalized_value").astype(float),
-        "raw_value": np.full(n, np.nan),
-        "section": pd.array(labels, dtype="str"),
-        "source": pd.array(np.full(n, VALUE_SOURCE, dtype=object), dtype="str"),
-        "created_at": ts,
-        "updated_at": ts,
-    }, copy=False)
+    return pd.DataFrame(
+        {
+            "id": FIRST_VALUE_ID + np.arange(n, dtype=np.int64),
+            "project_id": _concat(parts, "project_id").astype(np.int64),
+            "brand_id": _concat(parts, "brand_id").astype(np.int64),
+            "metric_id": _concat(parts, "metric_id").astype(np.int64),
+            "period": dates[t],
+            "normalized_value": _concat(parts, "normalized_value").astype(float),
+            "raw_value": np.full(n, np.nan),
+            "section": pd.array(labels, dtype="str"),
+            "source": pd.array(np.full(n, VALUE_SOURCE, dtype=object), dtype="str"),
+            "created_at": ts,
+            "updated_at": ts,
+        },
+        copy=False,
+    )
 
 
 def _outcome_table(parts, dates: pd.DatetimeIndex, stamps: pd.DatetimeIndex) -> pd.DataFrame:
     t = _concat(parts, "t")
-    frame = pd.DataFrame({
-        "project_id": _concat(parts, "project_id").astype(np.int64),
-        "brand_id": _concat(parts, "brand_id").astype(np.int64),
-        "period": dates[t],
-        **{c: _concat(parts, c) for c in OUTCOME_COLUMNS},
-        "currency": "USD",
-        "created_at": stamps[t],
-        "updated_at": stamps[t],
-    })
+    frame = pd.DataFrame(
+        {
+            "project_id": _concat(parts, "project_id").astype(np.int64),
+            "brand_id": _concat(parts, "brand_id").astype(np.int64),
+            "period": dates[t],
+            **{c: _concat(parts, c) for c in OUTCOME_COLUMNS},
+            "currency": "USD",
+            "created_at": stamps[t],
+            "updated_at": stamps[t],
+        }
+    )
     return frame.astype({"bestseller_rank": "Int64", "sales_units": "Int64"})
 
 
 def _ordered(name: str, df: pd.DataFrame) -> pd.DataFrame:
     columns = [*SOURCE_COLUMNS[name], "created_at", "updated_at"]
-    if list(df.columns) == columns:       # already in order: no copy of a large frame
+    if list(df.columns) == columns:  # already in order: no copy of a large frame
         return df
     return df[columns].reset_index(drop=True)
 
 
-def _plant_faults(rng, values, outcomes, *, project_id, k, t_first, brand_ids, metric_ids,
-                  section_of_metric, dates) -> tuple[dict, dict, dict]:
+def _plant_faults(
+    rng, values, outcomes, *, project_id, k, t_first, brand_ids, metric_ids, section_of_metric, dates
+) -> tuple[dict, dict, dict]:
     """Plant every fault of the SPEC §12 table in one project's rows; return their exact counts.
 
     Faults never overlap: each touched cell is reserved, so every count is exactly what a rule
@@ -443,8 +536,11 @@ def _plant_faults(rng, values, outcomes, *, project_id, k, t_first, brand_ids, m
     t_last = t_first + k - 1
 
     def key(row) -> dict[str, Any]:
-        return {"brand_id": int(row.brand_id), "metric_id": int(row.metric_id),
-                "period": dates[int(row.t)].strftime("%Y-%m-%d")}
+        return {
+            "brand_id": int(row.brand_id),
+            "metric_id": int(row.metric_id),
+            "period": dates[int(row.t)].strftime("%Y-%m-%d"),
+        }
 
     faults: dict[str, Any] = {}
     rows_before = len(v)
@@ -454,8 +550,11 @@ def _plant_faults(rng, values, outcomes, *, project_id, k, t_first, brand_ids, m
     lost = [t_last - 1, t_last]
     drop = (v.brand_id == lost_brand) & v.t.isin(lost)
     faults["brand_missing_last_periods"] = {
-        "count": 1, "brand_id": lost_brand, "periods": [dates[t].strftime("%Y-%m-%d") for t in lost],
-        "rows_removed": int(drop.sum())}
+        "count": 1,
+        "brand_id": lost_brand,
+        "periods": [dates[t].strftime("%Y-%m-%d") for t in lost],
+        "rows_removed": int(drop.sum()),
+    }
     v = v[~drop].reset_index(drop=True)
 
     # One metric whose rows all carry another section's label (K1).
@@ -464,8 +563,12 @@ def _plant_faults(rng, values, outcomes, *, project_id, k, t_first, brand_ids, m
     labelled = v.metric_id == metric_ids[m]
     v.loc[labelled, "section"] = wrong
     faults["section_mismatch"] = {
-        "count": 1, "metric_id": int(metric_ids[m]), "section_name": SECTIONS[section_of_metric[m]],
-        "labelled_section": SECTIONS[wrong], "rows": int(labelled.sum())}
+        "count": 1,
+        "metric_id": int(metric_ids[m]),
+        "section_name": SECTIONS[section_of_metric[m]],
+        "labelled_section": SECTIONS[wrong],
+        "rows": int(labelled.sum()),
+    }
 
     reserved = np.zeros(len(v), dtype=bool)
     # Jumps of 50 points on the last period of series whose previous period is present (K2):
@@ -480,9 +583,12 @@ def _plant_faults(rng, values, outcomes, *, project_id, k, t_first, brand_ids, m
     reserved[pick["index"].to_numpy()] = True
     reserved[pick["index_prev"].to_numpy()] = True
     faults["value_jumps"] = {
-        "count": len(pick), "points": JUMP_POINTS,
-        "keys": [{**key(r), "previous": float(b), "value": float(j)}
-                 for r, b, j in zip(pick.itertuples(), before, jumped)]}
+        "count": len(pick),
+        "points": JUMP_POINTS,
+        "keys": [
+            {**key(r), "previous": float(b), "value": float(j)} for r, b, j in zip(pick.itertuples(), before, jumped)
+        ],
+    }
 
     # Values outside [0, 100] (V1) on cells within a few points of a bound.
     n_oor = max(1, int(round(OUT_OF_RANGE_SHARE * len(v))))
@@ -510,21 +616,30 @@ def _plant_faults(rng, values, outcomes, *, project_id, k, t_first, brand_ids, m
     # Rows of metric ids that exist nowhere (V2), on member brands and covered periods.
     keep_brands = brand_ids[:-1] if len(brand_ids) > 1 else brand_ids
     unknown_ids = UNKNOWN_METRIC_ID_BASE + 1 + np.arange(N_UNKNOWN_METRIC_ROWS)
-    unknown_rows = pd.DataFrame(dict(
-        project_id=project_id, brand_id=rng.choice(keep_brands, N_UNKNOWN_METRIC_ROWS),
-        metric_id=unknown_ids, t=rng.integers(t_first, t_last + 1, N_UNKNOWN_METRIC_ROWS),
-        normalized_value=np.round(rng.uniform(20, 80, N_UNKNOWN_METRIC_ROWS), 2), section=-1))
+    unknown_rows = pd.DataFrame(
+        dict(
+            project_id=project_id,
+            brand_id=rng.choice(keep_brands, N_UNKNOWN_METRIC_ROWS),
+            metric_id=unknown_ids,
+            t=rng.integers(t_first, t_last + 1, N_UNKNOWN_METRIC_ROWS),
+            normalized_value=np.round(rng.uniform(20, 80, N_UNKNOWN_METRIC_ROWS), 2),
+            section=-1,
+        )
+    )
     faults["unknown_metric_rows"] = {"count": N_UNKNOWN_METRIC_ROWS, "metric_ids": unknown_ids.tolist()}
     v = pd.concat([v, exact_rows, conflict_rows, unknown_rows], ignore_index=True)
     faults["section_mismatch"]["rows"] = int((v.metric_id == metric_ids[m]).sum())  # incl. duplicates
 
     # Negative revenue cells (V5) and one period whose market shares sum above 100 (K5).
-    neg = np.sort(rng.choice(np.flatnonzero(np.isfinite(o.revenue.to_numpy())), N_NEGATIVE_REVENUE,
-                             replace=False))
+    neg = np.sort(rng.choice(np.flatnonzero(np.isfinite(o.revenue.to_numpy())), N_NEGATIVE_REVENUE, replace=False))
     o.loc[neg, "revenue"] = -o.loc[neg, "revenue"]
-    faults["negative_revenue"] = {"count": len(neg), "keys": [
-        {"brand_id": int(r.brand_id), "period": dates[int(r.t)].strftime("%Y-%m-%d")}
-        for r in o.loc[neg].itertuples()]}
+    faults["negative_revenue"] = {
+        "count": len(neg),
+        "keys": [
+            {"brand_id": int(r.brand_id), "period": dates[int(r.t)].strftime("%Y-%m-%d")}
+            for r in o.loc[neg].itertuples()
+        ],
+    }
     periods = np.arange(t_first, t_last + 1)
     spare = np.setdiff1d(periods, o.t.to_numpy()[neg]) if k > len(neg) else periods
     t_over = int(rng.choice(spare))
@@ -533,12 +648,19 @@ def _plant_faults(rng, values, outcomes, *, project_id, k, t_first, brand_ids, m
     shares = o.loc[in_period, "market_share"]
     o.loc[in_period, "market_share"] = np.round(np.minimum(shares * target / shares.sum(), 100.0), 3)
     share_sum = round(float(o.loc[in_period, "market_share"].sum()), 3)
-    over = share_sum > 100.5          # impossible with one brand: its share would exceed 100
+    over = share_sum > 100.5  # impossible with one brand: its share would exceed 100
     faults["market_share_over_100"] = {
-        "count": int(over), "periods": [dates[t_over].strftime("%Y-%m-%d")] if over else [],
-        "share_sum": share_sum}
+        "count": int(over),
+        "periods": [dates[t_over].strftime("%Y-%m-%d")] if over else [],
+        "share_sum": share_sum,
+    }
 
     quarantined = n_oor + len(exact) + 2 * len(conflict) + N_UNKNOWN_METRIC_ROWS
-    planted = {"project_id": int(project_id), "rows_before_faults": rows_before, "rows": len(v),
-               "expected_quarantined_rows": quarantined, "faults": faults}
+    planted = {
+        "project_id": int(project_id),
+        "rows_before_faults": rows_before,
+        "rows": len(v),
+        "expected_quarantined_rows": quarantined,
+        "faults": faults,
+    }
     return ({c: v[c].to_numpy() for c in v.columns}, {c: o[c].to_numpy() for c in o.columns}, planted)

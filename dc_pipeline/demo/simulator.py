@@ -42,6 +42,7 @@ class HttpProblem(Exception):
 
 # ----------------------------------------------------------------------------------- faults
 
+
 class SimulatorFaults:
     """Fault switches, read per request. Assign attributes directly or call `update(**kw)`.
 
@@ -113,6 +114,7 @@ class SimRequest:
 
 # ----------------------------------------------------------------------------------- data
 
+
 def _iso_date(series: pd.Series) -> pd.Series:
     return pd.to_datetime(series).dt.strftime("%Y-%m-%d")
 
@@ -125,16 +127,16 @@ def _iso_ts(series: pd.Series) -> pd.Series:
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """DataFrame rows as JSON-ready dicts: NaN -> None, numpy scalars -> Python."""
     out = frame.astype(object).where(frame.notna(), None)
-    return [{k: (v.item() if isinstance(v, np.generic) else v) for k, v in row.items()}
-            for row in out.to_dict("records")]
+    return [
+        {k: (v.item() if isinstance(v, np.generic) else v) for k, v in row.items()} for row in out.to_dict("records")
+    ]
 
 
 class SimulatorData:
     """Builds the SPEC §3 bodies from the source tables; overrides and drift applied per call."""
 
     def __init__(self, tables: Mapping[str, pd.DataFrame]) -> None:
-        missing = [t for t in ("projects", "brands", "project_brands", "metrics", "normalisedvalue")
-                   if t not in tables]
+        missing = [t for t in ("projects", "brands", "project_brands", "metrics", "normalisedvalue") if t not in tables]
         if missing:
             raise ValueError(f"simulator tables missing: {', '.join(missing)}")
         self.tables = dict(tables)
@@ -194,13 +196,19 @@ class SimulatorData:
         # The service joins names in; rows whose metric or brand is unknown cannot be named.
         rows = nv.merge(metrics, on="metric_id", how="inner").merge(brands, on="brand_id", how="inner")
         rows = rows.sort_values(["brand_id", "metric_id", "period", "id"], kind="stable").reset_index(drop=True)
-        out = pd.DataFrame({
-            "metricname": rows["metric_name"], "sectionName": rows["section_name"],
-            "platformname": rows["platform_name"], "brandName": rows["brand_name"],
-            "normalized": rows["normalized_value"].astype(float),
-            "project_id": rows["project_id"], "brand_id": rows["brand_id"], "metric_id": rows["metric_id"],
-            "period": _iso_date(rows["period"]),
-        })
+        out = pd.DataFrame(
+            {
+                "metricname": rows["metric_name"],
+                "sectionName": rows["section_name"],
+                "platformname": rows["platform_name"],
+                "brandName": rows["brand_name"],
+                "normalized": rows["normalized_value"].astype(float),
+                "project_id": rows["project_id"],
+                "brand_id": rows["brand_id"],
+                "metric_id": rows["metric_id"],
+                "period": _iso_date(rows["period"]),
+            }
+        )
         if "updated_at" in rows:
             out["updated_at"] = _iso_ts(rows["updated_at"])
         return out
@@ -217,8 +225,14 @@ class SimulatorData:
             if stamp in project.index and not pd.isna(project[stamp]):
                 body[stamp] = pd.Timestamp(project[stamp]).strftime("%Y-%m-%dT%H:%M:%SZ")
         body["metrics"] = [
-            {"metric_id": int(m.metric_id), "section": {"name": m.section_name}, "platform": {"name": m.platform_name},
-             "metric_new_name": m.metric_name, "weights": float(m.weight), "metric_type": m.metric_type}
+            {
+                "metric_id": int(m.metric_id),
+                "section": {"name": m.section_name},
+                "platform": {"name": m.platform_name},
+                "metric_new_name": m.metric_name,
+                "weights": float(m.weight),
+                "metric_type": m.metric_type,
+            }
             for m in metrics.itertuples()
         ]
         categories = self.tables.get("categories")
@@ -237,8 +251,15 @@ class SimulatorData:
         weight_sum["total"] = float(metrics["weight"].sum())
         return {
             "project_id": project_id,
-            "weights": [{"section": m.section_name, "platform": m.platform_name, "metric": m.metric_name,
-                         "weight": float(m.weight)} for m in metrics.itertuples()],
+            "weights": [
+                {
+                    "section": m.section_name,
+                    "platform": m.platform_name,
+                    "metric": m.metric_name,
+                    "weight": float(m.weight),
+                }
+                for m in metrics.itertuples()
+            ],
             "weight_sum": weight_sum,
         }
 
@@ -251,8 +272,14 @@ class SimulatorData:
                 latest = group["period"].max()
                 last = group[group["period"] == latest]
                 means = last.groupby("sectionName")["normalized"].mean().round(4)
-                brands.append({"brandName": name, "latest_period": latest, "n_values": int(len(group)),
-                               "section_means": {k: float(v) for k, v in means.items() if not pd.isna(v)}})
+                brands.append(
+                    {
+                        "brandName": name,
+                        "latest_period": latest,
+                        "n_values": int(len(group)),
+                        "section_means": {k: float(v) for k, v in means.items() if not pd.isna(v)},
+                    }
+                )
         return {"project_id": project_id, "n_records": int(len(records)), "brands": brands}
 
     def brand_data(self, brand_id: int, project_id: int, drift: float, drift_seed: int) -> dict[str, Any]:
@@ -273,8 +300,12 @@ class SimulatorData:
             if not cat.empty:
                 category["category_name"] = cat.iloc[0]["category_name"]
         body: dict[str, Any] = {
-            "brand_id": brand_id, "brand_name": brand_row["brand_name"], "project_id": project_id,
-            "category": category, "role": member.iloc[0]["role"], "business_outcomes": [],
+            "brand_id": brand_id,
+            "brand_name": brand_row["brand_name"],
+            "project_id": project_id,
+            "category": category,
+            "role": member.iloc[0]["role"],
+            "business_outcomes": [],
         }
         outcomes = self.tables.get("business_outcomes")
         if outcomes is not None:
@@ -297,16 +328,27 @@ class SimulatorData:
         metrics: list[dict[str, Any]] = []
         if not records.empty:
             stats = records.groupby(["metric_id", "metricname", "sectionName", "platformname"])["normalized"].agg(
-                ["count", "mean", "std", "min", "max"])
+                ["count", "mean", "std", "min", "max"]
+            )
             for (metric_id, name, section, platform), row in stats.iterrows():
-                metrics.append({"metric_id": int(metric_id), "metricname": name, "sectionName": section,
-                                "platformname": platform, "n_values": int(row["count"]),
-                                **{k: (None if pd.isna(row[k]) else round(float(row[k]), 6))
-                                   for k in ("mean", "std", "min", "max")}})
+                metrics.append(
+                    {
+                        "metric_id": int(metric_id),
+                        "metricname": name,
+                        "sectionName": section,
+                        "platformname": platform,
+                        "n_values": int(row["count"]),
+                        **{
+                            k: (None if pd.isna(row[k]) else round(float(row[k]), 6))
+                            for k in ("mean", "std", "min", "max")
+                        },
+                    }
+                )
         return {"project_id": project_id, "metrics": metrics}
 
 
 # ----------------------------------------------------------------------------------- tokens
+
 
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
@@ -348,6 +390,7 @@ class TokenSigner:
 
 # ----------------------------------------------------------------------------------- server
 
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     timeout = 10  # idle keep-alive connections end instead of holding a thread forever
@@ -378,9 +421,17 @@ class ApiSimulator:
     that is expired or forged is answered 401 even if the API key is also sent.
     """
 
-    def __init__(self, tables: Mapping[str, pd.DataFrame], *, ports: tuple[int, ...] | list[int] = (0,),
-                 secret_key: str, api_key: str | None = None, seed: int = 42, host: str = "127.0.0.1",
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        tables: Mapping[str, pd.DataFrame],
+        *,
+        ports: tuple[int, ...] | list[int] = (0,),
+        secret_key: str,
+        api_key: str | None = None,
+        seed: int = 42,
+        host: str = "127.0.0.1",
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.data = SimulatorData(tables)
         self.faults = SimulatorFaults(seed)
         self.faults.drift_seed = seed
@@ -407,8 +458,12 @@ class ApiSimulator:
         for port in self._requested_ports:
             server = _SimServer((self._host, int(port)), _Handler)
             server.sim = self
-            thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                                      name=f"dc-api-simulator-{server.server_port}", daemon=True)
+            thread = threading.Thread(
+                target=server.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name=f"dc-api-simulator-{server.server_port}",
+                daemon=True,
+            )
             thread.start()
             self._servers.append(server)
             self._threads.append(thread)
@@ -443,8 +498,7 @@ class ApiSimulator:
         """A token signed like the ones /auth/token issues (e.g. for AUTH_TOKEN in tests)."""
         return self._signer.mint(self.faults.token_ttl if ttl_s is None else ttl_s)
 
-    def set_value_override(self, project_id: int, brand_id: int, metric_id: int, period: str,
-                           value: float) -> None:
+    def set_value_override(self, project_id: int, brand_id: int, metric_id: int, period: str, value: float) -> None:
         """Serve `value` for one (project, brand, metric, period 'YYYY-MM-01'), with a fresh updated_at."""
         self.data.set_override(int(project_id), int(brand_id), int(metric_id), period, value)
 
@@ -483,8 +537,7 @@ class ApiSimulator:
                 self._in_flight -= 1
         self._answer(handler, method, port, path, parse_qs(url.query))
 
-    def _answer(self, handler: _Handler, method: str, port: int, path: str,
-                query: dict[str, list[str]]) -> None:
+    def _answer(self, handler: _Handler, method: str, port: int, path: str, query: dict[str, list[str]]) -> None:
         if any(path.startswith(p) for p in self.faults.missing_paths):
             return self._send(handler, port, method, path, 404, {"error": f"no such path: {path}"})
         if path == "/health" and method == "GET":
@@ -512,8 +565,16 @@ class ApiSimulator:
             headers = {}
             if status in (429, 503) and self.faults.retry_after is not None:
                 headers["Retry-After"] = f"{self.faults.retry_after:g}"
-            return self._send(handler, port, method, path, status, {"error": f"simulated HTTP {status}"},
-                              headers=headers, outcome=f"fault {status}")
+            return self._send(
+                handler,
+                port,
+                method,
+                path,
+                status,
+                {"error": f"simulated HTTP {status}"},
+                headers=headers,
+                outcome=f"fault {status}",
+            )
         return self._send(handler, port, method, path, 200, body, body_fault=kind)
 
     def _auth_problem(self, handler: _Handler) -> str | None:
@@ -537,8 +598,14 @@ class ApiSimulator:
         ttl = float(self.faults.token_ttl)
         with self._lock:
             self.tokens_issued += 1
-        self._send(handler, port, "POST", path, 200,
-                   {"access_token": self._signer.mint(ttl), "token_type": "bearer", "expires_in": ttl})
+        self._send(
+            handler,
+            port,
+            "POST",
+            path,
+            200,
+            {"access_token": self._signer.mint(ttl), "token_type": "bearer", "expires_in": ttl},
+        )
 
     def _route(self, path: str, query: dict[str, list[str]]) -> Any:
         def int_param(name: str) -> int:
@@ -575,9 +642,19 @@ class ApiSimulator:
             return self.data.brand_data(brand_id, project_id, faults.drift, faults.drift_seed)
         raise HttpProblem(404, f"no such path: {path}")
 
-    def _send(self, handler: _Handler, port: int, method: str, path: str, status: int, body: Any, *,
-              headers: Mapping[str, str] | None = None, body_fault: FaultKind | None = None,
-              outcome: str = "ok") -> None:
+    def _send(
+        self,
+        handler: _Handler,
+        port: int,
+        method: str,
+        path: str,
+        status: int,
+        body: Any,
+        *,
+        headers: Mapping[str, str] | None = None,
+        body_fault: FaultKind | None = None,
+        outcome: str = "ok",
+    ) -> None:
         if body_fault == "drop_connection":
             self._record(port, method, path, None, "dropped")
             handler.close_connection = True

@@ -34,10 +34,15 @@ def _share(text: str) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="dc-pipeline simulator",
-                                     description="Serve the Digi-Cadence API endpoints locally from demo data.")
-    parser.add_argument("--ports", type=_int_list, default=[7000, 8001, 8002],
-                        help="comma-separated ports on 127.0.0.1 (0 = any free port)")
+    parser = argparse.ArgumentParser(
+        prog="dc-pipeline simulator", description="Serve the Digi-Cadence API endpoints locally from demo data."
+    )
+    parser.add_argument(
+        "--ports",
+        type=_int_list,
+        default=[7000, 8001, 8002],
+        help="comma-separated ports on 127.0.0.1 (0 = any free port)",
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--seed", type=int, default=42, help="seed of the demo data, fail-rate and drift")
     parser.add_argument("--from-db", action="store_true", help="serve the source tables instead of demo data")
@@ -45,15 +50,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--latency-ms", type=float, default=0.0, help="delay added to every answer")
     parser.add_argument("--token-ttl", type=float, default=3600.0, help="lifetime of issued tokens (s)")
     parser.add_argument("--down-ports", type=_int_list, default=[], help="ports that drop every connection")
-    parser.add_argument("--drift", type=_share, default=0.0,
-                        help="share of normalized values and outcome cells perturbed (seeded)")
+    parser.add_argument(
+        "--drift", type=_share, default=0.0, help="share of normalized values and outcome cells perturbed (seeded)"
+    )
     return parser
 
 
-def main(argv: Sequence[str] | None, load_tables: TablesLoader, *,
-         stop_event: threading.Event | None = None,
-         on_started: Callable[[ApiSimulator], None] | None = None,
-         env: Mapping[str, str] | None = None) -> int:
+def main(
+    argv: Sequence[str] | None,
+    load_tables: TablesLoader,
+    *,
+    stop_event: threading.Event | None = None,
+    on_started: Callable[[ApiSimulator], None] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> int:
     """Serve until Ctrl-C (or until `stop_event` is set). Auth uses API_KEY and SECRET_KEY from the
     environment; with DC_ENV=prod a missing SECRET_KEY is an error."""
     args = build_parser().parse_args(argv)
@@ -65,16 +75,21 @@ def main(argv: Sequence[str] | None, load_tables: TablesLoader, *,
             return 2
         secret = DEV_SECRET_KEY
     tables = load_tables(args)
-    simulator = ApiSimulator(tables, ports=args.ports, secret_key=secret, api_key=env.get("API_KEY") or None,
-                             seed=args.seed, host=args.host)
-    simulator.faults.update(fail_rate=args.fail_rate, latency_ms=args.latency_ms, token_ttl=args.token_ttl,
-                            drift=args.drift)
+    simulator = ApiSimulator(
+        tables, ports=args.ports, secret_key=secret, api_key=env.get("API_KEY") or None, seed=args.seed, host=args.host
+    )
+    simulator.faults.update(
+        fail_rate=args.fail_rate, latency_ms=args.latency_ms, token_ttl=args.token_ttl, drift=args.drift
+    )
     stop = stop_event or threading.Event()
     with simulator:
         # --down-ports may name requested ports; with port 0 the bound port is only known now.
         simulator.faults.down_ports = {p for p in args.down_ports if p in simulator.ports}
-        print("Digi-Cadence API simulator on " + ", ".join(simulator.base_urls)
-              + (" (auth: X-API-Key / bearer)" if env.get("API_KEY") else " (auth: open, API_KEY not set)"))
+        print(
+            "Digi-Cadence API simulator on "
+            + ", ".join(simulator.base_urls)
+            + (" (auth: X-API-Key / bearer)" if env.get("API_KEY") else " (auth: open, API_KEY not set)")
+        )
         if on_started is not None:
             on_started(simulator)
         try:

@@ -27,7 +27,9 @@ PROJECTS: dict[int, tuple[str, str]] = {
     3: ("Q3 2024 Performance Analysis", "2024-07-01"),
 }
 BRANDS: dict[int, tuple[str, str]] = {
-    1: ("TechPhone", "primary"), 2: ("TechLaptop", "competitor"), 3: ("TechWatch", "competitor"),
+    1: ("TechPhone", "primary"),
+    2: ("TechLaptop", "competitor"),
+    3: ("TechWatch", "competitor"),
 }
 SECTION_METRIC_NAMES: dict[str, str] = {
     "Marketplace": "marketplace_index",
@@ -73,46 +75,132 @@ def techcorp_metric_id(project_id: int, section: str) -> int:
 def techcorp_tables() -> dict[str, pd.DataFrame]:
     """All seven source tables of the fixture, columns `SOURCE_COLUMNS` + created_at/updated_at."""
     first = _stamp(1) - pd.DateOffset(months=3)
-    categories = pd.DataFrame([dict(
-        category_id=CATEGORY_ID, category_name=CATEGORY_NAME, parent_category_id=None,
-        description="TechCorp Inc. consumer electronics brands", created_at=first, updated_at=first,
-    )]).astype({"parent_category_id": "Int64"})
-    projects = pd.DataFrame([dict(
-        project_id=pid, project_name=name, description=f"TechCorp Inc. {name}",
-        category_id=CATEGORY_ID, series_group=SERIES_GROUP, period_grain=GRAIN,
-        start_date=_period(pid), end_date=_period(pid), status="completed",
-        created_at=_stamp(pid) - pd.DateOffset(months=3), updated_at=_stamp(pid),
-    ) for pid, (name, _) in PROJECTS.items()])
-    brands = pd.DataFrame([dict(
-        brand_id=bid, brand_name=name, category_id=CATEGORY_ID, brand_type=role, is_active=True,
-        created_at=first, updated_at=first,
-    ) for bid, (name, role) in BRANDS.items()])
-    project_brands = pd.DataFrame([dict(
-        project_id=pid, brand_id=bid, role=role, weight=1.0,
-        created_at=_stamp(pid) - pd.DateOffset(months=3), updated_at=_stamp(pid) - pd.DateOffset(months=3),
-    ) for pid in PROJECTS for bid, (_, role) in BRANDS.items()])
-    metrics = pd.DataFrame([dict(
-        metric_id=techcorp_metric_id(pid, section), project_id=pid, metric_name=name,
-        display_name=f"{section} Index", unit="index", section_name=section, platform_name=PLATFORM,
-        metric_type="maximize", weight=1.0, effort_cost=1.0, is_active=True,
-        created_at=_stamp(pid) - pd.DateOffset(months=3), updated_at=_stamp(pid) - pd.DateOffset(months=3),
-    ) for pid in PROJECTS for section, name in SECTION_METRIC_NAMES.items()])
-    values = pd.DataFrame([dict(
-        project_id=pid, brand_id=bid, metric_id=techcorp_metric_id(pid, section),
-        period=_period(pid), normalized_value=score, raw_value=np.nan, section=section,
-        source=VALUE_SOURCE, created_at=_stamp(pid), updated_at=_stamp(pid),
-    ) for (pid, bid), scores in SECTION_SCORES.items() for section, score in zip(SECTIONS, scores)])
+    categories = pd.DataFrame(
+        [
+            dict(
+                category_id=CATEGORY_ID,
+                category_name=CATEGORY_NAME,
+                parent_category_id=None,
+                description="TechCorp Inc. consumer electronics brands",
+                created_at=first,
+                updated_at=first,
+            )
+        ]
+    ).astype({"parent_category_id": "Int64"})
+    projects = pd.DataFrame(
+        [
+            dict(
+                project_id=pid,
+                project_name=name,
+                description=f"TechCorp Inc. {name}",
+                category_id=CATEGORY_ID,
+                series_group=SERIES_GROUP,
+                period_grain=GRAIN,
+                start_date=_period(pid),
+                end_date=_period(pid),
+                status="completed",
+                created_at=_stamp(pid) - pd.DateOffset(months=3),
+                updated_at=_stamp(pid),
+            )
+            for pid, (name, _) in PROJECTS.items()
+        ]
+    )
+    brands = pd.DataFrame(
+        [
+            dict(
+                brand_id=bid,
+                brand_name=name,
+                category_id=CATEGORY_ID,
+                brand_type=role,
+                is_active=True,
+                created_at=first,
+                updated_at=first,
+            )
+            for bid, (name, role) in BRANDS.items()
+        ]
+    )
+    project_brands = pd.DataFrame(
+        [
+            dict(
+                project_id=pid,
+                brand_id=bid,
+                role=role,
+                weight=1.0,
+                created_at=_stamp(pid) - pd.DateOffset(months=3),
+                updated_at=_stamp(pid) - pd.DateOffset(months=3),
+            )
+            for pid in PROJECTS
+            for bid, (_, role) in BRANDS.items()
+        ]
+    )
+    metrics = pd.DataFrame(
+        [
+            dict(
+                metric_id=techcorp_metric_id(pid, section),
+                project_id=pid,
+                metric_name=name,
+                display_name=f"{section} Index",
+                unit="index",
+                section_name=section,
+                platform_name=PLATFORM,
+                metric_type="maximize",
+                weight=1.0,
+                effort_cost=1.0,
+                is_active=True,
+                created_at=_stamp(pid) - pd.DateOffset(months=3),
+                updated_at=_stamp(pid) - pd.DateOffset(months=3),
+            )
+            for pid in PROJECTS
+            for section, name in SECTION_METRIC_NAMES.items()
+        ]
+    )
+    values = pd.DataFrame(
+        [
+            dict(
+                project_id=pid,
+                brand_id=bid,
+                metric_id=techcorp_metric_id(pid, section),
+                period=_period(pid),
+                normalized_value=score,
+                raw_value=np.nan,
+                section=section,
+                source=VALUE_SOURCE,
+                created_at=_stamp(pid),
+                updated_at=_stamp(pid),
+            )
+            for (pid, bid), scores in SECTION_SCORES.items()
+            for section, score in zip(SECTIONS, scores)
+        ]
+    )
     values.insert(0, "id", np.arange(1, len(values) + 1, dtype=np.int64))
-    outcomes = pd.DataFrame([dict(
-        project_id=pid, brand_id=bid, period=_period(pid), revenue=float(rev), market_share=share,
-        customer_acquisition_cost=cac, bestseller_rank=rank,
-        **{c: np.nan for c in OUTCOME_COLUMNS[4:]}, currency="USD",
-        created_at=_stamp(pid), updated_at=_stamp(pid),
-    ) for (pid, bid), (rev, share, cac, rank) in OUTCOMES.items()])
+    outcomes = pd.DataFrame(
+        [
+            dict(
+                project_id=pid,
+                brand_id=bid,
+                period=_period(pid),
+                revenue=float(rev),
+                market_share=share,
+                customer_acquisition_cost=cac,
+                bestseller_rank=rank,
+                **{c: np.nan for c in OUTCOME_COLUMNS[4:]},
+                currency="USD",
+                created_at=_stamp(pid),
+                updated_at=_stamp(pid),
+            )
+            for (pid, bid), (rev, share, cac, rank) in OUTCOMES.items()
+        ]
+    )
     outcomes = outcomes.astype({"bestseller_rank": "Int64", "sales_units": "Int64"})
-    tables = dict(categories=categories, projects=projects, brands=brands,
-                  project_brands=project_brands, metrics=metrics, normalisedvalue=values,
-                  business_outcomes=outcomes)
+    tables = dict(
+        categories=categories,
+        projects=projects,
+        brands=brands,
+        project_brands=project_brands,
+        metrics=metrics,
+        normalisedvalue=values,
+        business_outcomes=outcomes,
+    )
     for name, df in tables.items():
         for col in ("period", "start_date", "end_date"):
             if col in df:

@@ -56,8 +56,12 @@ def corr_block(x: Any, y: Any, confidence_level: float = 0.95, min_n: int = CORR
     xa, ya = _finite_pairs(x, y)
     n = int(xa.size)
     block: dict[str, Any] = {
-        "n": n, "status": "ok", "reason": None, "confidence_level": confidence_level,
-        "pearson": None, "spearman": None,
+        "n": n,
+        "status": "ok",
+        "reason": None,
+        "confidence_level": confidence_level,
+        "pearson": None,
+        "spearman": None,
     }
     reason = _insufficient(n, min_n) if n < min_n else _constant_reason(xa, ya)
     if reason:
@@ -85,8 +89,14 @@ def _ols_slope(x: np.ndarray, y: np.ndarray, df_resid: int, confidence_level: fl
         p = float(2 * stats.t.sf(abs(slope / se), df_resid))
     else:  # exact fit: the slope is known without error
         p = 0.0
-    return {"slope": slope, "se": se, "ci_low": slope - tcrit * se, "ci_high": slope + tcrit * se, "p": p,
-            "df_resid": int(df_resid)}
+    return {
+        "slope": slope,
+        "se": se,
+        "ci_low": slope - tcrit * se,
+        "ci_high": slope + tcrit * se,
+        "p": p,
+        "df_resid": int(df_resid),
+    }
 
 
 def slope_block(
@@ -100,27 +110,39 @@ def slope_block(
     """Pooled OLS slope of `y` on `x`, plus a within-brand (brand fixed effects) slope when at
     least 2 brands have at least 2 periods. Significant means p < alpha = 1 - confidence_level."""
     alpha = 1.0 - confidence_level
-    frame = pd.DataFrame({
-        "b": df[brand_col].to_numpy(), "t": df[period_col].to_numpy(),
-        "x": _as_float(df[x]), "y": _as_float(df[y]),
-    })
+    frame = pd.DataFrame(
+        {
+            "b": df[brand_col].to_numpy(),
+            "t": df[period_col].to_numpy(),
+            "x": _as_float(df[x]),
+            "y": _as_float(df[y]),
+        }
+    )
     frame = frame[np.isfinite(frame["x"]) & np.isfinite(frame["y"])]
     n = len(frame)
     block: dict[str, Any] = {
-        "x": x, "y": y, "n": n, "status": "ok", "reason": None,
-        "confidence_level": confidence_level, "alpha": alpha, "pooled": None,
+        "x": x,
+        "y": y,
+        "n": n,
+        "status": "ok",
+        "reason": None,
+        "confidence_level": confidence_level,
+        "alpha": alpha,
+        "pooled": None,
         "within_brand": {"status": "insufficient_data", "reason": None},
     }
     xa, ya = frame["x"].to_numpy(), frame["y"].to_numpy()
-    reason = _insufficient(n, SLOPE_MIN_N) if n < SLOPE_MIN_N else (
-        f"no variation: {x} is constant over {n} observations" if np.ptp(xa) == 0 else None)
+    reason = (
+        _insufficient(n, SLOPE_MIN_N)
+        if n < SLOPE_MIN_N
+        else (f"no variation: {x} is constant over {n} observations" if np.ptp(xa) == 0 else None)
+    )
     if reason:
         block.update(status="insufficient_data", reason=reason)
         block["within_brand"]["reason"] = reason
         return block
     pooled = _ols_slope(xa, ya, n - 2, confidence_level)
-    pooled.update(intercept=float(ya.mean() - pooled["slope"] * xa.mean()), n=n,
-                  significant=bool(pooled["p"] < alpha))
+    pooled.update(intercept=float(ya.mean() - pooled["slope"] * xa.mean()), n=n, significant=bool(pooled["p"] < alpha))
     block["pooled"] = pooled
     block["within_brand"] = _within_brand(frame, x, confidence_level, alpha)
     return block
@@ -130,8 +152,10 @@ def _within_brand(frame: pd.DataFrame, x: str, confidence_level: float, alpha: f
     periods = frame.groupby("b")["t"].nunique()
     multi = periods[periods >= 2].index
     if len(multi) < 2:
-        return {"status": "insufficient_data",
-                "reason": f"within-brand slope needs 2 brands with 2 periods: {len(multi)} brands have 2 or more"}
+        return {
+            "status": "insufficient_data",
+            "reason": f"within-brand slope needs 2 brands with 2 periods: {len(multi)} brands have 2 or more",
+        }
     sub = frame[frame["b"].isin(multi)]
     # Demeaning by brand removes each brand's level; the slope then comes from changes over time.
     xd = (sub["x"] - sub.groupby("b")["x"].transform("mean")).to_numpy()
@@ -139,8 +163,10 @@ def _within_brand(frame: pd.DataFrame, x: str, confidence_level: float, alpha: f
     n_w, g = len(sub), len(multi)
     df_resid = n_w - g - 1
     if df_resid < 1:
-        return {"status": "insufficient_data",
-                "reason": f"within-brand slope needs {g + 2} observations in {g} brands, {n_w} available"}
+        return {
+            "status": "insufficient_data",
+            "reason": f"within-brand slope needs {g + 2} observations in {g} brands, {n_w} available",
+        }
     if np.allclose(xd, 0):
         return {"status": "insufficient_data", "reason": f"no within-brand variation in {x}"}
     fit = _ols_slope(xd, yd, df_resid, confidence_level)

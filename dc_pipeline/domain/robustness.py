@@ -16,8 +16,16 @@ import pandas as pd
 from scipy import stats
 
 from dc_pipeline.domain.scoring import (
-    KEYS, RANK_DECIMALS, TIER_HIGH, TIER_MEDIUM, DcScores, active_metric_table, compute_dc_scores,
-    directed_scores, rank_within, tiers,
+    KEYS,
+    RANK_DECIMALS,
+    TIER_HIGH,
+    TIER_MEDIUM,
+    DcScores,
+    active_metric_table,
+    compute_dc_scores,
+    directed_scores,
+    rank_within,
+    tiers,
 )
 from dc_pipeline.domain.settings import ScoringConfig
 from dc_pipeline.domain.source_tables import SECTIONS
@@ -26,29 +34,75 @@ MIN_CORRELATION_N = 5
 DRAW_BATCH = 200  # bounds memory: a batch holds (200, brands, metrics) floats
 
 MONTE_CARLO_COLUMNS: tuple[str, ...] = (
-    *KEYS, "dc_score", "tier", "nominal_rank", "median_rank", "rank_lo", "rank_hi", "rank_band_width",
-    "dc_lo", "dc_hi", "mean_abs_rank_shift", "p_tier_change", "tier_uncertain", "rank_uncertain", "n_draws",
+    *KEYS,
+    "dc_score",
+    "tier",
+    "nominal_rank",
+    "median_rank",
+    "rank_lo",
+    "rank_hi",
+    "rank_band_width",
+    "dc_lo",
+    "dc_hi",
+    "mean_abs_rank_shift",
+    "p_tier_change",
+    "tier_uncertain",
+    "rank_uncertain",
+    "n_draws",
 )
 GEOMETRIC_COLUMNS: tuple[str, ...] = (
-    *KEYS, "dc_score", "nominal_rank", "geometric_mean", "geometric_rank", "rank_shift",
+    *KEYS,
+    "dc_score",
+    "nominal_rank",
+    "geometric_mean",
+    "geometric_rank",
+    "rank_shift",
 )
 LOSO_COLUMNS: tuple[str, ...] = (
-    *KEYS, "dropped_section", "dc_score", "dc_without", "nominal_rank", "rank_without", "delta_rank",
+    *KEYS,
+    "dropped_section",
+    "dc_score",
+    "dc_without",
+    "nominal_rank",
+    "rank_without",
+    "delta_rank",
 )
 DRIVER_COLUMNS: tuple[str, ...] = (
-    "project_id", "period", "ranking_driver", "mean_abs_delta_rank", "status", "reason",
+    "project_id",
+    "period",
+    "ranking_driver",
+    "mean_abs_delta_rank",
+    "status",
+    "reason",
 )
 WEIGHT_COLUMNS: tuple[str, ...] = (
-    "project_id", "period", "level", "section_name", "platform_name", "metric_id", "metric_name",
-    "nominal_weight", "effective_weight_mean", "effective_weight_min", "effective_weight_max",
-    "weight_shift", "n_brands",
+    "project_id",
+    "period",
+    "level",
+    "section_name",
+    "platform_name",
+    "metric_id",
+    "metric_name",
+    "nominal_weight",
+    "effective_weight_mean",
+    "effective_weight_min",
+    "effective_weight_max",
+    "weight_shift",
+    "n_brands",
 )
 CORRELATION_COLUMNS: tuple[str, ...] = (
-    "project_id", "section_name", "n", "pearson_r", "p_value", "status", "reason",
+    "project_id",
+    "section_name",
+    "n",
+    "pearson_r",
+    "p_value",
+    "status",
+    "reason",
 )
 
 
 # ---------------------------------------------------------------- Monte Carlo weights
+
 
 @dataclass(frozen=True)
 class ScoreMatrix:
@@ -68,7 +122,8 @@ def score_matrices(values: pd.DataFrame, metrics: pd.DataFrame, config: ScoringC
     active = active_metric_table(metrics, config)
     rows = values.merge(active, on=["project_id", "metric_id"], how="inner")
     rows["directed_score"] = directed_scores(
-        rows["normalized_value"].to_numpy(), rows["metric_type"].to_numpy(), config.normalized_is_directed)
+        rows["normalized_value"].to_numpy(), rows["metric_type"].to_numpy(), config.normalized_is_directed
+    )
     out = []
     for (project_id, period), group in rows.groupby(["project_id", "period"], sort=True):
         defs = active[active["project_id"] == project_id].sort_values(["section_name", "platform_name", "metric_id"])
@@ -76,13 +131,19 @@ def score_matrices(values: pd.DataFrame, metrics: pd.DataFrame, config: ScoringC
         table = table.reindex(columns=defs["metric_id"].to_numpy())
         platform = defs.groupby(["section_name", "platform_name"], sort=True).ngroup().to_numpy()
         section_of_platform = pd.factorize(
-            defs.drop_duplicates(["section_name", "platform_name"])["section_name"], sort=True)[0]
-        out.append(ScoreMatrix(
-            project_id=int(project_id), period=pd.Timestamp(period), brand_ids=table.index.to_numpy(),
-            scores=table.to_numpy(dtype=float), weights=defs["weight"].to_numpy(dtype=float),
-            metric_platform=np.eye(platform.max() + 1)[platform],
-            platform_section=np.eye(section_of_platform.max() + 1)[section_of_platform],
-        ))
+            defs.drop_duplicates(["section_name", "platform_name"])["section_name"], sort=True
+        )[0]
+        out.append(
+            ScoreMatrix(
+                project_id=int(project_id),
+                period=pd.Timestamp(period),
+                brand_ids=table.index.to_numpy(),
+                scores=table.to_numpy(dtype=float),
+                weights=defs["weight"].to_numpy(dtype=float),
+                metric_platform=np.eye(platform.max() + 1)[platform],
+                platform_section=np.eye(section_of_platform.max() + 1)[section_of_platform],
+            )
+        )
     return out
 
 
@@ -137,14 +198,19 @@ def _weight_draws(matrix: ScoreMatrix, n_draws: int, weight_noise: float, seed: 
 
 
 def _monte_carlo_one(
-    matrix: ScoreMatrix, config: ScoringConfig, n_draws: int, weight_noise: float, seed: int,
+    matrix: ScoreMatrix,
+    config: ScoringConfig,
+    n_draws: int,
+    weight_noise: float,
+    seed: int,
     confidence: tuple[float, float],
 ) -> pd.DataFrame:
     nominal_dc = draw_dc_scores(matrix, matrix.weights[None, :], config)
     nominal_rank = ranks_per_draw(nominal_dc)[0]
     draws = _weight_draws(matrix, n_draws, weight_noise, seed)
-    dc = np.concatenate([draw_dc_scores(matrix, draws[i:i + DRAW_BATCH], config)
-                         for i in range(0, n_draws, DRAW_BATCH)])
+    dc = np.concatenate(
+        [draw_dc_scores(matrix, draws[i : i + DRAW_BATCH], config) for i in range(0, n_draws, DRAW_BATCH)]
+    )
     rank = ranks_per_draw(dc)
     with warnings.catch_warnings():  # all-NaN columns (always-null brands) give NaN, as intended
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -153,14 +219,24 @@ def _monte_carlo_one(
         median_rank = np.nanmedian(rank, axis=0)
         shift = np.nanmean(np.abs(rank - nominal_rank[None, :]), axis=0)
     nominal_tier = _tier_codes(nominal_dc[0])
-    frame = pd.DataFrame({
-        "project_id": matrix.project_id, "brand_id": matrix.brand_ids, "period": matrix.period,
-        "dc_score": nominal_dc[0], "tier": pd.Series(tiers(nominal_dc[0]), dtype=object),
-        "nominal_rank": pd.array(np.where(np.isfinite(nominal_rank), nominal_rank, np.nan), dtype="Int64"),
-        "median_rank": median_rank, "rank_lo": rank_lo, "rank_hi": rank_hi, "rank_band_width": rank_hi - rank_lo,
-        "dc_lo": dc_lo, "dc_hi": dc_hi, "mean_abs_rank_shift": shift,
-        "p_tier_change": (_tier_codes(dc) != nominal_tier[None, :]).mean(axis=0),
-    })
+    frame = pd.DataFrame(
+        {
+            "project_id": matrix.project_id,
+            "brand_id": matrix.brand_ids,
+            "period": matrix.period,
+            "dc_score": nominal_dc[0],
+            "tier": pd.Series(tiers(nominal_dc[0]), dtype=object),
+            "nominal_rank": pd.array(np.where(np.isfinite(nominal_rank), nominal_rank, np.nan), dtype="Int64"),
+            "median_rank": median_rank,
+            "rank_lo": rank_lo,
+            "rank_hi": rank_hi,
+            "rank_band_width": rank_hi - rank_lo,
+            "dc_lo": dc_lo,
+            "dc_hi": dc_hi,
+            "mean_abs_rank_shift": shift,
+            "p_tier_change": (_tier_codes(dc) != nominal_tier[None, :]).mean(axis=0),
+        }
+    )
     crosses = [(frame["dc_lo"] < t) & (frame["dc_hi"] >= t) for t in (TIER_MEDIUM, TIER_HIGH)]
     frame["tier_uncertain"] = crosses[0] | crosses[1]
     frame["rank_uncertain"] = frame["rank_band_width"] >= 2
@@ -169,22 +245,30 @@ def _monte_carlo_one(
 
 
 def monte_carlo_weight_ranks(
-    values: pd.DataFrame, metrics: pd.DataFrame, config: ScoringConfig = ScoringConfig(),
-    n_draws: int = 1000, weight_noise: float = 0.25, seed: int = 42, confidence: tuple[float, float] = (5, 95),
+    values: pd.DataFrame,
+    metrics: pd.DataFrame,
+    config: ScoringConfig = ScoringConfig(),
+    n_draws: int = 1000,
+    weight_noise: float = 0.25,
+    seed: int = 42,
+    confidence: tuple[float, float] = (5, 95),
 ) -> pd.DataFrame:
     """Rank and DC bands per brand-period under independent U(1±noise) metric weight multipliers.
 
     rank_band_width = rank_hi - rank_lo (0 when the rank never moves inside the band);
     rank_uncertain when it is >= 2; tier_uncertain when [dc_lo, dc_hi] crosses 60 or 80.
     """
-    frames = [_monte_carlo_one(m, config, n_draws, weight_noise, seed, confidence)
-              for m in score_matrices(values, metrics, config)]
+    frames = [
+        _monte_carlo_one(m, config, n_draws, weight_noise, seed, confidence)
+        for m in score_matrices(values, metrics, config)
+    ]
     if not frames:
         return pd.DataFrame(columns=list(MONTE_CARLO_COLUMNS))
     return pd.concat(frames, ignore_index=True).loc[:, list(MONTE_CARLO_COLUMNS)]
 
 
 # ---------------------------------------------------------------- aggregation alternative
+
 
 def geometric_mean_ranks(scores: DcScores) -> pd.DataFrame:
     """Section scores floored at 1, combined by a geometric mean weighted like the DC.
@@ -206,6 +290,7 @@ def geometric_mean_ranks(scores: DcScores) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------- leave one section out
+
 
 def leave_one_section_out(
     values: pd.DataFrame, metrics: pd.DataFrame, config: ScoringConfig = ScoringConfig()
@@ -233,7 +318,8 @@ def leave_one_section_out(
     if not frames:
         return pd.DataFrame(columns=list(LOSO_COLUMNS))
     out = pd.concat(frames, ignore_index=True).rename(
-        columns={"rank": "nominal_rank", "dc_score_without": "dc_without"})
+        columns={"rank": "nominal_rank", "dc_score_without": "dc_without"}
+    )
     out["rank_without"] = out["rank_without"].astype("Int64")
     out["delta_rank"] = out["rank_without"] - out["nominal_rank"]
     return out.loc[:, list(LOSO_COLUMNS)]
@@ -242,9 +328,11 @@ def leave_one_section_out(
 def section_rank_sensitivity(loso: pd.DataFrame) -> pd.DataFrame:
     """Mean |Δrank| per (project, period, dropped section) over brands ranked both ways."""
     loso = loso.assign(abs_delta=loso["delta_rank"].astype("Float64").abs().astype(float))
-    return (loso.groupby(["project_id", "period", "dropped_section"], sort=True)
-            .agg(mean_abs_delta_rank=("abs_delta", "mean"), n_brands=("abs_delta", "count"))
-            .reset_index())
+    return (
+        loso.groupby(["project_id", "period", "dropped_section"], sort=True)
+        .agg(mean_abs_delta_rank=("abs_delta", "mean"), n_brands=("abs_delta", "count"))
+        .reset_index()
+    )
 
 
 def ranking_driver(loso: pd.DataFrame) -> pd.DataFrame:
@@ -266,15 +354,29 @@ def ranking_driver(loso: pd.DataFrame) -> pd.DataFrame:
         elif not best["mean_abs_delta_rank"] > 0:
             status, driver, reason = "ok", None, f"dropping any of {len(group)} sections leaves every rank unchanged"
         else:
-            status, driver, reason = "ok", best["dropped_section"], (
-                f"dropping {best['dropped_section']} moves ranks by {best['mean_abs_delta_rank']:.2f} on average "
-                f"over {n_brands} brands")
-        rows.append({"project_id": project_id, "period": period, "ranking_driver": driver,
-                     "mean_abs_delta_rank": float(best["mean_abs_delta_rank"]), "status": status, "reason": reason})
+            status, driver, reason = (
+                "ok",
+                best["dropped_section"],
+                (
+                    f"dropping {best['dropped_section']} moves ranks by {best['mean_abs_delta_rank']:.2f} on average "
+                    f"over {n_brands} brands"
+                ),
+            )
+        rows.append(
+            {
+                "project_id": project_id,
+                "period": period,
+                "ranking_driver": driver,
+                "mean_abs_delta_rank": float(best["mean_abs_delta_rank"]),
+                "status": status,
+                "reason": reason,
+            }
+        )
     return pd.DataFrame(rows, columns=list(DRIVER_COLUMNS))
 
 
 # ---------------------------------------------------------------- effective vs nominal weights
+
 
 def nominal_metric_weights(metrics: pd.DataFrame, config: ScoringConfig = ScoringConfig()) -> pd.DataFrame:
     """e_m with every active metric available: the weights the index is designed to have."""
@@ -329,7 +431,8 @@ def effective_vs_nominal_weights(
         effective = _level_summary(per_brand, items, n_scored)
         designed = nominal.groupby(["project_id", *items], dropna=False)["nominal_weight"].sum().reset_index()
         frame = periods.merge(designed, on="project_id").merge(
-            effective, on=["project_id", "period", *items], how="left")
+            effective, on=["project_id", "period", *items], how="left"
+        )
         frame["n_brands"] = pd.MultiIndex.from_frame(frame[["project_id", "period"]]).map(n_scored).to_numpy()
         for column in ("effective_weight_mean", "effective_weight_min", "effective_weight_max"):
             frame[column] = frame[column].fillna(0.0)  # designed but never available
@@ -345,6 +448,7 @@ def effective_vs_nominal_weights(
 
 # ---------------------------------------------------------------- correlation-based importance
 
+
 def section_dc_correlations(scores: DcScores, min_n: int = MIN_CORRELATION_N) -> pd.DataFrame:
     """Pearson r of each section score with the DC over a project's scored brand-periods."""
     dc = scores.brands.loc[scores.brands["dc_score"].notna(), [*KEYS, "dc_score"]]
@@ -356,8 +460,9 @@ def section_dc_correlations(scores: DcScores, min_n: int = MIN_CORRELATION_N) ->
         if n < min_n:
             row.update(status="insufficient_data", reason=f"insufficient data: {n} brand-periods, {min_n} needed")
         elif group["section_score"].nunique() < 2 or group["dc_score"].nunique() < 2:
-            row.update(status="insufficient_data",
-                       reason=f"no variation: section or DC score constant over {n} brand-periods")
+            row.update(
+                status="insufficient_data", reason=f"no variation: section or DC score constant over {n} brand-periods"
+            )
         else:
             result = stats.pearsonr(group["section_score"], group["dc_score"])
             row.update(pearson_r=float(result.statistic), p_value=float(result.pvalue), status="ok", reason=None)

@@ -28,13 +28,27 @@ from dc_pipeline.domain.source_tables import SECTIONS
 
 KEYS: tuple[str, ...] = ("project_id", "brand_id", "period")
 BRAND_COLUMNS: tuple[str, ...] = (
-    *KEYS, "dc_score", "tier", "rank", "n_brands", "weight_coverage", "sections_missing", "null_reason",
+    *KEYS,
+    "dc_score",
+    "tier",
+    "rank",
+    "n_brands",
+    "weight_coverage",
+    "sections_missing",
+    "null_reason",
 )
 SECTION_COLUMNS: tuple[str, ...] = (*KEYS, "section_name", "section_score", "contribution", "effective_weight")
 PLATFORM_COLUMNS: tuple[str, ...] = (*KEYS, "section_name", "platform_name", "platform_score")
 METRIC_COLUMNS: tuple[str, ...] = (
-    *KEYS, "metric_id", "section_name", "platform_name", "metric_name",
-    "directed_score", "effective_weight", "contribution", "shortfall",
+    *KEYS,
+    "metric_id",
+    "section_name",
+    "platform_name",
+    "metric_name",
+    "directed_score",
+    "effective_weight",
+    "contribution",
+    "shortfall",
 )
 TIER_HIGH = 80.0
 TIER_MEDIUM = 60.0
@@ -76,9 +90,7 @@ class _Rollup:
     effective_weight: np.ndarray  # per row
 
 
-def compute_dc_scores(
-    values: pd.DataFrame, metrics: pd.DataFrame, config: ScoringConfig = ScoringConfig()
-) -> DcScores:
+def compute_dc_scores(values: pd.DataFrame, metrics: pd.DataFrame, config: ScoringConfig = ScoringConfig()) -> DcScores:
     active = active_metric_table(metrics, config)
     rows, keys = _metric_rows(values, metrics, active, config)
     groups = _group_codes(rows, len(keys))
@@ -98,9 +110,18 @@ def compute_dc_scores(
 def active_metric_table(metrics: pd.DataFrame, config: ScoringConfig = ScoringConfig()) -> pd.DataFrame:
     """Active metrics with nominal platform weight W_p and section weight W_sigma (step 1)."""
     is_active = metrics["is_active"].astype("boolean").fillna(False).astype(bool)
-    active = metrics.loc[is_active, [
-        "project_id", "metric_id", "section_name", "platform_name", "metric_name", "metric_type", "weight",
-    ]].sort_values(["project_id", "section_name", "platform_name", "metric_id"], ignore_index=True)
+    active = metrics.loc[
+        is_active,
+        [
+            "project_id",
+            "metric_id",
+            "section_name",
+            "platform_name",
+            "metric_name",
+            "metric_type",
+            "weight",
+        ],
+    ].sort_values(["project_id", "section_name", "platform_name", "metric_id"], ignore_index=True)
     active["metric_order"] = np.arange(len(active))
     active["section_code"] = pd.factorize(active["section_name"], sort=True)[0]
     active["platform_code"] = pd.factorize(active["platform_name"], sort=True)[0]
@@ -109,8 +130,9 @@ def active_metric_table(metrics: pd.DataFrame, config: ScoringConfig = ScoringCo
     if len(bad):
         raise ValueError(f"metric weights must be finite and >= 0; bad metric_id(s): {sorted(bad.tolist())[:10]}")
     active["weight"] = weight
-    active["platform_weight"] = active.groupby(
-        ["project_id", "section_name", "platform_name"], sort=False)["weight"].transform("sum")
+    active["platform_weight"] = active.groupby(["project_id", "section_name", "platform_name"], sort=False)[
+        "weight"
+    ].transform("sum")
     if config.section_weighting == "equal":
         active["section_weight"] = 1.0
     else:
@@ -135,20 +157,35 @@ def _metric_rows(
     inactive still appears (with coverage 0) instead of vanishing silently.
     """
     known = values.loc[:, ["project_id", "brand_id", "metric_id", "period", "normalized_value"]].merge(
-        metrics[["project_id", "metric_id"]].drop_duplicates(), on=["project_id", "metric_id"], how="inner")
+        metrics[["project_id", "metric_id"]].drop_duplicates(), on=["project_id", "metric_id"], how="inner"
+    )
     known["bp"] = known.groupby(list(KEYS), sort=True).ngroup()
     keys = known.drop_duplicates("bp").sort_values("bp").loc[:, list(KEYS)].reset_index(drop=True)
-    rows = known.merge(active[["project_id", "metric_id", "metric_order"]], on=["project_id", "metric_id"],
-                       how="inner", validate="many_to_one")
+    rows = known.merge(
+        active[["project_id", "metric_id", "metric_order"]],
+        on=["project_id", "metric_id"],
+        how="inner",
+        validate="many_to_one",
+    )
     # output order: brand-period, then section / platform / metric as in `active` (integer sort keys)
     order = np.lexsort((rows["metric_order"].to_numpy(), rows["bp"].to_numpy()))
     rows = rows.take(order).reset_index(drop=True)
     position = rows["metric_order"].to_numpy()
-    for column in ("section_name", "platform_name", "metric_name", "metric_type", "weight", "platform_weight",
-                   "section_weight", "section_code", "platform_code"):
+    for column in (
+        "section_name",
+        "platform_name",
+        "metric_name",
+        "metric_type",
+        "weight",
+        "platform_weight",
+        "section_weight",
+        "section_code",
+        "platform_code",
+    ):
         rows[column] = active[column].to_numpy()[position]  # one numpy take per column: cheap
     rows["directed_score"] = directed_scores(
-        rows["normalized_value"].to_numpy(), rows["metric_type"].to_numpy(), config.normalized_is_directed)
+        rows["normalized_value"].to_numpy(), rows["metric_type"].to_numpy(), config.normalized_is_directed
+    )
     return rows, keys
 
 
@@ -250,8 +287,7 @@ def _null_dc(
         shown = pd.Series(np.floor(coverage[low] * 100.0 + 1e-9) / 100.0).map("{:.2f}".format)
         reason[low] = (shown + f" < {threshold:.2f}").radd("weight coverage ").to_numpy(dtype=object)
     if no_weight.any():
-        reason[no_weight] = [
-            f"project {p} has no active metric with a positive weight" for p in project_id[no_weight]]
+        reason[no_weight] = [f"project {p} has no active metric with a positive weight" for p in project_id[no_weight]]
     reason[undefined] = "no metric with a positive weight has a value"
     return np.where(low | no_weight | undefined, np.nan, dc), reason
 
@@ -292,8 +328,14 @@ def _sections_missing(
 
 
 def _brand_frame(
-    keys: pd.DataFrame, dc: np.ndarray, coverage: np.ndarray, reason: np.ndarray,
-    rows: pd.DataFrame, groups: _Groups, rollup: _Rollup, active: pd.DataFrame,
+    keys: pd.DataFrame,
+    dc: np.ndarray,
+    coverage: np.ndarray,
+    reason: np.ndarray,
+    rows: pd.DataFrame,
+    groups: _Groups,
+    rollup: _Rollup,
+    active: pd.DataFrame,
 ) -> pd.DataFrame:
     brands = keys.copy()
     brands["dc_score"] = dc

@@ -71,8 +71,9 @@ class ScoringConfig(_Strict):
 
 class DqConfig(_Strict):
     dimension_weights: dict[str, float] = Field(
-        default_factory=lambda: {d: 1.0 for d in (
-            "completeness", "validity", "uniqueness", "timeliness", "consistency", "volume")}
+        default_factory=lambda: {
+            d: 1.0 for d in ("completeness", "validity", "uniqueness", "timeliness", "consistency", "volume")
+        }
     )
     quarantine_max_fraction: float = Field(0.10, ge=0, le=1)
     max_lag_periods: int = Field(1, ge=0)
@@ -122,9 +123,7 @@ def parse_system_config(raw: dict[str, Any], source: str = "system_config.json")
     try:
         return SystemConfig.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
+        problems = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
         raise ConfigError(
             f"invalid configuration in {source}: {problems}. "
             "Fix or remove these keys (see SPEC §10 for the allowed keys and defaults)."

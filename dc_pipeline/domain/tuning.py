@@ -10,8 +10,9 @@ import hashlib
 import math
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
 import optuna
 
@@ -127,8 +128,11 @@ class StudySummary:
 
 def summarize_study(study: optuna.Study, wall_seconds: float, default_value: float | None = None) -> StudySummary:
     trials = study.trials
-    complete = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE and t.value is not None
-                and math.isfinite(t.value)]
+    complete = [
+        t
+        for t in trials
+        if t.state == optuna.trial.TrialState.COMPLETE and t.value is not None and math.isfinite(t.value)
+    ]
     minimize = study.direction == optuna.study.StudyDirection.MINIMIZE
     best = (min if minimize else max)(complete, key=lambda t: t.value) if complete else None
     within = None
@@ -190,7 +194,9 @@ def optimize(
     return summarize_study(study, time.perf_counter() - started, default_value)
 
 
-def in_memory_study(name: str, direction: str, settings: TuningSettings, n_brands: int = 0, n_metrics: int = 0) -> optuna.Study:
+def in_memory_study(
+    name: str, direction: str, settings: TuningSettings, n_brands: int = 0, n_metrics: int = 0
+) -> optuna.Study:
     """A study with no storage, for unit tests and one-off runs."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     return optuna.create_study(

@@ -2,15 +2,19 @@
 
 import json
 
-
 from dc_pipeline.adapters.alerts import Alert, redact, send_alert
 
 
 def test_alert_posted_and_scrubbed(webhook, caplog):
     url, received = webhook
     env = {"DATABASE_PASSWORD": "s3cr3tpw", "API_KEY": "key-abc-123", "ALERT_WEBHOOK_URL": url}
-    alert = Alert("source_db down", "error", "cannot reach postgresql://dc:s3cr3tpw@db:5432/x", "system_health_sensor",
-                  details={"header": "Bearer key-abc-123", "n": 3})
+    alert = Alert(
+        "source_db down",
+        "error",
+        "cannot reach postgresql://dc:s3cr3tpw@db:5432/x",
+        "system_health_sensor",
+        details={"header": "Bearer key-abc-123", "n": 3},
+    )
     with caplog.at_level("ERROR", logger="dc_pipeline.alerts"):
         delivery = send_alert(alert, env=env)
     assert delivery.webhook == "sent (HTTP 200)"

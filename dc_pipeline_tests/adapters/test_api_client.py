@@ -24,7 +24,11 @@ def test_normalized_values_match_the_source_rows(sim: ApiSimulator) -> None:
         assert got[(row.brand_id, row.metric_id, row.period.date())] == pytest.approx(row.normalized_value)
     first = next(r for r in records if r.metric_id == 2 and r.brand_id == 1 and r.period == date(2024, 1, 1))
     assert (first.metricname, first.sectionName, first.platformname, first.brandName) == (
-        "cpc", "Digital Spends", "Meta Ads", "TechPhone")
+        "cpc",
+        "Digital Spends",
+        "Meta Ads",
+        "TechPhone",
+    )
 
 
 def test_project_meta_weight_sum_brand_data_insights_and_analytics(sim: ApiSimulator) -> None:
@@ -38,8 +42,11 @@ def test_project_meta_weight_sum_brand_data_insights_and_analytics(sim: ApiSimul
     assert weights.weight_sum["Socialwatch"] == pytest.approx(2.5)
 
     brand = client.brand_data(2, 1)
-    assert (brand.brand_name, brand.role, brand.category.category_name) == ("TechLaptop", "competitor",
-                                                                           "Consumer Electronics")
+    assert (brand.brand_name, brand.role, brand.category.category_name) == (
+        "TechLaptop",
+        "competitor",
+        "Consumer Electronics",
+    )
     assert [o.period for o in brand.business_outcomes] == [date(2024, 1, 1), date(2024, 2, 1), date(2024, 3, 1)]
     assert brand.business_outcomes[2].revenue == pytest.approx(100 + 20 + 2)
 
@@ -77,8 +84,7 @@ def test_unknown_resource_is_a_404_without_retry(sim: ApiSimulator) -> None:
 
 def test_service_ports_route_each_service_to_its_port(sim: ApiSimulator) -> None:
     first, second = sim.ports
-    client = make_client(sim, base_urls=(f"http://127.0.0.1:{first}",),
-                         service_ports={"normalized": second})
+    client = make_client(sim, base_urls=(f"http://127.0.0.1:{first}",), service_ports={"normalized": second})
     assert client.urls_for("normalized") == (f"http://127.0.0.1:{second}",)
     assert client.urls_for("weight_sum") == (f"http://127.0.0.1:{first}",)
     client.normalized_values(2)

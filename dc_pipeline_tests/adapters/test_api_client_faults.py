@@ -104,8 +104,9 @@ def test_malformed_json_fails_with_the_endpoint_and_field(sim: ApiSimulator) -> 
     assert "field <body>: not valid JSON" in message
 
 
-@pytest.mark.parametrize(("fault", "expected"), [("drop_connection", "ConnectionError"),
-                                                 ("truncated_body", "ChunkedEncodingError")])
+@pytest.mark.parametrize(
+    ("fault", "expected"), [("drop_connection", "ConnectionError"), ("truncated_body", "ChunkedEncodingError")]
+)
 def test_persistent_transport_faults_fail_with_the_cause(sim: ApiSimulator, fault: str, expected: str) -> None:
     client = make_client(sim, sleeps=[], retry_attempts=2)
     sim.faults.update(**{fault: True})

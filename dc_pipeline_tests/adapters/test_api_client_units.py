@@ -19,11 +19,21 @@ from dc_pipeline_tests.adapters.test_api_client_fixtures import FakeClock
 
 
 def test_settings_from_config_environment_wins() -> None:
-    config = parse_system_config({"api_config": {"timeout": 12, "retry_attempts": 5, "max_concurrent_requests": 4,
-                                                 "service_ports": {"normalized": 8001}},
-                                  "auth_config": {"token_refresh_threshold": 60}, "random_seed": 9})
-    settings = ApiClientSettings.from_config(config, env={"API_BASE_URLS": "http://a:7000/, http://b:7000",
-                                                          "API_RETRY_ATTEMPTS": "1", "API_KEY": "key-1"})
+    config = parse_system_config(
+        {
+            "api_config": {
+                "timeout": 12,
+                "retry_attempts": 5,
+                "max_concurrent_requests": 4,
+                "service_ports": {"normalized": 8001},
+            },
+            "auth_config": {"token_refresh_threshold": 60},
+            "random_seed": 9,
+        }
+    )
+    settings = ApiClientSettings.from_config(
+        config, env={"API_BASE_URLS": "http://a:7000/, http://b:7000", "API_RETRY_ATTEMPTS": "1", "API_KEY": "key-1"}
+    )
     assert settings.base_urls == ("http://a:7000", "http://b:7000")
     assert (settings.timeout, settings.retry_attempts, settings.max_concurrent_requests) == (12, 1, 4)
     assert (settings.token_refresh_threshold, settings.seed) == (60, 9)
@@ -38,8 +48,9 @@ def test_settings_from_config_environment_wins() -> None:
 
 
 def test_service_ports_keep_the_host_and_dedupe() -> None:
-    settings = ApiClientSettings(base_urls=("http://h1:7000", "http://h1:8001", "http://h2:7000"),
-                                 service_ports={"normalized": 8001})
+    settings = ApiClientSettings(
+        base_urls=("http://h1:7000", "http://h1:8001", "http://h2:7000"), service_ports={"normalized": 8001}
+    )
     client = DigiCadenceClient(settings, gate=_ProcessRequestGate())
     assert client.urls_for("normalized") == ("http://h1:8001", "http://h2:8001")
     assert client.urls_for("frontend") == settings.base_urls
@@ -47,17 +58,19 @@ def test_service_ports_keep_the_host_and_dedupe() -> None:
 
 def test_backoff_follows_the_formula_and_is_seeded() -> None:
     def delays(seed: int) -> list[float]:
-        client = DigiCadenceClient(ApiClientSettings(base_urls=("http://x:1",), retry_delay=1, seed=seed),
-                                   gate=_ProcessRequestGate())
+        client = DigiCadenceClient(
+            ApiClientSettings(base_urls=("http://x:1",), retry_delay=1, seed=seed), gate=_ProcessRequestGate()
+        )
         return [client._backoff(k, None) for k in range(7)]
 
     first = delays(1)
     assert first == delays(1) and first != delays(2)
     for k, delay in enumerate(first):
-        base = min(30, 2 ** k)
+        base = min(30, 2**k)
         assert 0.5 * base <= delay <= 1.5 * base
-    client = DigiCadenceClient(ApiClientSettings(base_urls=("http://x:1",), retry_delay=1, max_retry_after_s=50),
-                               gate=_ProcessRequestGate())
+    client = DigiCadenceClient(
+        ApiClientSettings(base_urls=("http://x:1",), retry_delay=1, max_retry_after_s=50), gate=_ProcessRequestGate()
+    )
     assert client._backoff(0, 20.0) == 20.0 and client._backoff(0, 500.0) == 50.0
 
 
@@ -97,14 +110,30 @@ def test_lru_cache_evicts_least_recent_and_expires() -> None:
 
 def test_validation_problems_name_fields_without_values() -> None:
     with pytest.raises(Exception) as info:
-        NormalizedRecord.model_validate({"metricname": "m", "sectionName": "s", "platformname": "p",
-                                         "brandName": "b", "normalized": "secret-ish-text", "period": "2024-02-15"})
+        NormalizedRecord.model_validate(
+            {
+                "metricname": "m",
+                "sectionName": "s",
+                "platformname": "p",
+                "brandName": "b",
+                "normalized": "secret-ish-text",
+                "period": "2024-02-15",
+            }
+        )
     problems = validation_problems(info.value, prefix="[3].")  # type: ignore[arg-type]
     assert any(p.startswith("[3].normalized: ") for p in problems)
     assert any(p.startswith("[3].period: ") and "first day of a month" in p for p in problems)
     assert all("secret-ish-text" not in p for p in problems)
-    ok = NormalizedRecord.model_validate({"metricname": "m", "sectionName": "s", "platformname": "p",
-                                          "brandName": "b", "normalized": 5, "period": "2024-02-01T00:00:00Z"})
+    ok = NormalizedRecord.model_validate(
+        {
+            "metricname": "m",
+            "sectionName": "s",
+            "platformname": "p",
+            "brandName": "b",
+            "normalized": 5,
+            "period": "2024-02-01T00:00:00Z",
+        }
+    )
     assert ok.period is not None and ok.period.day == 1
 
 
@@ -133,9 +162,13 @@ def test_api_errors_survive_pickling_with_their_fields() -> None:
 
     from dc_pipeline.adapters.api_client import ApiResponseInvalid
 
-    error = ApiResponseInvalid("bad body", service="insights", endpoint="GET /get_multi_data", status=200,
-                               problems=("<body>: not valid JSON",))
+    error = ApiResponseInvalid(
+        "bad body", service="insights", endpoint="GET /get_multi_data", status=200, problems=("<body>: not valid JSON",)
+    )
     copy = pickle.loads(pickle.dumps(error))
     assert type(copy) is ApiResponseInvalid and str(copy) == "bad body"
-    assert (copy.service, copy.endpoint, copy.problems) == ("insights", "GET /get_multi_data",
-                                                            ("<body>: not valid JSON",))
+    assert (copy.service, copy.endpoint, copy.problems) == (
+        "insights",
+        "GET /get_multi_data",
+        ("<body>: not valid JSON",),
+    )

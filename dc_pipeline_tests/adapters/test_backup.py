@@ -1,7 +1,7 @@
 """Backup and restore against the real test server: the restored copy matches table by table."""
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -14,8 +14,10 @@ def demo_db(fresh_db):
     load_demo(fresh_db, "small", 42)
     with postgres.connect(fresh_db) as conn:
         conn.execute("CREATE TABLE dc_core.scores_probe (id int, at timestamptz, payload jsonb, x double precision)")
-        conn.execute("INSERT INTO dc_core.scores_probe VALUES (1, '2024-01-01 10:00+05', '{\"a\": [1, 2]}', 0.1), "
-                     "(2, NULL, NULL, 1e-300)")
+        conn.execute(
+            "INSERT INTO dc_core.scores_probe VALUES (1, '2024-01-01 10:00+05', '{\"a\": [1, 2]}', 0.1), "
+            "(2, NULL, NULL, 1e-300)"
+        )
         conn.commit()
     return fresh_db
 
@@ -24,8 +26,7 @@ def test_dump_restore_has_same_counts_and_checksums(demo_db, tmp_path, pg_server
     config_dir = tmp_path / "config"
     config_dir.mkdir()
     (config_dir / "system_config.json").write_text("{}")
-    result = backup.dump_database(demo_db, tmp_path / "backups", config_dir,
-                                  now=datetime(2025, 1, 2, 1, tzinfo=timezone.utc))
+    result = backup.dump_database(demo_db, tmp_path / "backups", config_dir, now=datetime(2025, 1, 2, 1, tzinfo=UTC))
     assert result.dump_path.name.endswith("_20250102T010000Z.dump") and result.config_archive.exists()
     manifest = json.loads(result.manifest_path.read_text())
     assert manifest["sha256"] == result.sha256 and len(result.sha256) == 64
@@ -76,5 +77,8 @@ def test_compare_fingerprints_names_each_difference():
     expected = pd.DataFrame({"table_name": ["a", "b", "c"], "rows": [1, 2, 3], "checksum": ["x", "y", "z"]})
     actual = pd.DataFrame({"table_name": ["a", "b", "d"], "rows": [1, 2, 0], "checksum": ["x", "q", "w"]})
     problems = backup.compare_fingerprints(expected, actual)
-    assert problems == ["b: checksum differs with equal row counts (2)", "c: missing after restore",
-                        "d: not in the backup's manifest"]
+    assert problems == [
+        "b: checksum differs with equal row counts (2)",
+        "c: missing after restore",
+        "d: not in the backup's manifest",
+    ]

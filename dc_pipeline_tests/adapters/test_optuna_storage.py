@@ -20,8 +20,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _open(url: str, name: str) -> optuna.Study:
     storage = optuna_storage.get_storage(optuna_storage.default_storage_url(url))
-    return optuna_storage.open_study(storage, name, "minimize", make_sampler("TPE", study_seed(name)),
-                                     make_pruner("median"))
+    return optuna_storage.open_study(
+        storage, name, "minimize", make_sampler("TPE", study_seed(name)), make_pruner("median")
+    )
 
 
 def _quadratic(trial: optuna.Trial) -> float:
@@ -91,10 +92,22 @@ def test_two_processes_share_one_study(fresh_db, tmp_path):
     sync.mkdir()
     per_worker = 6
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    procs = [subprocess.Popen(
-        [sys.executable, "-c", "import sys; from dc_pipeline_tests.adapters.test_optuna_storage import _worker; "
-         f"_worker({fresh_db!r}, {name!r}, {per_worker}, {str(sync)!r}, {tag!r})"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for tag in ("A", "B")]
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "import sys; from dc_pipeline_tests.adapters.test_optuna_storage import _worker; "
+                f"_worker({fresh_db!r}, {name!r}, {per_worker}, {str(sync)!r}, {tag!r})",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for tag in ("A", "B")
+    ]
     outputs = [p.communicate(timeout=120) for p in procs]
     assert all(p.returncode == 0 for p in procs), [err[-2000:] for _, err in outputs]
 

@@ -8,15 +8,19 @@ from dc_pipeline.adapters import postgres
 
 
 def test_copy_roundtrip_keeps_values_types_and_nulls(fresh_db):
-    frame = pd.DataFrame({
-        "project_id": [1, 1, 2],
-        "value": [0.1 + 0.2, np.nan, 1e-300],
-        "name": ["a,b", None, 'quote"d'],
-        "period": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-03-01"]),
-        "payload": [{"k": [1, 2]}, None, {"x": "y"}],
-        "flag": [True, False, True],
-        "at": pd.to_datetime(["2024-01-01 10:30:00.123456", None, "2024-03-01 00:00:00"], format="ISO8601").tz_localize("UTC"),
-    })
+    frame = pd.DataFrame(
+        {
+            "project_id": [1, 1, 2],
+            "value": [0.1 + 0.2, np.nan, 1e-300],
+            "name": ["a,b", None, 'quote"d'],
+            "period": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-03-01"]),
+            "payload": [{"k": [1, 2]}, None, {"x": "y"}],
+            "flag": [True, False, True],
+            "at": pd.to_datetime(
+                ["2024-01-01 10:30:00.123456", None, "2024-03-01 00:00:00"], format="ISO8601"
+            ).tz_localize("UTC"),
+        }
+    )
     with postgres.connect(fresh_db) as conn:
         postgres.replace_rows(conn, "dc_core.roundtrip", frame, {"project_id": [1, 2]})
         conn.commit()
@@ -46,10 +50,12 @@ def test_replace_rows_rewrites_only_the_partition_and_is_idempotent(fresh_db):
 
 def test_failed_rewrite_leaves_previous_rows(fresh_db):
     with postgres.connect(fresh_db) as conn:
-        postgres.replace_rows(conn, "dc_core.scores", pd.DataFrame({"project_id": [1], "score": [1.0]}), {"project_id": [1]})
+        postgres.replace_rows(
+            conn, "dc_core.scores", pd.DataFrame({"project_id": [1], "score": [1.0]}), {"project_id": [1]}
+        )
         conn.commit()
         bad = pd.DataFrame({"project_id": [1], "score": ["not a number"]})
-        with pytest.raises(Exception):
+        with pytest.raises(Exception):  # noqa: B017 (any database error must roll back)
             with conn.transaction():
                 postgres.replace_rows(conn, "dc_core.scores", bad, {"project_id": [1]})
         assert conn.execute("SELECT score FROM dc_core.scores").fetchall() == [(1.0,)]
@@ -89,9 +95,14 @@ def test_all_null_column_takes_its_type_from_the_first_values(fresh_db):
 
 def test_integer_column_accepts_floats_that_a_nan_introduced(fresh_db):
     with postgres.connect(fresh_db) as conn:
-        postgres.replace_rows(conn, "dc_core.fits", pd.DataFrame({"project_id": [1], "n_folds": [5]}), {"project_id": [1]})
+        postgres.replace_rows(
+            conn, "dc_core.fits", pd.DataFrame({"project_id": [1], "n_folds": [5]}), {"project_id": [1]}
+        )
         later = pd.DataFrame({"project_id": [2, 2], "n_folds": [5.0, np.nan]})
         postgres.replace_rows(conn, "dc_core.fits", later, {"project_id": [2]})
         conn.commit()
         assert conn.execute("SELECT project_id, n_folds FROM dc_core.fits ORDER BY 1, 2").fetchall() == [
-            (1, 5), (2, 5), (2, None)]
+            (1, 5),
+            (2, 5),
+            (2, None),
+        ]

@@ -10,9 +10,18 @@ def test_definitions_load_and_validate():
     defs = build_definitions()
     dg.Definitions.validate_loadable(defs)
     keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
-    for name in ("reference_snapshot", "src_metrics", "src_normalised_values", "src_business_outcomes",
-                 "validated_values", "validated_outcomes", "dq_results", "dc_scores",
-                 "report_dc_score_performance_analysis", "digi_cadence/normalisedvalue"):
+    for name in (
+        "reference_snapshot",
+        "src_metrics",
+        "src_normalised_values",
+        "src_business_outcomes",
+        "validated_values",
+        "validated_outcomes",
+        "dq_results",
+        "dc_scores",
+        "report_dc_score_performance_analysis",
+        "digi_cadence/normalisedvalue",
+    ):
         assert name in keys
     assert defs.resolve_job_def("ingest_job") is not None
     assert defs.resolve_sensor_def("source_change_sensor") is not None

@@ -17,13 +17,16 @@ def sensor_env(pg_server, tmp_path):
 
 
 def _evaluate(env, cursor=None):
-    context = dg.build_sensor_context(instance=env.instance, cursor=cursor,
-                                      resources={"source_db": env.defs.resources["source_db"]})
+    context = dg.build_sensor_context(
+        instance=env.instance, cursor=cursor, resources={"source_db": env.defs.resources["source_db"]}
+    )
     return source_change_sensor(context)
 
 
 def _partition_keys(result, name):
-    return sorted(k for r in result.dynamic_partitions_requests if r.partitions_def_name == name for k in r.partition_keys)
+    return sorted(
+        k for r in result.dynamic_partitions_requests if r.partitions_def_name == name for k in r.partition_keys
+    )
 
 
 def test_first_tick_adds_every_partition_and_requests_every_project(sensor_env):
@@ -46,8 +49,10 @@ def test_unchanged_sources_request_nothing_and_a_change_requests_only_its_projec
     assert quiet.run_requests == [] and quiet.dynamic_partitions_requests == []
 
     with postgres.connect(sensor_env.url) as conn:
-        conn.execute("UPDATE public.normalisedvalue SET normalized_value = normalized_value + 0.5, updated_at = now() "
-                     "WHERE id = (SELECT min(id) FROM public.normalisedvalue WHERE project_id = 102)")
+        conn.execute(
+            "UPDATE public.normalisedvalue SET normalized_value = normalized_value + 0.5, updated_at = now() "
+            "WHERE id = (SELECT min(id) FROM public.normalisedvalue WHERE project_id = 102)"
+        )
         conn.commit()
     changed = _evaluate(sensor_env, cursor=quiet.cursor)
     assert [(r.job_name, r.partition_key) for r in changed.run_requests] == [("ingest_job", "p102")]
@@ -58,9 +63,14 @@ def test_new_project_and_brand_become_partitions(sensor_env):
     sensor_env.instance.add_dynamic_partitions("projects", _partition_keys(first, "projects"))
     sensor_env.instance.add_dynamic_partitions("brands", _partition_keys(first, "brands"))
     with postgres.connect(sensor_env.url) as conn:
-        conn.execute("INSERT INTO public.brands (brand_id, brand_name, category_id, brand_type) VALUES (900, 'New Brand', 2, 'competitor')")
-        conn.execute("INSERT INTO public.projects (project_id, project_name, category_id, period_grain, start_date, status) "
-                     "VALUES (900, 'New project', 2, 'month', '2024-01-01', 'active')")
+        conn.execute(
+            "INSERT INTO public.brands (brand_id, brand_name, category_id, brand_type) "
+            "VALUES (900, 'New Brand', 2, 'competitor')"
+        )
+        conn.execute(
+            "INSERT INTO public.projects (project_id, project_name, category_id, period_grain, start_date, status) "
+            "VALUES (900, 'New project', 2, 'month', '2024-01-01', 'active')"
+        )
         conn.execute("INSERT INTO public.project_brands (project_id, brand_id, role) VALUES (900, 900, 'primary')")
         conn.commit()
     result = _evaluate(sensor_env, cursor=first.cursor)

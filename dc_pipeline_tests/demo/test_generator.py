@@ -8,7 +8,12 @@ import pytest
 
 from dc_pipeline.demo.dataset import SIZES, dataset_sha256, demo_dataset
 from dc_pipeline.demo.generator import (
-    FIRST_METRIC_ID, FIRST_VALUE_ID, MINIMIZE_METRICS, PLATFORMS, generate, weighted_scores,
+    FIRST_METRIC_ID,
+    FIRST_VALUE_ID,
+    MINIMIZE_METRICS,
+    PLATFORMS,
+    generate,
+    weighted_scores,
 )
 from dc_pipeline.domain.source_tables import SECTIONS, SOURCE_COLUMNS
 
@@ -41,8 +46,11 @@ def _scores(values: pd.DataFrame, metrics: pd.DataFrame) -> tuple[pd.DataFrame, 
     rows = values.merge(metrics, on=["metric_id", "project_id"])
     rows["s"] = np.where(rows.metric_type == "minimize", 100 - rows.normalized_value, rows.normalized_value)
     rows["ws"] = rows.s * rows.weight
-    sec = rows.groupby(["project_id", "brand_id", "period", "section_name"]).agg(
-        ws=("ws", "sum"), w=("weight", "sum")).reset_index()
+    sec = (
+        rows.groupby(["project_id", "brand_id", "period", "section_name"])
+        .agg(ws=("ws", "sum"), w=("weight", "sum"))
+        .reset_index()
+    )
     sec["section_score"] = sec.ws / sec.w
     dc = sec.groupby(["project_id", "brand_id", "period"]).agg(ws=("ws", "sum"), w=("w", "sum")).reset_index()
     dc["dc_score"] = dc.ws / dc.w
@@ -50,6 +58,7 @@ def _scores(values: pd.DataFrame, metrics: pd.DataFrame) -> tuple[pd.DataFrame, 
 
 
 # --- determinism -------------------------------------------------------------------------------
+
 
 def test_same_seed_same_sha_and_different_seed_differs():
     a, b, c = generate(seed=7, **SMALL), generate(seed=7, **SMALL), generate(seed=8, **SMALL)
@@ -76,6 +85,7 @@ def test_timestamps_derive_from_period_not_clock(default_data):
 
 
 # --- structure ---------------------------------------------------------------------------------
+
 
 def test_columns_match_source_columns(default_data):
     for name, cols in SOURCE_COLUMNS.items():
@@ -124,7 +134,7 @@ def test_value_ids_unique_and_start_at_1001(default_data):
 def test_row_count_formula_without_and_with_faults():
     knobs = dict(projects=2, brands_per_project=20, metrics_per_platform=4, periods=36)
     clean = generate(faulty_project=None, **knobs)
-    cells = [20 * 9 * 4 * k for k in (36, 12)]                 # profiles full, 12
+    cells = [20 * 9 * 4 * k for k in (36, 12)]  # profiles full, 12
     expected = sum(c - round(0.01 * c) for c in cells)
     assert len(clean.tables["normalisedvalue"]) == expected
     assert clean.planted_faults["faults"] == {}
@@ -145,8 +155,9 @@ def test_missing_share_is_exact(default_data):
 
 def test_quarterly_grain_uses_quarter_starts_and_triples_revenue():
     month = generate(projects=1, brands_per_project=3, metrics_per_platform=1, periods=8, faulty_project=None)
-    quarter = generate(projects=1, brands_per_project=3, metrics_per_platform=1, periods=8,
-                       grain="quarter", faulty_project=None)
+    quarter = generate(
+        projects=1, brands_per_project=3, metrics_per_platform=1, periods=8, grain="quarter", faulty_project=None
+    )
     periods = quarter.tables["normalisedvalue"].period.drop_duplicates()
     assert set(periods.dt.month) <= {1, 4, 7, 10} and (periods.dt.day == 1).all()
     ratio = quarter.tables["business_outcomes"].revenue.mean() / month.tables["business_outcomes"].revenue.mean()
@@ -161,6 +172,7 @@ def test_brand_equity_null_only_in_second_project(default_data):
 
 
 # --- calibration on the clean projects (all but the faulty one) ---------------------------------
+
 
 @pytest.fixture(scope="module")
 def clean_scores(default_data):
@@ -189,7 +201,8 @@ def test_digital_spends_below_brand_mean(clean_scores):
 def _mean_within_period_corr(merged: pd.DataFrame, column: str) -> float:
     """Pearson r across brands inside each (project, period), averaged over the project-periods."""
     per_period = merged.groupby(["project_id", "period"])[["dc_score", column]].apply(
-        lambda g: g.dc_score.corr(g[column]))
+        lambda g: g.dc_score.corr(g[column])
+    )
     return float(per_period.mean())
 
 
@@ -220,8 +233,9 @@ def test_generator_dc_equals_section4_scoring(default_data):
     wide = wide.reindex(columns=m.metric_id)
     v = wide.to_numpy()
     directed = np.where((m.metric_type == "minimize").to_numpy(), 100 - v, v)
-    dc, _ = weighted_scores(np.nan_to_num(directed), ~np.isnan(v), m.weight.to_numpy(),
-                            platform_of, section_of_platform)
+    dc, _ = weighted_scores(
+        np.nan_to_num(directed), ~np.isnan(v), m.weight.to_numpy(), platform_of, section_of_platform
+    )
     mine = pd.Series(dc, index=wide.index, name="mine").reset_index()
     both = brands.merge(mine, on=["brand_id", "period"])
     assert len(both) == len(wide)
@@ -230,10 +244,15 @@ def test_generator_dc_equals_section4_scoring(default_data):
 
 # --- planted faults ----------------------------------------------------------------------------
 
+
 def _project(data, pid):
     nv, metrics, outcomes, projects = _frames(data)
-    return (nv[nv.project_id == pid], metrics[metrics.project_id == pid],
-            outcomes[outcomes.project_id == pid], projects.set_index("project_id").loc[pid])
+    return (
+        nv[nv.project_id == pid],
+        metrics[metrics.project_id == pid],
+        outcomes[outcomes.project_id == pid],
+        projects.set_index("project_id").loc[pid],
+    )
 
 
 def _recount(data, pid) -> dict[str, object]:
@@ -270,8 +289,12 @@ def _recount(data, pid) -> dict[str, object]:
         empty_brand_periods=sorted((int(b), p.strftime("%Y-%m-%d")) for b, p in empty),
         negative_revenue=int((outcomes.revenue < 0).sum()),
         share_over_100=sorted(p.strftime("%Y-%m-%d") for p in share_sum[share_sum > 100.5].index),
-        quarantined=int(out_of_range.sum() + (dup["size"] - 1)[dup["nunique"] == 1].sum()
-                        + dup["size"][dup["nunique"] > 1].sum() + (~known).sum()),
+        quarantined=int(
+            out_of_range.sum()
+            + (dup["size"] - 1)[dup["nunique"] == 1].sum()
+            + dup["size"][dup["nunique"] > 1].sum()
+            + (~known).sum()
+        ),
         rows=len(nv),
     )
 
@@ -310,7 +333,7 @@ def test_clean_projects_have_no_faults(default_data, pid):
 
 
 def test_faults_planted_on_quarterly_short_project():
-    data = generate(grain="quarter", faulty_project=2, **SMALL)      # profile "short": 6 quarters
+    data = generate(grain="quarter", faulty_project=2, **SMALL)  # profile "short": 6 quarters
     f = data.planted_faults["faults"]
     got = _recount(data, data.planted_faults["project_id"])
     assert got["jumps"] == f["value_jumps"]["count"] == 3
@@ -336,8 +359,10 @@ def test_faulty_project_index_and_clean_data_independent_of_it():
     assert first.planted_faults["project_id"] == 101
     for table in ("normalisedvalue", "business_outcomes"):
         a, b = first.tables[table], none.tables[table]
-        a, b = a[a.project_id != 101].drop(columns="id", errors="ignore"), b[b.project_id != 101].drop(
-            columns="id", errors="ignore")
+        a, b = (
+            a[a.project_id != 101].drop(columns="id", errors="ignore"),
+            b[b.project_id != 101].drop(columns="id", errors="ignore"),
+        )
         pd.testing.assert_frame_equal(a.reset_index(drop=True), b.reset_index(drop=True))
     with pytest.raises(ValueError):
         generate(faulty_project=5, **SMALL)

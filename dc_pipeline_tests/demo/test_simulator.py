@@ -39,7 +39,7 @@ def test_token_endpoint_and_data_paths_check_credentials(server: ApiSimulator) -
     bearer = {"Authorization": f"Bearer {answer['access_token']}"}
 
     assert _get(server, "/weight_sum?project_id=1", headers={}).status_code == 401
-    assert _get(server, "/weight_sum?project_id=1").status_code == 200            # API key alone
+    assert _get(server, "/weight_sum?project_id=1").status_code == 200  # API key alone
     assert _get(server, "/weight_sum?project_id=1", 1, headers=bearer).status_code == 200  # any replica
     forged = TokenSigner("another-secret", time.time).mint(60)
     reply = _get(server, "/weight_sum?project_id=1", headers={"Authorization": f"Bearer {forged}", **KEY})
@@ -74,10 +74,18 @@ def test_normalized_body_is_built_from_the_tables() -> None:
         body = _get(sim, "/normalized/normalized_value?project_ids=1").json()
         assert len(body) == 24 and all(r["metric_id"] != 4242 for r in body)
         row = next(r for r in body if (r["brand_id"], r["metric_id"], r["period"]) == (2, 3, "2024-02-01"))
-        assert row == {"metricname": "organic_traffic", "sectionName": "Organic Performance",
-                       "platformname": "YouTube", "brandName": "TechLaptop", "normalized": 60 + 10 + 3 + 2,
-                       "project_id": 1, "brand_id": 2, "metric_id": 3, "period": "2024-02-01",
-                       "updated_at": "2024-04-02T08:00:00Z"}
+        assert row == {
+            "metricname": "organic_traffic",
+            "sectionName": "Organic Performance",
+            "platformname": "YouTube",
+            "brandName": "TechLaptop",
+            "normalized": 60 + 10 + 3 + 2,
+            "project_id": 1,
+            "brand_id": 2,
+            "metric_id": 3,
+            "period": "2024-02-01",
+            "updated_at": "2024-04-02T08:00:00Z",
+        }
         both = _get(sim, "/normalized/normalized_value?project_ids=1,2").json()
         assert len(both) == 28
         assert _get(sim, "/normalized/normalized_value?project_ids=9").status_code == 404
@@ -188,9 +196,14 @@ def test_cli_serves_until_stopped_with_fault_flags() -> None:
         loaded.append(args)
         return tiny_tables()
 
-    code = simulator_main(["--ports", "0,0", "--seed", "3", "--token-ttl", "120", "--fail-rate", "0.25"], load,
-                          stop_event=stop, on_started=on_started, env={"API_KEY": "cli-key"})
+    code = simulator_main(
+        ["--ports", "0,0", "--seed", "3", "--token-ttl", "120", "--fail-rate", "0.25"],
+        load,
+        stop_event=stop,
+        on_started=on_started,
+        env={"API_KEY": "cli-key"},
+    )
     assert code == 0 and len(seen["urls"]) == 2 and seen["health"] == [200, 200]  # type: ignore[arg-type]
     assert seen["ttl"] == 120 and seen["fail_rate"] == 0.25
-    assert getattr(loaded[0], "seed") == 3 and getattr(loaded[0], "from_db") is False
+    assert loaded[0].seed == 3 and loaded[0].from_db is False
     assert simulator_main(["--ports", "0"], load, stop_event=stop, env={"DC_ENV": "prod"}) == 2

@@ -38,7 +38,10 @@ def test_columns_match_source_columns(tables):
 def test_reference_rows(tables):
     projects = tables["projects"].set_index("project_id")
     assert projects.project_name.to_dict() == {
-        1: "Q1 2024 Performance Analysis", 2: "Q2 2024 Performance Analysis", 3: "Q3 2024 Performance Analysis"}
+        1: "Q1 2024 Performance Analysis",
+        2: "Q2 2024 Performance Analysis",
+        3: "Q3 2024 Performance Analysis",
+    }
     assert projects.start_date.dt.strftime("%Y-%m-%d").tolist() == ["2024-01-01", "2024-04-01", "2024-07-01"]
     assert (projects.start_date == projects.end_date).all()
     assert (projects.series_group == "techcorp").all() and (projects.period_grain == "quarter").all()
@@ -57,8 +60,12 @@ def test_metrics_one_composite_metric_per_section(tables):
     assert (metrics.groupby("project_id").section_name.apply(sorted) == [sorted(SECTIONS)] * 3).all()
     assert (metrics.platform_name == "Composite").all() and (metrics.metric_type == "maximize").all()
     assert (metrics.weight == 1).all() and (metrics.effort_cost == 1).all()
-    assert set(metrics.metric_name) == {"marketplace_index", "digital_spends_index",
-                                        "organic_performance_index", "socialwatch_index"}
+    assert set(metrics.metric_name) == {
+        "marketplace_index",
+        "digital_spends_index",
+        "organic_performance_index",
+        "socialwatch_index",
+    }
 
 
 def test_q3_has_no_values_and_no_outcomes(tables):
@@ -75,7 +82,7 @@ def test_section_means_reproduce_expected_dc(tables):
     dc = nv.groupby(["project_id", "brand_id"]).normalized_value.mean()
     for key, (expected, *_rest) in EXPECTED.items():
         assert abs(dc.loc[key] - expected) <= 0.05, key
-    assert dc.loc[(1, 1)] == pytest.approx(78.6)     # the formula value, not the published 78.5
+    assert dc.loc[(1, 1)] == pytest.approx(78.6)  # the formula value, not the published 78.5
 
 
 @pytest.mark.skipif(compute_dc_scores is None, reason="dc_pipeline.domain.scoring not available")
@@ -93,7 +100,11 @@ def test_outcomes_match_spec_table(tables):
     for key, (_dc, _tier, revenue, share, cac, rank) in EXPECTED.items():
         row = outcomes.loc[key]
         assert (row.revenue, row.market_share, row.customer_acquisition_cost, row.bestseller_rank) == (
-            revenue, share, cac, rank)
+            revenue,
+            share,
+            cac,
+            rank,
+        )
     assert outcomes[list(OUTCOME_COLUMNS[4:])].isna().all().all()
 
 
@@ -108,7 +119,11 @@ def test_derived_expectations(tables):
     assert revenue.tolist() == [45_500_000, 50_200_000]
     assert both.groupby("project_id").dc.mean().round(3).tolist() == [78.633, 81.6]
     q2 = nv[nv.project_id == 2].groupby("section").normalized_value.mean().round(3)
-    assert q2.to_dict() == {"Marketplace": 84.167, "Digital Spends": 78.9,
-                            "Organic Performance": 82.067, "Socialwatch": 81.267}
+    assert q2.to_dict() == {
+        "Marketplace": 84.167,
+        "Digital Spends": 78.9,
+        "Organic Performance": 82.067,
+        "Socialwatch": 81.267,
+    }
     assert np.isclose(np.polyfit(both.dc, both.revenue, 1)[0], 1_093_996, rtol=1e-3)
     assert isinstance(both.period.iloc[0], pd.Timestamp)

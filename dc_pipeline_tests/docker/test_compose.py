@@ -65,8 +65,13 @@ def test_code_location_server_answers_grpc_health_check(fresh_db, tmp_path):
     command[command.index("-p") + 1] = str(port)
     command[command.index("-h") + 1] = "127.0.0.1"
     bindir = Path(sys.executable).parent
-    env = {**os.environ, "DATABASE_URL": fresh_db, "REPORTS_DIR": str(tmp_path / "reports"),
-           "DAGSTER_HOME": str(tmp_path), "PATH": f"{bindir}:{os.environ['PATH']}"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": fresh_db,
+        "REPORTS_DIR": str(tmp_path / "reports"),
+        "DAGSTER_HOME": str(tmp_path),
+        "PATH": f"{bindir}:{os.environ['PATH']}",
+    }
     server = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         # What `dagster api grpc-health-check` (the compose healthcheck) asks, polled in process.
@@ -82,7 +87,7 @@ def test_code_location_server_answers_grpc_health_check(fresh_db, tmp_path):
             time.sleep(0.5)
         assert server.poll() is None, server.stderr.read().decode()[-2000:]
         assert status == "SERVING"
-        assert "\"attribute\": \"defs\"" in client.list_repositories()  # dc_pipeline.definitions:defs loaded
+        assert '"attribute": "defs"' in client.list_repositories()  # dc_pipeline.definitions:defs loaded
     finally:
         server.terminate()
         server.wait(timeout=20)

@@ -21,9 +21,21 @@ TECHCORP = [
 
 @pytest.fixture(scope="module")
 def techcorp() -> pd.DataFrame:
-    df = pd.DataFrame(TECHCORP, columns=[
-        "brand_id", "period", "mkt", "dig", "org", "soc", "revenue", "market_share",
-        "customer_acquisition_cost", "bestseller_rank"])
+    df = pd.DataFrame(
+        TECHCORP,
+        columns=[
+            "brand_id",
+            "period",
+            "mkt",
+            "dig",
+            "org",
+            "soc",
+            "revenue",
+            "market_share",
+            "customer_acquisition_cost",
+            "bestseller_rank",
+        ],
+    )
     df["period"] = pd.to_datetime(df["period"])
     # Exact mean of the four sections (equal weights), not the rounded DC of the table.
     df["dc"] = df[["mkt", "dig", "org", "soc"]].mean(axis=1)
@@ -50,8 +62,7 @@ def test_dc_vs_revenue_slopes(techcorp):
     assert round(pooled["slope"]) == 1_093_996
     assert pooled["n"] == 6 and pooled["significant"] is True
     assert pooled["ci_low"] < pooled["slope"] < pooled["ci_high"]
-    assert pooled["intercept"] == pytest.approx(
-        techcorp["revenue"].mean() - pooled["slope"] * techcorp["dc"].mean())
+    assert pooled["intercept"] == pytest.approx(techcorp["revenue"].mean() - pooled["slope"] * techcorp["dc"].mean())
     within = block["within_brand"]
     assert within["status"] == "ok" and within["n_brands"] == 3
     assert round(within["slope"]) == 477_398
@@ -96,8 +107,9 @@ def test_within_brand_needs_two_brands_with_two_periods(techcorp):
 def test_slope_significance_uses_alpha():
     rng = np.random.default_rng(3)
     x = rng.normal(size=30)
-    df = pd.DataFrame({"brand_id": np.repeat([1, 2, 3], 10), "period": np.tile(np.arange(10), 3),
-                       "x": x, "y": rng.normal(size=30)})
+    df = pd.DataFrame(
+        {"brand_id": np.repeat([1, 2, 3], 10), "period": np.tile(np.arange(10), 3), "x": x, "y": rng.normal(size=30)}
+    )
     block = slope_block(df, "x", "y", confidence_level=0.95)
     pooled = block["pooled"]
     assert pooled["significant"] is (pooled["p"] < 0.05)

@@ -7,7 +7,12 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from dc_pipeline.domain.reports.charts import (
-    bar_chart_svg, figure_svg, figure_table, line_chart_svg, stacked_bar_svg, visualization,
+    bar_chart_svg,
+    figure_svg,
+    figure_table,
+    line_chart_svg,
+    stacked_bar_svg,
+    visualization,
 )
 
 NS = "{http://www.w3.org/2000/svg}"
@@ -25,7 +30,7 @@ def test_bar_chart_has_bars_bands_and_escaped_labels():
     texts = [t.text for t in root.iter(f"{NS}text")]
     assert "A<b>" in texts and "B&C" in texts and "n/a" in texts and "87.8" in texts
     assert "<script" not in svg
-    dashed = [l for l in root.findall(f"{NS}line") if l.get("stroke-dasharray")]
+    dashed = [line for line in root.findall(f"{NS}line") if line.get("stroke-dasharray")]
     assert len(dashed) == 2  # lines at 60 and 80
 
 
@@ -42,8 +47,11 @@ def test_stacked_bar_segments_sum_to_total():
 
 
 def test_line_chart_draws_one_polyline_per_continuous_series():
-    root = _parse(line_chart_svg(["p1", "p2", "p3"], {"A": [70.0, 75.0, 80.0], "B": [60.0, None, 65.0]},
-                                 title="t", standalone=True))
+    root = _parse(
+        line_chart_svg(
+            ["p1", "p2", "p3"], {"A": [70.0, 75.0, 80.0], "B": [60.0, None, 65.0]}, title="t", standalone=True
+        )
+    )
     assert len(root.findall(f"{NS}polyline")) == 1  # B is broken by a gap into single points
     assert len(root.findall(f"{NS}circle")) == 5
 

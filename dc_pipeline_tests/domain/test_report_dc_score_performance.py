@@ -11,8 +11,12 @@ import pytest
 
 from dc_pipeline.domain.reports.dc_score_performance import build_dc_score_performance_analysis
 from dc_pipeline.domain.reports.envelope import (
-    attach_system_metadata, canonical_json, check_envelope_schema, check_insights_cite_numbers,
-    verify_signature, with_signature,
+    attach_system_metadata,
+    canonical_json,
+    check_envelope_schema,
+    check_insights_cite_numbers,
+    verify_signature,
+    with_signature,
 )
 from dc_pipeline.domain.reports.params import ReportParams
 from dc_pipeline.domain.reports.render import render_html, render_markdown
@@ -20,8 +24,12 @@ from dc_pipeline.domain.scoring import compute_dc_scores
 from dc_pipeline.domain.source_tables import SECTIONS
 
 SECTION_VALUES = {
-    (1, 1): (82.3, 75.2, 79.1, 77.8), (1, 2): (88.1, 83.5, 84.7, 84.5), (1, 3): (74.5, 68.9, 73.2, 71.8),
-    (2, 1): (84.1, 78.5, 81.8, 80.4), (2, 2): (90.2, 86.1, 87.5, 87.4), (2, 3): (78.2, 72.1, 76.9, 76.0),
+    (1, 1): (82.3, 75.2, 79.1, 77.8),
+    (1, 2): (88.1, 83.5, 84.7, 84.5),
+    (1, 3): (74.5, 68.9, 73.2, 71.8),
+    (2, 1): (84.1, 78.5, 81.8, 80.4),
+    (2, 2): (90.2, 86.1, 87.5, 87.4),
+    (2, 3): (78.2, 72.1, 76.9, 76.0),
 }
 PERIODS = {1: "2024-01-01", 2: "2024-04-01", 3: "2024-07-01"}
 NAMES = {1: "TechPhone", 2: "TechLaptop", 3: "TechWatch"}
@@ -31,16 +39,39 @@ KEY = b"test-key"
 
 
 def _metrics(projects) -> pd.DataFrame:
-    return pd.DataFrame([dict(
-        metric_id=(p - 1) * 4 + i + 1, project_id=p, section_name=s, platform_name="Composite",
-        metric_name=s.lower().replace(" ", "_") + "_index", metric_type="maximize", weight=1.0,
-        effort_cost=1.0, is_active=True) for p in projects for i, s in enumerate(SECTIONS)])
+    return pd.DataFrame(
+        [
+            dict(
+                metric_id=(p - 1) * 4 + i + 1,
+                project_id=p,
+                section_name=s,
+                platform_name="Composite",
+                metric_name=s.lower().replace(" ", "_") + "_index",
+                metric_type="maximize",
+                weight=1.0,
+                effort_cost=1.0,
+                is_active=True,
+            )
+            for p in projects
+            for i, s in enumerate(SECTIONS)
+        ]
+    )
 
 
 def _values(section_values: dict, periods: dict) -> pd.DataFrame:
-    return pd.DataFrame([dict(project_id=p, brand_id=b, metric_id=(p - 1) * 4 + i + 1,
-                              period=pd.Timestamp(periods[p]), normalized_value=v)
-                         for (p, b), vals in section_values.items() for i, v in enumerate(vals)])
+    return pd.DataFrame(
+        [
+            dict(
+                project_id=p,
+                brand_id=b,
+                metric_id=(p - 1) * 4 + i + 1,
+                period=pd.Timestamp(periods[p]),
+                normalized_value=v,
+            )
+            for (p, b), vals in section_values.items()
+            for i, v in enumerate(vals)
+        ]
+    )
 
 
 @pytest.fixture(scope="module")
@@ -50,8 +81,9 @@ def scores():
 
 def _build(scores, **kw):
     params = kw.pop("params", ReportParams())
-    return build_dc_score_performance_analysis(scores, NAMES, kw.pop("project", PROJECT2), params,
-                                               dq=kw.pop("dq", DQ), **kw)
+    return build_dc_score_performance_analysis(
+        scores, NAMES, kw.pop("project", PROJECT2), params, dq=kw.pop("dq", DQ), **kw
+    )
 
 
 @pytest.fixture(scope="module")
@@ -114,8 +146,7 @@ def test_iqr_outlier_flagged_with_five_brands():
     dcs = {11: 80.0, 12: 81.0, 13: 82.0, 14: 83.0, 15: 40.0}
     values = {(1, b): (v, v, v, v) for b, v in dcs.items()}
     sc = compute_dc_scores(_values(values, PERIODS), _metrics((1,)))
-    env = build_dc_score_performance_analysis(sc, {}, {"project_id": 1, "period_grain": "month"}, ReportParams(),
-                                              dq=DQ)
+    env = build_dc_score_performance_analysis(sc, {}, {"project_id": 1, "period_grain": "month"}, ReportParams(), dq=DQ)
     block = env["analysis"]["outliers"]
     q1, q3 = np.percentile(list(dcs.values()), [25, 75])
     assert block["status"] == "ok" and block["lower_fence"] == pytest.approx(q1 - 1.5 * (q3 - q1))
@@ -158,9 +189,17 @@ def test_recommendations_quote_shortfall_as_delta_dc(scores):
 
 
 def test_signature_verifies_and_detects_change(envelope):
-    meta = attach_system_metadata(envelope, generated_at="2024-07-02T00:00:00Z", generation_seconds=0.4,
-                                  code_version="dc_pipeline 0.1.0", dagster_run_id="r1", partition="p2",
-                                  input_data_versions={"dc_scores/p2": "sha256:ab"}, parameters={}, seed=42)
+    meta = attach_system_metadata(
+        envelope,
+        generated_at="2024-07-02T00:00:00Z",
+        generation_seconds=0.4,
+        code_version="dc_pipeline 0.1.0",
+        dagster_run_id="r1",
+        partition="p2",
+        input_data_versions={"dc_scores/p2": "sha256:ab"},
+        parameters={},
+        seed=42,
+    )
     signed = with_signature(meta, KEY, dev=True)
     assert signed["system_metadata"]["signature"].startswith("hmac-sha256:dev:")
     assert verify_signature(signed, KEY) and not verify_signature(signed, b"other-key")
@@ -175,8 +214,9 @@ def test_identical_inputs_give_identical_json(scores, envelope):
 
 
 def test_html_is_self_contained_and_escaped(scores):
-    env = build_dc_score_performance_analysis(scores, {**NAMES, 3: "<script>Watch&Co</script>"}, PROJECT2,
-                                              ReportParams(), dq=DQ)
+    env = build_dc_score_performance_analysis(
+        scores, {**NAMES, 3: "<script>Watch&Co</script>"}, PROJECT2, ReportParams(), dq=DQ
+    )
     html = render_html(env)
     assert "http://" not in html and "https://" not in html and "<script" not in html
     assert "&lt;script&gt;Watch&amp;Co&lt;/script&gt;" in html
@@ -214,9 +254,12 @@ def test_no_visualizations_when_disabled(scores):
 def test_empty_project_fails_with_reason(scores):
     env = _build(scores, project={"project_id": 3, "period_grain": "quarter"}, dq=None)
     assert env["health"]["status"] == "FAIL"
-    assert env["health"]["reasons"][0] == {"code": "minimum_data_unmet",
-                                           "message": "no normalized values for project 3",
-                                           "value": 0, "threshold": 1}
+    assert env["health"]["reasons"][0] == {
+        "code": "minimum_data_unmet",
+        "message": "no normalized values for project 3",
+        "value": 0,
+        "threshold": 1,
+    }
     for name, block in env["analysis"].items():
         if block["status"] != "skipped_by_depth":
             assert block["reason"] == "no normalized values for project 3", name
@@ -245,10 +288,10 @@ def test_data_context_and_dq_driven_health(scores, envelope):
 
 
 def test_project1_snapshot_has_insufficient_history():
-    sc = compute_dc_scores(_values({k: v for k, v in SECTION_VALUES.items() if k[0] == 1}, PERIODS),
-                           _metrics((1,)))
-    env = build_dc_score_performance_analysis(sc, NAMES, {"project_id": 1, "period_grain": "quarter"},
-                                              ReportParams(), dq=DQ)
+    sc = compute_dc_scores(_values({k: v for k, v in SECTION_VALUES.items() if k[0] == 1}, PERIODS), _metrics((1,)))
+    env = build_dc_score_performance_analysis(
+        sc, NAMES, {"project_id": 1, "period_grain": "quarter"}, ReportParams(), dq=DQ
+    )
     stats = env["analysis"]["period_statistics"]
     assert stats["status"] == "insufficient_data" and stats["reason"].startswith("insufficient history: 1 period")
     assert stats["brands"]["1"]["sd"] is None and stats["brands"]["1"]["mean"] == pytest.approx(78.6, abs=1e-9)
@@ -259,8 +302,9 @@ def test_brand_with_null_dc_is_listed_but_not_ranked():
     values = _values({k: v for k, v in SECTION_VALUES.items() if k[0] == 1}, PERIODS)
     partial = values[values.brand_id == 3].head(2).assign(brand_id=4)  # coverage 0.5 < 0.7
     sc = compute_dc_scores(pd.concat([values, partial], ignore_index=True), _metrics((1,)))
-    env = build_dc_score_performance_analysis(sc, NAMES, {"project_id": 1, "period_grain": "quarter"},
-                                              ReportParams(), dq=DQ)
+    env = build_dc_score_performance_analysis(
+        sc, NAMES, {"project_id": 1, "period_grain": "quarter"}, ReportParams(), dq=DQ
+    )
     latest = env["analysis"]["latest_period"]
     assert latest["n_brands"] == 3 and latest["n_brands_without_score"] == 1
     assert latest["brands"]["4"]["dc_score"] is None and latest["brands"]["4"]["rank"] is None

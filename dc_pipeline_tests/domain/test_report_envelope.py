@@ -5,17 +5,38 @@ from __future__ import annotations
 import pytest
 
 from dc_pipeline.domain.reports.envelope import (
-    Figure, canonical_json, check_envelope_schema, check_insights_cite_numbers, confidence, executive_summary,
-    health, insight, reason, sign, verify_signature, with_signature,
+    Figure,
+    canonical_json,
+    check_envelope_schema,
+    check_insights_cite_numbers,
+    confidence,
+    executive_summary,
+    health,
+    insight,
+    reason,
+    sign,
+    verify_signature,
+    with_signature,
 )
 from dc_pipeline.domain.reports.insights import format_number
 from dc_pipeline.domain.reports.json_values import PointerError, join_pointer, resolve_pointer, to_jsonable
 
 
 def _envelope(text: str, figures: list[dict]) -> dict:
-    return {"analysis": {"block": {"status": "ok", "reason": None, "dc": 75.84, "name": "Brand 7",
-                                   "delta": -2.96, "revenue": 1093996.4, "a/b": 3}},
-            "key_insights": [{"id": "I1", "text": text, "figures": figures, "priority": 0.5}]}
+    return {
+        "analysis": {
+            "block": {
+                "status": "ok",
+                "reason": None,
+                "dc": 75.84,
+                "name": "Brand 7",
+                "delta": -2.96,
+                "revenue": 1093996.4,
+                "a/b": 3,
+            }
+        },
+        "key_insights": [{"id": "I1", "text": text, "figures": figures, "priority": 0.5}],
+    }
 
 
 def test_format_number_is_deterministic_and_never_negative_zero():
@@ -25,34 +46,49 @@ def test_format_number_is_deterministic_and_never_negative_zero():
 
 
 def test_insight_text_numbers_come_from_figures():
-    item = insight("I1", "{brand} moved {delta} to {dc}", [
-        Figure("brand", "Brand 7", "/analysis/block/name"),
-        Figure("delta", -2.96, "/analysis/block/delta", 2, signed=True),
-        Figure("dc", 75.84, "/analysis/block/dc", 1)], priority=1.7)
+    item = insight(
+        "I1",
+        "{brand} moved {delta} to {dc}",
+        [
+            Figure("brand", "Brand 7", "/analysis/block/name"),
+            Figure("delta", -2.96, "/analysis/block/delta", 2, signed=True),
+            Figure("dc", 75.84, "/analysis/block/dc", 1),
+        ],
+        priority=1.7,
+    )
     assert item["text"] == "Brand 7 moved -2.96 to 75.8" and item["priority"] == 1.0
     env = _envelope(item["text"], item["figures"])
     assert check_insights_cite_numbers(env) == []  # the 7 in "Brand 7" is a cited name, not a number
 
 
-@pytest.mark.parametrize("text, problem", [
-    ("DC is 75.9", "75.9"),            # not a rounding of 75.84
-    ("moved +2.96", "+2.96"),          # sign flipped
-    ("Brand 8 has 75.8", "8"),         # digit outside a cited string
-])
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("DC is 75.9", "75.9"),  # not a rounding of 75.84
+        ("moved +2.96", "+2.96"),  # sign flipped
+        ("Brand 8 has 75.8", "8"),  # digit outside a cited string
+    ],
+)
 def test_uncited_numbers_are_reported(text, problem):
-    figures = [{"name": "dc", "value": 75.84, "path": "/analysis/block/dc"},
-               {"name": "delta", "value": -2.96, "path": "/analysis/block/delta"},
-               {"name": "name", "value": "Brand 7", "path": "/analysis/block/name"}]
+    figures = [
+        {"name": "dc", "value": 75.84, "path": "/analysis/block/dc"},
+        {"name": "delta", "value": -2.96, "path": "/analysis/block/delta"},
+        {"name": "name", "value": "Brand 7", "path": "/analysis/block/name"},
+    ]
     problems = check_insights_cite_numbers(_envelope(text, figures))
     assert any(f"number {problem} " in p for p in problems), problems
 
 
 def test_roundings_and_grouped_numbers_pass():
-    figures = [{"name": "dc", "value": 75.84, "path": "/analysis/block/dc"},
-               {"name": "rev", "value": 1093996.4, "path": "/analysis/block/revenue"},
-               {"name": "n", "value": 3, "path": "/analysis/block/a~1b"}]
-    assert check_insights_cite_numbers(_envelope("DC 76, 75.8 or 75.84; 1,093,996 per point; 3 brands in Q3",
-                                                 figures)) == []
+    figures = [
+        {"name": "dc", "value": 75.84, "path": "/analysis/block/dc"},
+        {"name": "rev", "value": 1093996.4, "path": "/analysis/block/revenue"},
+        {"name": "n", "value": 3, "path": "/analysis/block/a~1b"},
+    ]
+    assert (
+        check_insights_cite_numbers(_envelope("DC 76, 75.8 or 75.84; 1,093,996 per point; 3 brands in Q3", figures))
+        == []
+    )
 
 
 def test_bad_paths_and_value_mismatch_are_reported():
@@ -85,8 +121,14 @@ def test_health_rules():
     assert health(analysis=ok, dq_score=0.79)["status"] == "REVIEW"
     quarantined = health(analysis=ok, dq_score=0.95, quarantined_rows={"V3": 4, "U1": 0, "K1": 2})
     assert quarantined["status"] == "REVIEW" and quarantined["reasons"][0]["message"].endswith("K1 2, V3 4")
-    short = {"b": {"status": "insufficient_data", "reason": "insufficient history: 1 period, 2 needed",
-                   "observed": 1, "required": 2}}
+    short = {
+        "b": {
+            "status": "insufficient_data",
+            "reason": "insufficient history: 1 period, 2 needed",
+            "observed": 1,
+            "required": 2,
+        }
+    }
     r = health(analysis=short, dq_score=0.95)["reasons"][0]
     assert (r["code"], r["value"], r["threshold"]) == ("insufficient_data", 1, 2)
     skipped = {"b": {"status": "skipped_by_depth", "reason": "depth"}}
@@ -111,18 +153,33 @@ def test_signature_ignores_its_own_field_and_marks_dev_key():
 
 def test_schema_check_and_summary_name_problems():
     assert "missing top-level key 'health'" in check_envelope_schema({"report_id": "dc_score_performance_analysis"})
-    env = {"report_id": "nope", "title": "t", "category": "dc_score_intelligence",
-           "analysis": {"b": {"status": "insufficient_data", "reason": None}}, "key_insights": [],
-           "strategic_recommendations": [], "visualizations": {"v": {"type": "pie"}}, "data_context": {},
-           "executive_summary": "", "health": {"status": "FAIL", "reasons": []}}
+    env = {
+        "report_id": "nope",
+        "title": "t",
+        "category": "dc_score_intelligence",
+        "analysis": {"b": {"status": "insufficient_data", "reason": None}},
+        "key_insights": [],
+        "strategic_recommendations": [],
+        "visualizations": {"v": {"type": "pie"}},
+        "data_context": {},
+        "executive_summary": "",
+        "health": {"status": "FAIL", "reasons": []},
+    }
     problems = "\n".join(check_envelope_schema(env))
-    for expected in ("unknown report_id", "without a reason", "type must be", "missing 'observations'",
-                     "FAIL without reasons"):
+    for expected in (
+        "unknown report_id",
+        "without a reason",
+        "type must be",
+        "missing 'observations'",
+        "FAIL without reasons",
+    ):
         assert expected in problems
     env["health"]["reasons"] = [reason("dq_poor", "project DQ 0.500 < 0.6", 0.5, 0.6)]
-    env["data_context"] = {"data_quality": {"score": 0.5, "band": "poor"},
-                           "confidence": {"value": 0.3, "dq": 0.5, "adequacy": 0.6, "validation": 1.0},
-                           "missing_inputs": ["revenue"]}
+    env["data_context"] = {
+        "data_quality": {"score": 0.5, "band": "poor"},
+        "confidence": {"value": 0.3, "dq": 0.5, "adequacy": 0.6, "validation": 1.0},
+        "missing_inputs": ["revenue"],
+    }
     summary = executive_summary(env)
     assert "**Health: FAIL**" in summary and "project DQ 0.500 < 0.6" in summary and "poor" in summary
     assert "- b: insufficient_data" in summary and "missing input: revenue" in summary

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dc_pipeline.domain.reports.catalog import REPORTS, REPORT_CATEGORIES, full_analysis_need, report_spec
+from dc_pipeline.domain.reports.catalog import REPORT_CATEGORIES, REPORTS, full_analysis_need, report_spec
 from dc_pipeline.domain.reports.params import ReportParams, parse_report_params
 from dc_pipeline.domain.settings import AnalysisConfig, ConfigError
 from dc_pipeline.domain.source_tables import OUTCOME_COLUMNS
@@ -32,8 +32,12 @@ def test_catalog_minimums_match_spec_rows():
 
 def test_defaults_and_single_or_list_format():
     p = parse_report_params({})
-    assert (p.analysis_depth, p.forecast_horizon, p.confidence_level, p.include_visualizations) == \
-        ("standard", 12, 0.95, True)
+    assert (p.analysis_depth, p.forecast_horizon, p.confidence_level, p.include_visualizations) == (
+        "standard",
+        12,
+        0.95,
+        True,
+    )
     assert p.output_format == ("html",) and p.files_to_write == ("json", "html")
     assert parse_report_params({"output_format": "markdown"}).output_format == ("markdown",)
     assert parse_report_params({"output_format": ["html", "json", "html"]}).output_format == ("html", "json")
@@ -43,15 +47,18 @@ def test_defaults_and_single_or_list_format():
     assert ReportParams(confidence_level=0.9).alpha == pytest.approx(0.1)
 
 
-@pytest.mark.parametrize("raw, fragment", [
-    ({"analysis_depth": "deep"}, "analysis_depth"),
-    ({"forecast_horizon": 0}, "forecast_horizon"),
-    ({"forecast_horizon": 25}, "forecast_horizon"),
-    ({"confidence_level": 0.85}, "confidence_level"),
-    ({"output_format": "pdf"}, "output_format"),
-    ({"output_format": []}, "at least one"),
-    ({"colour": "red"}, "colour"),
-])
+@pytest.mark.parametrize(
+    "raw, fragment",
+    [
+        ({"analysis_depth": "deep"}, "analysis_depth"),
+        ({"forecast_horizon": 0}, "forecast_horizon"),
+        ({"forecast_horizon": 25}, "forecast_horizon"),
+        ({"confidence_level": 0.85}, "confidence_level"),
+        ({"output_format": "pdf"}, "output_format"),
+        ({"output_format": []}, "at least one"),
+        ({"colour": "red"}, "colour"),
+    ],
+)
 def test_invalid_params_raise_config_error_naming_the_key(raw, fragment):
     with pytest.raises(ConfigError, match=fragment):
         parse_report_params(raw)

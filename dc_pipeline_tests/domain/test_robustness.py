@@ -7,14 +7,23 @@ import pandas as pd
 import pytest
 
 from dc_pipeline.domain.robustness import (
-    effective_vs_nominal_weights, geometric_mean_ranks, leave_one_section_out, monte_carlo_weight_ranks,
-    ranking_driver, section_dc_correlations, section_rank_sensitivity,
+    effective_vs_nominal_weights,
+    geometric_mean_ranks,
+    leave_one_section_out,
+    monte_carlo_weight_ranks,
+    ranking_driver,
+    section_dc_correlations,
+    section_rank_sensitivity,
 )
 from dc_pipeline.domain.scoring import compute_dc_scores
 from dc_pipeline.domain.settings import ScoringConfig
 from dc_pipeline.domain.source_tables import SECTIONS
 from dc_pipeline_tests.domain.test_scoring import (
-    RENORM_SPEC, make_metrics, make_values, random_inputs, techcorp_inputs,
+    RENORM_SPEC,
+    make_metrics,
+    make_values,
+    random_inputs,
+    techcorp_inputs,
 )
 
 ONE_PER_SECTION = make_metrics([(i + 1, s, "Composite", "maximize", 1) for i, s in enumerate(SECTIONS)])
@@ -27,9 +36,15 @@ def by_section(rows: dict[int, list[float]]) -> pd.DataFrame:
 
 # ---------------------------------------------------------------- Monte Carlo weights
 
-@pytest.mark.parametrize("config", [
-    ScoringConfig(), ScoringConfig(section_weighting="equal"), ScoringConfig(score_method="unweighted_mean"),
-])
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        ScoringConfig(),
+        ScoringConfig(section_weighting="equal"),
+        ScoringConfig(score_method="unweighted_mean"),
+    ],
+)
 def test_zero_noise_collapses_bands_onto_the_nominal_scores(config):
     values, metrics = random_inputs(np.random.default_rng(11), n_brands=10)
     nominal = compute_dc_scores(values, metrics, config).brands
@@ -59,7 +74,9 @@ def test_monte_carlo_is_seeded_and_deterministic():
 # three brands within 0.1 DC point with different profiles, one far ahead, one far behind
 CLOSE_FIELD = {
     1: [95.0, 96.0, 94.0, 95.0],
-    2: [70.0, 50.0, 60.0, 60.0], 3: [50.0, 70.0, 60.0, 60.2], 4: [60.0, 60.0, 70.0, 50.3],
+    2: [70.0, 50.0, 60.0, 60.0],
+    3: [50.0, 70.0, 60.0, 60.2],
+    4: [60.0, 60.0, 70.0, 50.3],
     5: [30.0, 35.0, 25.0, 30.0],
 }
 
@@ -88,17 +105,20 @@ def test_two_close_brands_swap_ranks_inside_a_one_rank_band():
 
 # ---------------------------------------------------------------- aggregation alternative
 
+
 def test_geometric_mean_penalises_an_uneven_profile_and_floors_at_one():
-    scores = compute_dc_scores(by_section({1: [100.0, 100.0, 100.0, 0.0], 2: [74.0, 74.0, 74.0, 74.5]}),
-                               ONE_PER_SECTION)
+    scores = compute_dc_scores(
+        by_section({1: [100.0, 100.0, 100.0, 0.0], 2: [74.0, 74.0, 74.0, 74.5]}), ONE_PER_SECTION
+    )
     geo = geometric_mean_ranks(scores).set_index("brand_id")
     assert geo.loc[1, "nominal_rank"] == 1 and geo.loc[2, "nominal_rank"] == 2
-    assert geo.loc[1, "geometric_mean"] == pytest.approx(100.0 ** 0.75)  # the 0 counts as 1
+    assert geo.loc[1, "geometric_mean"] == pytest.approx(100.0**0.75)  # the 0 counts as 1
     assert geo.loc[2, "geometric_mean"] == pytest.approx(np.exp(np.mean(np.log([74, 74, 74, 74.5]))))
     assert geo.loc[1, "rank_shift"] == 1 and geo.loc[2, "rank_shift"] == -1
 
 
 # ---------------------------------------------------------------- leave one section out
+
 
 def test_leave_one_section_out_finds_the_section_that_reverses_the_order():
     # Socialwatch alone puts brand 2 ahead of brand 1; brand 3 is last everywhere
@@ -131,6 +151,7 @@ def test_ranking_driver_needs_two_ranked_brands():
 
 # ---------------------------------------------------------------- weights and correlations
 
+
 def test_effective_weights_move_to_siblings_of_a_missing_metric():
     metrics = make_metrics(RENORM_SPEC)
     scores = compute_dc_scores(make_values({1: {1: 80, 2: 20, 3: 50, 4: 10}, 2: {1: 80, 3: 50, 4: 10}}), metrics)
@@ -158,7 +179,9 @@ def test_section_correlations_need_five_brand_periods():
     scores = compute_dc_scores(values, metrics)
     corr = section_dc_correlations(scores).set_index("section_name")
     pairs = scores.sections[scores.sections["section_name"] == "Marketplace"].merge(
-        scores.brands.dropna(subset=["dc_score"]), on=["project_id", "brand_id", "period"])
+        scores.brands.dropna(subset=["dc_score"]), on=["project_id", "brand_id", "period"]
+    )
     assert corr.loc["Marketplace", "status"] == "ok" and corr.loc["Marketplace", "n"] == len(pairs) >= 5
     assert corr.loc["Marketplace", "pearson_r"] == pytest.approx(
-        np.corrcoef(pairs["section_score"], pairs["dc_score"])[0, 1])
+        np.corrcoef(pairs["section_score"], pairs["dc_score"])[0, 1]
+    )

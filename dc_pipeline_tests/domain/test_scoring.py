@@ -9,8 +9,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dc_pipeline.domain.scoring import (
-    BRAND_COLUMNS, METRIC_COLUMNS, PLATFORM_COLUMNS, SECTION_COLUMNS, DcScores, check_contribution_identities,
-    compute_dc_scores, scores_outside_range,
+    BRAND_COLUMNS,
+    METRIC_COLUMNS,
+    PLATFORM_COLUMNS,
+    SECTION_COLUMNS,
+    DcScores,
+    check_contribution_identities,
+    compute_dc_scores,
+    scores_outside_range,
 )
 from dc_pipeline.domain.settings import ScoringConfig
 from dc_pipeline.domain.source_tables import SECTIONS
@@ -23,11 +29,19 @@ def make_metrics(spec: list[tuple], project_id: int = 1) -> pd.DataFrame:
     rows = []
     for item in spec:
         metric_id, section, platform, metric_type, weight = item[:5]
-        rows.append({
-            "metric_id": metric_id, "project_id": project_id, "section_name": section,
-            "platform_name": platform, "metric_name": f"metric_{metric_id}", "metric_type": metric_type,
-            "weight": float(weight), "effort_cost": 1.0, "is_active": item[5] if len(item) > 5 else True,
-        })
+        rows.append(
+            {
+                "metric_id": metric_id,
+                "project_id": project_id,
+                "section_name": section,
+                "platform_name": platform,
+                "metric_name": f"metric_{metric_id}",
+                "metric_type": metric_type,
+                "weight": float(weight),
+                "effort_cost": 1.0,
+                "is_active": item[5] if len(item) > 5 else True,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -35,7 +49,8 @@ def make_values(cells: dict[int, dict[int, float]], project_id: int = 1, period:
     """cells: brand_id -> {metric_id: normalized_value}."""
     rows = [
         {"project_id": project_id, "brand_id": b, "metric_id": m, "period": period, "normalized_value": float(v)}
-        for b, by_metric in cells.items() for m, v in by_metric.items()
+        for b, by_metric in cells.items()
+        for m, v in by_metric.items()
     ]
     return pd.DataFrame(rows, columns=["project_id", "brand_id", "metric_id", "period", "normalized_value"])
 
@@ -53,21 +68,33 @@ def effective_weights(scores: DcScores, brand_id: int) -> dict[int, float]:
 # ---------------------------------------------------------------- TechCorp reference fixture
 
 TECHCORP = {  # (project, brand) -> section scores in SECTIONS order (SPEC §4 table)
-    (1, 1): [82.3, 75.2, 79.1, 77.8], (1, 2): [88.1, 83.5, 84.7, 84.5], (1, 3): [74.5, 68.9, 73.2, 71.8],
-    (2, 1): [84.1, 78.5, 81.8, 80.4], (2, 2): [90.2, 86.1, 87.5, 87.4], (2, 3): [78.2, 72.1, 76.9, 76.0],
+    (1, 1): [82.3, 75.2, 79.1, 77.8],
+    (1, 2): [88.1, 83.5, 84.7, 84.5],
+    (1, 3): [74.5, 68.9, 73.2, 71.8],
+    (2, 1): [84.1, 78.5, 81.8, 80.4],
+    (2, 2): [90.2, 86.1, 87.5, 87.4],
+    (2, 3): [78.2, 72.1, 76.9, 76.0],
 }
 TECHCORP_METRIC_NAMES = ("marketplace_index", "digital_spends_index", "organic_performance_index", "socialwatch_index")
 
 
 def techcorp_inputs() -> tuple[pd.DataFrame, pd.DataFrame]:
-    metrics = pd.concat([
-        make_metrics([((p - 1) * 4 + i + 1, s, "Composite", "maximize", 1) for i, s in enumerate(SECTIONS)], p)
-        for p in (1, 2)], ignore_index=True)
+    metrics = pd.concat(
+        [
+            make_metrics([((p - 1) * 4 + i + 1, s, "Composite", "maximize", 1) for i, s in enumerate(SECTIONS)], p)
+            for p in (1, 2)
+        ],
+        ignore_index=True,
+    )
     metrics["metric_name"] = [TECHCORP_METRIC_NAMES[i % 4] for i in range(len(metrics))]
     period = {1: Q1, 2: Q2}
-    values = pd.concat([
-        make_values({b: {(p - 1) * 4 + i + 1: v for i, v in enumerate(vs)}}, p, period[p])
-        for (p, b), vs in TECHCORP.items()], ignore_index=True)
+    values = pd.concat(
+        [
+            make_values({b: {(p - 1) * 4 + i + 1: v for i, v in enumerate(vs)}}, p, period[p])
+            for (p, b), vs in TECHCORP.items()
+        ],
+        ignore_index=True,
+    )
     return values, metrics
 
 
@@ -81,7 +108,9 @@ def test_techcorp_dc_tiers_and_ranks_match_the_spec_table():
     assert b.loc[(1, 1), "tier"] == "medium" and b.loc[(1, 2), "tier"] == "high" and b.loc[(1, 3), "tier"] == "medium"
     assert b.loc[(2, 1), "tier"] == "high" and b.loc[(2, 2), "tier"] == "high" and b.loc[(2, 3), "tier"] == "medium"
     for project in (1, 2):
-        assert b.loc[(project, 2), "rank"] == 1 and b.loc[(project, 1), "rank"] == 2 and b.loc[(project, 3), "rank"] == 3
+        assert (
+            b.loc[(project, 2), "rank"] == 1 and b.loc[(project, 1), "rank"] == 2 and b.loc[(project, 3), "rank"] == 3
+        )
         assert b.loc[(project, 2), "n_brands"] == 3
     assert (b["weight_coverage"] == 1.0).all() and (b["sections_missing"] == "").all()
     assert b["null_reason"].isna().all()
@@ -98,6 +127,7 @@ def test_techcorp_dc_tiers_and_ranks_match_the_spec_table():
 
 # ---------------------------------------------------------------- directions and renormalisation
 
+
 def test_minimize_metric_is_flipped_unless_values_are_already_directed():
     metrics = make_metrics([(1, "Marketplace", "Amazon", "minimize", 1), (2, "Marketplace", "Amazon", "maximize", 1)])
     values = make_values({1: {1: 30.0, 2: 50.0}})
@@ -111,8 +141,10 @@ def test_minimize_metric_is_flipped_unless_values_are_already_directed():
 
 # section A: platform X (m1 w2, m2 w1), platform Y (m3 w3); section B: platform Z (m4 w4). Total 10.
 RENORM_SPEC = [
-    (1, "Marketplace", "X", "maximize", 2), (2, "Marketplace", "X", "maximize", 1),
-    (3, "Marketplace", "Y", "maximize", 3), (4, "Socialwatch", "Z", "maximize", 4),
+    (1, "Marketplace", "X", "maximize", 2),
+    (2, "Marketplace", "X", "maximize", 1),
+    (3, "Marketplace", "Y", "maximize", 3),
+    (4, "Socialwatch", "Z", "maximize", 4),
 ]
 
 
@@ -156,9 +188,13 @@ def test_coverage_below_threshold_nulls_the_dc_with_a_reason():
 
 
 def test_inactive_and_unknown_metrics_are_ignored():
-    metrics = make_metrics([
-        (1, "Marketplace", "X", "maximize", 1), (2, "Marketplace", "X", "maximize", 1),
-        (3, "Marketplace", "X", "maximize", 5, False)])
+    metrics = make_metrics(
+        [
+            (1, "Marketplace", "X", "maximize", 1),
+            (2, "Marketplace", "X", "maximize", 1),
+            (3, "Marketplace", "X", "maximize", 5, False),
+        ]
+    )
     values = make_values({1: {1: 40, 2: 60, 3: 0, 99: 0}})
     scores = compute_dc_scores(values, metrics)
     assert brand_row(scores, 1)["dc_score"] == pytest.approx(50.0)
@@ -166,8 +202,10 @@ def test_inactive_and_unknown_metrics_are_ignored():
 
 
 def test_sections_missing_lists_absent_sections_in_spec_order_and_zero_weight_projects_are_null():
-    metrics = make_metrics([(i + 1, s, "X", "maximize", 1) for i, s in enumerate(SECTIONS)]
-                           + [(9, "Socialwatch", "Y", "maximize", 1, False)])
+    metrics = make_metrics(
+        [(i + 1, s, "X", "maximize", 1) for i, s in enumerate(SECTIONS)]
+        + [(9, "Socialwatch", "Y", "maximize", 1, False)]
+    )
     values = make_values({1: {2: 50.0}, 2: {1: 50.0, 2: 60.0, 3: 70.0}, 3: {9: 10.0}})
     brands = compute_dc_scores(values, metrics, ScoringConfig(min_weight_coverage=0.0)).brands.set_index("brand_id")
     assert brands.loc[1, "sections_missing"] == "Marketplace,Organic Performance,Socialwatch"
@@ -182,10 +220,16 @@ def test_sections_missing_lists_absent_sections_in_spec_order_and_zero_weight_pr
 
 # ---------------------------------------------------------------- variants and ranks
 
+
 def test_unweighted_mean_uses_plain_means_and_equal_effective_weights():
-    metrics = make_metrics([
-        (1, "Marketplace", "X", "maximize", 5), (2, "Marketplace", "Y", "maximize", 1),
-        (3, "Marketplace", "Y", "minimize", 1), (4, "Socialwatch", "Z", "maximize", 9)])
+    metrics = make_metrics(
+        [
+            (1, "Marketplace", "X", "maximize", 5),
+            (2, "Marketplace", "Y", "maximize", 1),
+            (3, "Marketplace", "Y", "minimize", 1),
+            (4, "Socialwatch", "Z", "maximize", 9),
+        ]
+    )
     values = make_values({1: {1: 90, 2: 30, 3: 40, 4: 20}})
     scores = compute_dc_scores(values, metrics, ScoringConfig(score_method="unweighted_mean"))
     s = [90, 30, 60, 20]
@@ -199,8 +243,7 @@ def test_unweighted_mean_uses_plain_means_and_equal_effective_weights():
 
 
 def test_equal_section_weighting_averages_section_scores():
-    metrics = make_metrics([
-        (1, "Marketplace", "X", "maximize", 9), (2, "Socialwatch", "Z", "maximize", 1)])
+    metrics = make_metrics([(1, "Marketplace", "X", "maximize", 9), (2, "Socialwatch", "Z", "maximize", 1)])
     values = make_values({1: {1: 90, 2: 30}})
     assert brand_row(compute_dc_scores(values, metrics), 1)["dc_score"] == pytest.approx(84.0)
     equal = compute_dc_scores(values, metrics, ScoringConfig(section_weighting="equal"))
@@ -217,26 +260,49 @@ def test_ties_share_the_minimum_rank():
 
 # ---------------------------------------------------------------- identities and range checks
 
+
 def random_inputs(rng: np.random.Generator, n_brands: int = 6, n_periods: int = 2):
     spec, metric_id = [], 1
     for section in SECTIONS:
         for platform in range(rng.integers(1, 4)):
             for _ in range(rng.integers(1, 4)):
-                spec.append((metric_id, section, f"P{platform}", rng.choice(["maximize", "minimize"]),
-                             float(rng.choice([0.0, 0.5, 1.0, 2.0, 3.5]))))
+                spec.append(
+                    (
+                        metric_id,
+                        section,
+                        f"P{platform}",
+                        rng.choice(["maximize", "minimize"]),
+                        float(rng.choice([0.0, 0.5, 1.0, 2.0, 3.5])),
+                    )
+                )
                 metric_id += 1
     metrics = make_metrics(spec)
     periods = pd.date_range("2024-01-01", periods=n_periods, freq="MS")
-    values = pd.concat([
-        make_values({b: {m: rng.uniform(0, 100) for m in range(1, metric_id) if rng.random() < 0.8}
-                     for b in range(1, n_brands + 1)}, period=t) for t in periods], ignore_index=True)
+    values = pd.concat(
+        [
+            make_values(
+                {
+                    b: {m: rng.uniform(0, 100) for m in range(1, metric_id) if rng.random() < 0.8}
+                    for b in range(1, n_brands + 1)
+                },
+                period=t,
+            )
+            for t in periods
+        ],
+        ignore_index=True,
+    )
     return values, metrics
 
 
-@pytest.mark.parametrize("config", [
-    ScoringConfig(), ScoringConfig(section_weighting="equal"), ScoringConfig(score_method="unweighted_mean"),
-    ScoringConfig(min_weight_coverage=0.0),
-])
+@pytest.mark.parametrize(
+    "config",
+    [
+        ScoringConfig(),
+        ScoringConfig(section_weighting="equal"),
+        ScoringConfig(score_method="unweighted_mean"),
+        ScoringConfig(min_weight_coverage=0.0),
+    ],
+)
 def test_contribution_identities_hold_on_random_inputs(config):
     values, metrics = random_inputs(np.random.default_rng(7), n_brands=12)
     scores = compute_dc_scores(values, metrics, config)
@@ -276,14 +342,22 @@ cell = st.one_of(st.none(), st.floats(0, 100, allow_nan=False))
 
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    layout=st.lists(st.tuples(st.integers(0, 3), st.integers(0, 2), st.sampled_from(["maximize", "minimize"]),
-                              st.sampled_from([0.0, 0.25, 1.0, 3.0])), min_size=1, max_size=8),
+    layout=st.lists(
+        st.tuples(
+            st.integers(0, 3),
+            st.integers(0, 2),
+            st.sampled_from(["maximize", "minimize"]),
+            st.sampled_from([0.0, 0.25, 1.0, 3.0]),
+        ),
+        min_size=1,
+        max_size=8,
+    ),
     grid=st.lists(st.lists(cell, min_size=8, max_size=8), min_size=1, max_size=4),
     equal=st.booleans(),
 )
 def test_property_contributions_sum_to_dc_and_shortfalls_to_100(layout, grid, equal):
     metrics = make_metrics([(i + 1, SECTIONS[s], f"P{p}", t, w) for i, (s, p, t, w) in enumerate(layout)])
-    cells = {b + 1: {m + 1: v for m, v in enumerate(row[:len(layout)]) if v is not None} for b, row in enumerate(grid)}
+    cells = {b + 1: {m + 1: v for m, v in enumerate(row[: len(layout)]) if v is not None} for b, row in enumerate(grid)}
     values = make_values(cells)
     config = ScoringConfig(min_weight_coverage=0.0, section_weighting="equal" if equal else "metric_sum")
     scores = compute_dc_scores(values, metrics, config)

@@ -43,10 +43,21 @@ def run_backup(url: str, backup_dir: Path, config_dir: Path, system: SystemConfi
             removed += backup.delete_backup(path)
     with postgres.connect(url) as conn:
         ops_log.ensure(conn, "dc_ops.backup_log")
-        conn.execute("INSERT INTO dc_ops.backup_log VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                     (result.created_at, result.dump_path.name, result.sha256, result.size_bytes,
-                      len(result.fingerprints), int(result.fingerprints["rows"].sum()), not problems,
-                      json.dumps(problems), json.dumps(removed), run_id))
+        conn.execute(
+            "INSERT INTO dc_ops.backup_log VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (
+                result.created_at,
+                result.dump_path.name,
+                result.sha256,
+                result.size_bytes,
+                len(result.fingerprints),
+                int(result.fingerprints["rows"].sum()),
+                not problems,
+                json.dumps(problems),
+                json.dumps(removed),
+                run_id,
+            ),
+        )
         conn.commit()
     return BackupOutcome(result, check, problems, removed)
 
@@ -55,8 +66,9 @@ def last_verified_backup(conn) -> tuple[datetime | None, str | None]:
     """Time and file of the newest verified backup in dc_ops.backup_log (None when there is none)."""
     if not postgres.table_exists(conn, "dc_ops.backup_log"):
         return None, None
-    row = conn.execute("SELECT created_at, dump_file FROM dc_ops.backup_log WHERE verified "
-                       "ORDER BY created_at DESC LIMIT 1").fetchone()
+    row = conn.execute(
+        "SELECT created_at, dump_file FROM dc_ops.backup_log WHERE verified ORDER BY created_at DESC LIMIT 1"
+    ).fetchone()
     return (row[0], row[1]) if row else (None, None)
 
 

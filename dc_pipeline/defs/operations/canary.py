@@ -59,31 +59,40 @@ def techcorp_problems(brands: pd.DataFrame, project_id: int) -> list[str]:
         if got.at[brand_id, "tier"] != row.tier:
             problems.append(f"TechCorp brand {brand_id} tier {got.at[brand_id, 'tier']} != expected {row.tier} (§4)")
         if pd.isna(got.at[brand_id, "rank"]) or int(got.at[brand_id, "rank"]) != row["rank"]:
-            problems.append(f"TechCorp brand {brand_id} rank {got.at[brand_id, 'rank']} != "
-                            f"expected {row['rank']} (§4)")
+            problems.append(f"TechCorp brand {brand_id} rank {got.at[brand_id, 'rank']} != expected {row['rank']} (§4)")
     return problems
 
 
 def run_canary(conn, system: SystemConfig, depth: str = "basic", project_id: int = CANARY_PROJECT) -> CanaryResult:
     projects = read_table(conn, "dc_staging.ref_projects", None)
     if projects.empty or project_id not in set(projects["project_id"].astype(int)):
-        return CanaryResult("missing_input", None, [f"project {project_id} is not in dc_staging.ref_projects: "
-                                                    "materialize reference_snapshot first"])
+        return CanaryResult(
+            "missing_input",
+            None,
+            [f"project {project_id} is not in dc_staging.ref_projects: materialize reference_snapshot first"],
+        )
     started = time.perf_counter()
     timeline = series_projects(projects, project_id)
     scores = inputs.read_scores(conn, timeline)
     if scores.brands.empty or (scores.brands["project_id"] == project_id).sum() == 0:
-        return CanaryResult("missing_input", None, [f"no dc_scores rows for project {project_id}: "
-                                                    f"materialize ingest_job for p{project_id} first"])
+        return CanaryResult(
+            "missing_input",
+            None,
+            [f"no dc_scores rows for project {project_id}: materialize ingest_job for p{project_id} first"],
+        )
     brands = read_table(conn, "dc_staging.ref_brands", None)
     metrics = inputs.read_metrics(conn, timeline)
     project = projects[projects["project_id"] == project_id].iloc[0].to_dict()
     params = parse_report_params({"analysis_depth": depth}, system.analysis_config)
     envelope = build_dc_score_performance_analysis(
-        scores, {int(r.brand_id): r.brand_name for r in brands.itertuples()}, project, params,
+        scores,
+        {int(r.brand_id): r.brand_name for r in brands.itertuples()},
+        project,
+        params,
         dq=inputs.read_dq(conn, project_id),
         effort_costs={int(r.metric_id): float(r.effort_cost) for r in metrics.itertuples()},
-        min_data_points=system.analysis_config.min_data_points)
+        min_data_points=system.analysis_config.min_data_points,
+    )
     seconds = time.perf_counter() - started
     problems = check_envelope_schema(envelope) + check_insights_cite_numbers(envelope)
     problems += techcorp_problems(scores.brands, project_id)

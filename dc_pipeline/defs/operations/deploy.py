@@ -3,8 +3,7 @@ the loaded code differs from the version it last recorded and requests post_depl
 which makes sure a verified backup < 24 h old exists (taking one if not), loads the definitions and
 runs the canary report. Building the image and `dagster instance migrate` stay outside Dagster."""
 
-
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import dagster as dg
 
@@ -24,56 +23,95 @@ class PostDeployConfig(dg.Config):
     previous_version: str = ""
 
 
-@dg.op(out=NOTHING,
-       description="A verified backup younger than 24 h, taking one (the db_backup logic) when there is none.")
-def ensure_recent_backup(context: dg.OpExecutionContext, config: PostDeployConfig, pipeline_db: PostgresResource,
-                         ops: OperationsResource, settings: SettingsResource) -> None:
-    now = datetime.now(timezone.utc)
+@dg.op(
+    out=NOTHING, description="A verified backup younger than 24 h, taking one (the db_backup logic) when there is none."
+)
+def ensure_recent_backup(
+    context: dg.OpExecutionContext,
+    config: PostDeployConfig,
+    pipeline_db: PostgresResource,
+    ops: OperationsResource,
+    settings: SettingsResource,
+) -> None:
+    now = datetime.now(UTC)
     with pipeline_db.connection() as conn:
         last, dump_file = last_verified_backup(conn)
     if backup_is_recent(last, now, BACKUP_MAX_AGE_HOURS):
-        result = {"action": "reused", "dump_file": dump_file, "created_at": last.isoformat(),
-                  "age_hours": round((now - last).total_seconds() / 3600, 2), "code_version": config.code_version}
+        result = {
+            "action": "reused",
+            "dump_file": dump_file,
+            "created_at": last.isoformat(),
+            "age_hours": round((now - last).total_seconds() / 3600, 2),
+            "code_version": config.code_version,
+        }
         log_result(context, pipeline_db, "ensure_backup", result)
         return
-    outcome = run_backup(pipeline_db.resolved_url(), ops.backups(), ops.config_folder(), settings.load(),
-                         context.run_id)
-    result = {"action": "created", "dump_file": outcome.result.dump_path.name, "verified": outcome.verified,
-              "created_at": outcome.result.created_at.isoformat(), "problems": outcome.problems,
-              "previous_verified": last.isoformat() if last else None, "code_version": config.code_version}
+    outcome = run_backup(
+        pipeline_db.resolved_url(), ops.backups(), ops.config_folder(), settings.load(), context.run_id
+    )
+    result = {
+        "action": "created",
+        "dump_file": outcome.result.dump_path.name,
+        "verified": outcome.verified,
+        "created_at": outcome.result.created_at.isoformat(),
+        "problems": outcome.problems,
+        "previous_verified": last.isoformat() if last else None,
+        "code_version": config.code_version,
+    }
     log_result(context, pipeline_db, "ensure_backup", result)
     if not outcome.verified:
         raise dg.Failure(description="no verified backup before the deploy: " + "; ".join(outcome.problems))
 
 
-@dg.op(ins={"after_backup": dg.In(dg.Nothing)}, out=NOTHING,
-       description="Loads the definitions the way a code server does, so a broken deploy fails here.")
+@dg.op(
+    ins={"after_backup": dg.In(dg.Nothing)},
+    out=NOTHING,
+    description="Loads the definitions the way a code server does, so a broken deploy fails here.",
+)
 def load_definitions(context: dg.OpExecutionContext, config: PostDeployConfig, pipeline_db: PostgresResource) -> None:
     from dc_pipeline.definitions import build_definitions  # the entry point imports this module
 
     repository = build_definitions().get_repository_def()
-    result = {"assets": len(repository.asset_graph.get_all_asset_keys()), "jobs": len(repository.get_all_jobs()),
-              "sensors": len(repository.sensor_defs), "schedules": len(repository.schedule_defs)}
+    result = {
+        "assets": len(repository.asset_graph.get_all_asset_keys()),
+        "jobs": len(repository.get_all_jobs()),
+        "sensors": len(repository.sensor_defs),
+        "schedules": len(repository.schedule_defs),
+    }
     log_result(context, pipeline_db, "load_definitions", {**result, "code_version": config.code_version})
 
 
-@dg.op(ins={"after_load": dg.In(dg.Nothing)}, out=NOTHING,
-       description="The canary report on the TechCorp fixture, checked against SPEC §4.")
-def post_deploy_canary(context: dg.OpExecutionContext, config: PostDeployConfig, pipeline_db: PostgresResource,
-                       settings: SettingsResource) -> None:
+@dg.op(
+    ins={"after_load": dg.In(dg.Nothing)},
+    out=NOTHING,
+    description="The canary report on the TechCorp fixture, checked against SPEC §4.",
+)
+def post_deploy_canary(
+    context: dg.OpExecutionContext, config: PostDeployConfig, pipeline_db: PostgresResource, settings: SettingsResource
+) -> None:
     with pipeline_db.connection() as conn:
         canary = run_canary(conn, settings.load(), depth="standard")
-    result = {"status": canary.status, "seconds": canary.seconds, "problems": canary.problems,
-              "brands_checked": canary.brands_checked, "code_version": config.code_version,
-              "previous_version": config.previous_version or None}
+    result = {
+        "status": canary.status,
+        "seconds": canary.seconds,
+        "problems": canary.problems,
+        "brands_checked": canary.brands_checked,
+        "code_version": config.code_version,
+        "previous_version": config.previous_version or None,
+    }
     log_result(context, pipeline_db, "canary", result)
     if canary.status != "ok":
-        raise dg.Failure(description=f"post-deploy canary {canary.status}: " + "; ".join(canary.problems),
-                         metadata={"problems": dg.MetadataValue.md("\n".join(canary.problems))})
+        raise dg.Failure(
+            description=f"post-deploy canary {canary.status}: " + "; ".join(canary.problems),
+            metadata={"problems": dg.MetadataValue.md("\n".join(canary.problems))},
+        )
 
 
-@dg.job(name=POST_DEPLOY_JOB, tags={"dagster/max_retries": "0"},
-        description="After a new code version: verified backup < 24 h old, definitions load, canary report.")
+@dg.job(
+    name=POST_DEPLOY_JOB,
+    tags={"dagster/max_retries": "0"},
+    description="After a new code version: verified backup < 24 h old, definitions load, canary report.",
+)
 def post_deploy_validation_job():
     post_deploy_canary(load_definitions(ensure_recent_backup()))
 
@@ -83,10 +121,13 @@ def _run_config(version: str, previous: str | None) -> dict:
     return {"ops": {op: config for op in ("ensure_recent_backup", "load_definitions", "post_deploy_canary")}}
 
 
-@dg.sensor(job=post_deploy_validation_job, minimum_interval_seconds=300,
-           default_status=dg.DefaultSensorStatus.RUNNING,
-           description="Requests post_deploy_validation_job once per new code version (the cursor holds the "
-           "last one seen; a run key per version guards against a lost cursor).")
+@dg.sensor(
+    job=post_deploy_validation_job,
+    minimum_interval_seconds=300,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Requests post_deploy_validation_job once per new code version (the cursor holds the "
+    "last one seen; a run key per version guards against a lost cursor).",
+)
 def code_version_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
     version = code_version()
     previous = context.cursor or None
@@ -94,6 +135,12 @@ def code_version_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
         return dg.SensorResult(skip_reason=dg.SkipReason(f"code version {version} already validated"))
     context.log.info(f"code version {previous or '(none recorded)'} -> {version}: validating the deploy")
     return dg.SensorResult(
-        run_requests=[dg.RunRequest(run_key=f"deploy:{version}", run_config=_run_config(version, previous),
-                                    tags={"dc/code_version": version})],
-        cursor=version)
+        run_requests=[
+            dg.RunRequest(
+                run_key=f"deploy:{version}",
+                run_config=_run_config(version, previous),
+                tags={"dc/code_version": version},
+            )
+        ],
+        cursor=version,
+    )

@@ -1,8 +1,7 @@
 """Operations jobs (SPEC §11): health incidents, daily and weekly maintenance, nightly backup."""
 
-
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import dagster as dg
 
@@ -14,7 +13,6 @@ from dc_pipeline.defs.operations.weekly_report import render_weekly_report
 from dc_pipeline.defs.resources import PostgresResource, ReportStoreResource, SettingsResource
 from dc_pipeline.domain.operations.health import UNHEALTHY
 
-
 # The ops' results go to dc_ops.maintenance_log and the step's output metadata; their outputs are
 # Nothing, so no IO manager sees them (the definitions' PartitionedTableIOManager stores asset
 # partitions only).
@@ -22,7 +20,7 @@ NOTHING = dg.Out(dg.Nothing)
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def log_result(context: dg.OpExecutionContext, db: PostgresResource, task: str, result: dict) -> dict:
@@ -46,8 +44,10 @@ def record_incident(context: dg.OpExecutionContext, config: IncidentConfig, pipe
     """Writes dc_ops.incidents; retried while the database that went down comes back."""
     with pipeline_db.connection() as conn:
         ops_log.ensure(conn, "dc_ops.incidents")
-        conn.execute("INSERT INTO dc_ops.incidents VALUES (%s, %s, %s, %s)",
-                     (config.opened_at, config.status, json.dumps(config.reasons), context.run_id))
+        conn.execute(
+            "INSERT INTO dc_ops.incidents VALUES (%s, %s, %s, %s)",
+            (config.opened_at, config.status, json.dumps(config.reasons), context.run_id),
+        )
 
 
 @dg.job(description="Records an unhealthy transition in dc_ops.incidents (requested by system_health_sensor).")
@@ -63,8 +63,11 @@ def assess_data_quality(context, pipeline_db: PostgresResource) -> None:
     log_result(context, pipeline_db, "dq_summary", result)
 
 
-@dg.op(out=NOTHING, description="ANALYZE the source tables and the pipeline schemas (tables this role does not own are "
-       "skipped with a warning).")
+@dg.op(
+    out=NOTHING,
+    description="ANALYZE the source tables and the pipeline schemas (tables this role does not own are "
+    "skipped with a warning).",
+)
 def analyze_tables(context, pipeline_db: PostgresResource) -> None:
     with pipeline_db.connection() as conn:
         result = maintenance.analyze_tables(conn)
@@ -87,14 +90,18 @@ def prune_logs(context, pipeline_db: PostgresResource, ops: OperationsResource, 
 
 
 @dg.op(out=NOTHING)
-def prune_reports(context, pipeline_db: PostgresResource, report_store: ReportStoreResource,
-                  settings: SettingsResource) -> None:
+def prune_reports(
+    context, pipeline_db: PostgresResource, report_store: ReportStoreResource, settings: SettingsResource
+) -> None:
     days = settings.load().maintenance_config.report_retention_days
     log_result(context, pipeline_db, "reports", maintenance.prune_reports(report_store.root(), _now(), days))
 
 
-@dg.job(description="Daily maintenance (replaces daily_maintenance.py): portfolio DQ assessment, ANALYZE, expired "
-        "API cache rows, logs and report files past retention.", tags={"dagster/max_retries": "0"})
+@dg.job(
+    description="Daily maintenance (replaces daily_maintenance.py): portfolio DQ assessment, ANALYZE, expired "
+    "API cache rows, logs and report files past retention.",
+    tags={"dagster/max_retries": "0"},
+)
 def daily_maintenance_job():
     assess_data_quality()
     analyze_tables()
@@ -109,12 +116,18 @@ def end_to_end_test(context, pipeline_db: PostgresResource, settings: SettingsRe
     """The reference report on the TechCorp fixture, built and verified against SPEC §4."""
     with pipeline_db.connection() as conn:
         canary = run_canary(conn, settings.load(), depth="standard")
-    result = {"status": canary.status, "seconds": canary.seconds, "problems": canary.problems,
-              "brands_checked": canary.brands_checked}
+    result = {
+        "status": canary.status,
+        "seconds": canary.seconds,
+        "problems": canary.problems,
+        "brands_checked": canary.brands_checked,
+    }
     log_result(context, pipeline_db, "end_to_end_test", result)
     if canary.status != "ok":
-        raise dg.Failure(description=f"weekly system test {canary.status}: " + "; ".join(canary.problems),
-                         metadata={"problems": dg.MetadataValue.md("\n".join(canary.problems))})
+        raise dg.Failure(
+            description=f"weekly system test {canary.status}: " + "; ".join(canary.problems),
+            metadata={"problems": dg.MetadataValue.md("\n".join(canary.problems))},
+        )
 
 
 @dg.op(ins={"after": dg.In(dg.Nothing)}, out=NOTHING)
@@ -134,14 +147,22 @@ def performance_summary(context, pipeline_db: PostgresResource, report_store: Re
     with pipeline_db.connection() as conn:
         paths, facts = render_weekly_report(conn, report_store.root(), now, jobs, steps)
     log_result(context, pipeline_db, "performance_summary", facts)
-    yield dg.AssetMaterialization(asset_key="weekly_ops_report", metadata={
-        **{k: v for k, v in facts.items() if isinstance(v, (int, float, str))},
-        "html": paths["html"], "markdown": paths["md"]})
+    yield dg.AssetMaterialization(
+        asset_key="weekly_ops_report",
+        metadata={
+            **{k: v for k, v in facts.items() if isinstance(v, (int, float, str))},
+            "html": paths["html"],
+            "markdown": paths["md"],
+        },
+    )
     yield dg.Output(None)
 
 
-@dg.job(description="Weekly maintenance (replaces weekly_maintenance.py): ANALYZE, end-to-end report test, Optuna "
-        "cleanup, weekly_ops_report.", tags={"dagster/max_retries": "0"})
+@dg.job(
+    description="Weekly maintenance (replaces weekly_maintenance.py): ANALYZE, end-to-end report test, Optuna "
+    "cleanup, weekly_ops_report.",
+    tags={"dagster/max_retries": "0"},
+)
 def weekly_maintenance_job():
     # The canary stands alone: a failed system test must not suppress the cleanup or the summary.
     # The summary comes after the cleanup so its trial counts are the ones that remain.
@@ -149,5 +170,8 @@ def weekly_maintenance_job():
     performance_summary(after=prune_optuna(after=analyze_tables()))
 
 
-backup_job = dg.define_asset_job("backup_job", selection=dg.AssetSelection.assets("db_backup"),
-                                 description="Nightly backup with restore test (replaces backup_system.py).")
+backup_job = dg.define_asset_job(
+    "backup_job",
+    selection=dg.AssetSelection.assets("db_backup"),
+    description="Nightly backup with restore test (replaces backup_system.py).",
+)

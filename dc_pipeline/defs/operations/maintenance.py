@@ -4,7 +4,7 @@ dict for the maintenance log; the ops in jobs.py call them."""
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -36,7 +36,7 @@ def list_report_files(root: Path) -> pd.DataFrame:
             continue
         stem = path.name.split(".", 1)[0]
         try:
-            when = pd.Timestamp(datetime.strptime(stem, _STAMP_FORMAT).replace(tzinfo=timezone.utc))
+            when = pd.Timestamp(datetime.strptime(stem, _STAMP_FORMAT).replace(tzinfo=UTC))
         except ValueError:
             when = _mtime(path)
         rows.append((str(path), path.parent.parent.name, path.parent.name, path.name, when))
@@ -57,31 +57,51 @@ def _delete(paths) -> list[str]:
 def prune_logs(logs_dir: Path, now: datetime, retention_days: int) -> dict:
     files = list_files(logs_dir)
     removed = _delete(expired(files, now, retention_days)["path"])
-    return {"folder": str(logs_dir), "files": len(files), "removed": len(removed), "removed_files": removed,
-            "retention_days": retention_days}
+    return {
+        "folder": str(logs_dir),
+        "files": len(files),
+        "removed": len(removed),
+        "removed_files": removed,
+        "retention_days": retention_days,
+    }
 
 
 def prune_reports(reports_dir: Path, now: datetime, retention_days: int) -> dict:
     files = list_report_files(reports_dir)
     removed = _delete(expired_report_files(files, now, retention_days)["path"])
-    return {"folder": str(reports_dir), "files": len(files), "removed": len(removed), "removed_files": removed,
-            "retention_days": retention_days}
+    return {
+        "folder": str(reports_dir),
+        "files": len(files),
+        "removed": len(removed),
+        "removed_files": removed,
+        "retention_days": retention_days,
+    }
 
 
 def prune_api_cache(conn, ttl_s: int) -> dict:
     """Delete dc_staging.api_cache rows older than CACHE_TIMEOUT (epoch-seconds or timestamp column)."""
     if not postgres.table_exists(conn, "dc_staging.api_cache"):
         return {"removed": 0, "note": "no API cache table yet (dc_staging.api_cache)"}
-    columns = dict(conn.execute(
-        "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'dc_staging' "
-        "AND table_name = 'api_cache'").fetchall())
+    columns = dict(
+        conn.execute(
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'dc_staging' "
+            "AND table_name = 'api_cache'"
+        ).fetchall()
+    )
     column = next((c for c in ("fetched_at", "created_at", "stored_at", "updated_at") if c in columns), None)
     if column is None:
-        return {"removed": 0, "note": f"dc_staging.api_cache has no time column (columns: {', '.join(sorted(columns))})"}
-    cutoff = (sql.SQL("extract(epoch FROM now()) - {}") if not columns[column].startswith("timestamp")
-              else sql.SQL("now() - make_interval(secs => {})")).format(sql.Literal(ttl_s))
-    deleted = conn.execute(sql.SQL("DELETE FROM dc_staging.api_cache WHERE {} < {}").format(
-        sql.Identifier(column), cutoff)).rowcount
+        return {
+            "removed": 0,
+            "note": f"dc_staging.api_cache has no time column (columns: {', '.join(sorted(columns))})",
+        }
+    cutoff = (
+        sql.SQL("extract(epoch FROM now()) - {}")
+        if not columns[column].startswith("timestamp")
+        else sql.SQL("now() - make_interval(secs => {})")
+    ).format(sql.Literal(ttl_s))
+    deleted = conn.execute(
+        sql.SQL("DELETE FROM dc_staging.api_cache WHERE {} < {}").format(sql.Identifier(column), cutoff)
+    ).rowcount
     return {"removed": int(deleted), "ttl_s": ttl_s}
 
 
@@ -92,7 +112,8 @@ def analyze_tables(conn) -> dict:
         "SELECT n.nspname, c.relname, pg_has_role(c.relowner, 'USAGE') FROM pg_class c "
         "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p') AND "
         "((n.nspname = 'public' AND c.relname = ANY(%s)) OR n.nspname = ANY(%s)) ORDER BY 1, 2",
-        (list(SOURCE_COLUMNS), list(postgres.PIPELINE_SCHEMAS))).fetchall()
+        (list(SOURCE_COLUMNS), list(postgres.PIPELINE_SCHEMAS)),
+    ).fetchall()
     analyzed, skipped = [], []
     for schema, name, owned in rows:
         if not owned:
@@ -116,11 +137,17 @@ def dq_summary(conn, today: datetime, run_id: str | None) -> tuple[dict, pd.Data
 
     ops_log.ensure(conn, "dc_ops.dq_summary")
     conn.execute("DELETE FROM dc_ops.dq_summary WHERE summary_date = %s", (today.date(),))
-    postgres.copy_frame(conn, "dc_ops.dq_summary", summary.assign(summary_date=today.date(), run_id=run_id),
-                        ["summary_date", "project_id", "score", "band", "brands_poor", "run_id"])
-    result = {"projects": len(summary),
-              "mean_score": round(float(summary["score"].mean()), 2) if len(summary) else None,
-              "poor_projects": [f"p{int(p)}" for p in summary.loc[summary["band"] == "poor", "project_id"]]}
+    postgres.copy_frame(
+        conn,
+        "dc_ops.dq_summary",
+        summary.assign(summary_date=today.date(), run_id=run_id),
+        ["summary_date", "project_id", "score", "band", "brands_poor", "run_id"],
+    )
+    result = {
+        "projects": len(summary),
+        "mean_score": round(float(summary["score"].mean()), 2) if len(summary) else None,
+        "poor_projects": [f"p{int(p)}" for p in summary.loc[summary["band"] == "poor", "project_id"]],
+    }
     return result, summary
 
 
@@ -129,25 +156,40 @@ def list_studies(conn) -> pd.DataFrame | None:
     if not postgres.table_exists(conn, "optuna.studies"):
         return None
     has_trials = postgres.table_exists(conn, "optuna.trials")
-    activity = ("(SELECT max(coalesce(t.datetime_complete, t.datetime_start)) FROM optuna.trials t "
-                "WHERE t.study_id = s.study_id)" if has_trials else "NULL::timestamp")
-    frame = postgres.read_frame(conn, f"SELECT s.study_id, s.study_name, {activity} AS last_activity "
-                                      "FROM optuna.studies s ORDER BY s.study_id")
+    activity = (
+        "(SELECT max(coalesce(t.datetime_complete, t.datetime_start)) FROM optuna.trials t "
+        "WHERE t.study_id = s.study_id)"
+        if has_trials
+        else "NULL::timestamp"
+    )
+    frame = postgres.read_frame(
+        conn, f"SELECT s.study_id, s.study_name, {activity} AS last_activity FROM optuna.studies s ORDER BY s.study_id"
+    )
     # Optuna stores naive UTC datetimes.
-    frame["last_activity"] = pd.to_datetime(frame["last_activity"]).dt.tz_localize("UTC") \
-        if len(frame) and frame["last_activity"].dt.tz is None else frame["last_activity"]
+    frame["last_activity"] = (
+        pd.to_datetime(frame["last_activity"]).dt.tz_localize("UTC")
+        if len(frame) and frame["last_activity"].dt.tz is None
+        else frame["last_activity"]
+    )
     return frame
 
 
 def referenced_studies(conn) -> set[str]:
     if not postgres.table_exists(conn, "dc_models.model_registry"):
         return set()
-    columns = {r[0] for r in conn.execute("SELECT column_name FROM information_schema.columns "
-                                          "WHERE table_schema = 'dc_models' AND table_name = 'model_registry'")}
+    columns = {
+        r[0]
+        for r in conn.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = 'dc_models' AND table_name = 'model_registry'"
+        )
+    }
     if "study_name" not in columns:
         return set()
-    return {r[0] for r in conn.execute("SELECT DISTINCT study_name FROM dc_models.model_registry "
-                                       "WHERE study_name IS NOT NULL")}
+    return {
+        r[0]
+        for r in conn.execute("SELECT DISTINCT study_name FROM dc_models.model_registry WHERE study_name IS NOT NULL")
+    }
 
 
 def prune_optuna(conn, storage_url: str, now: datetime, retention_days: int) -> dict:
@@ -163,8 +205,12 @@ def prune_optuna(conn, storage_url: str, now: datetime, retention_days: int) -> 
         storage = optuna.storages.RDBStorage(storage_url)
         for name in doomed["study_name"]:
             optuna.delete_study(study_name=name, storage=storage)
-    return {"studies": len(studies), "removed": len(doomed), "removed_studies": list(doomed["study_name"]),
-            "retention_days": retention_days}
+    return {
+        "studies": len(studies),
+        "removed": len(doomed),
+        "removed_studies": list(doomed["study_name"]),
+        "retention_days": retention_days,
+    }
 
 
 def optuna_storage_url(database_url: str) -> str:

@@ -16,10 +16,13 @@ FINISHED = [dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE]
 def recent_runs(instance: dg.DagsterInstance, since: datetime, limit: int = 500) -> pd.DataFrame:
     """Finished runs since `since`: run_id, job_name, status, start_time, end_time (epoch s)."""
     records = instance.get_run_records(dg.RunsFilter(statuses=FINISHED, created_after=since), limit=limit)
-    rows = [(r.dagster_run.run_id, r.dagster_run.job_name, r.dagster_run.status.value, r.start_time, r.end_time)
-            for r in records]
+    rows = [
+        (r.dagster_run.run_id, r.dagster_run.job_name, r.dagster_run.status.value, r.start_time, r.end_time)
+        for r in records
+    ]
     return pd.DataFrame(rows, columns=["run_id", "job_name", "status", "start_time", "end_time"]).astype(
-        {"start_time": "float64", "end_time": "float64"})
+        {"start_time": "float64", "end_time": "float64"}
+    )
 
 
 def step_stats(instance: dg.DagsterInstance, run_ids: list[str]) -> pd.DataFrame:
@@ -32,11 +35,15 @@ def step_stats(instance: dg.DagsterInstance, run_ids: list[str]) -> pd.DataFrame
     if not rows:
         return pd.DataFrame(columns=["step_key", "n", "p50_s", "p95_s"])
     frame = pd.DataFrame(rows, columns=["step_key", "duration_s"]).groupby("step_key")["duration_s"]
-    return pd.DataFrame({"n": frame.size(), "p50_s": frame.quantile(0.5), "p95_s": frame.quantile(0.95)}) \
-        .reset_index().sort_values("p95_s", ascending=False, ignore_index=True)
+    return (
+        pd.DataFrame({"n": frame.size(), "p50_s": frame.quantile(0.5), "p95_s": frame.quantile(0.95)})
+        .reset_index()
+        .sort_values("p95_s", ascending=False, ignore_index=True)
+    )
 
 
-def duration_summary(instance: dg.DagsterInstance, now: datetime, hours: int = 24,
-                     step_runs: int = 20) -> tuple[pd.DataFrame, pd.DataFrame]:
+def duration_summary(
+    instance: dg.DagsterInstance, now: datetime, hours: int = 24, step_runs: int = 20
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     runs = recent_runs(instance, now - timedelta(hours=hours))
     return run_duration_stats(runs), step_stats(instance, list(runs["run_id"].head(step_runs)))

@@ -1,6 +1,5 @@
 """Settings of the operations stage (SPEC §10): folders, the alert webhook, the API base URLs."""
 
-
 from pathlib import Path
 
 import dagster as dg
@@ -30,10 +29,13 @@ class OperationsResource(dg.ConfigurableResource):
     job_p95_alert_seconds: float = 1800.0
 
     def thresholds(self) -> PerformanceThresholds:
-        return PerformanceThresholds(cpu_percent=self.cpu_alert_percent, memory_percent=self.memory_alert_percent,
-                                     canary_seconds=self.canary_alert_seconds,
-                                     min_disk_free_fraction=self.min_disk_free_fraction,
-                                     job_p95_seconds=self.job_p95_alert_seconds)
+        return PerformanceThresholds(
+            cpu_percent=self.cpu_alert_percent,
+            memory_percent=self.memory_alert_percent,
+            canary_seconds=self.canary_alert_seconds,
+            min_disk_free_fraction=self.min_disk_free_fraction,
+            job_p95_seconds=self.job_p95_alert_seconds,
+        )
 
     def backups(self) -> Path:
         return Path(self.backup_dir).resolve()

@@ -3,7 +3,7 @@ and by `dc-pipeline status`. Each probe is bounded; none raises."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -17,7 +17,7 @@ BACKUP_MAX_AGE_HOURS = 26.0
 
 
 def _utc(ts: float | None) -> datetime | None:
-    return None if ts is None else datetime.fromtimestamp(ts, tz=timezone.utc)
+    return None if ts is None else datetime.fromtimestamp(ts, tz=UTC)
 
 
 def last_materializations(instance: dg.DagsterInstance, keys: list[str]) -> dict[str, datetime | None]:
@@ -55,7 +55,9 @@ def dq_component(url: str) -> h.ComponentCheck:
         with postgres.connect(url, connect_timeout=5) as conn:
             if not postgres.table_exists(conn, "dc_dq.dq_scores"):
                 return h.dq_check({})
-            rows = conn.execute("SELECT project_id, score, band FROM dc_dq.dq_scores WHERE scope = 'project'").fetchall()
+            rows = conn.execute(
+                "SELECT project_id, score, band FROM dc_dq.dq_scores WHERE scope = 'project'"
+            ).fetchall()
     except postgres.DatabaseError:
         return h.ComponentCheck("dq", h.DOWN, "database unreachable: DQ scores unknown")
     return h.dq_check({f"p{p}": (float(s), b) for p, s, b in rows if s is not None})
@@ -65,23 +67,35 @@ def backup_component(url: str, now: datetime) -> h.ComponentCheck:
     """Last verified backup (dc_ops.backup_log) no older than 26 h."""
     try:
         with postgres.connect(url, connect_timeout=5) as conn:
-            last = (conn.execute("SELECT max(created_at) FROM dc_ops.backup_log WHERE verified").fetchone()[0]
-                    if postgres.table_exists(conn, "dc_ops.backup_log") else None)
+            last = (
+                conn.execute("SELECT max(created_at) FROM dc_ops.backup_log WHERE verified").fetchone()[0]
+                if postgres.table_exists(conn, "dc_ops.backup_log")
+                else None
+            )
     except postgres.DatabaseError:
         return h.ComponentCheck("backup", h.DOWN, "database unreachable: backup log unknown")
     return h.age_check("backup", {"db_backup": last}, now, BACKUP_MAX_AGE_HOURS, what="verified backup")
 
 
-def collect_health(url: str, instance: dg.DagsterInstance | None, reports_root: Path, backup_dir: Path,
-                   logs_dir: Path, api_base_urls: list[str], now: datetime | None = None,
-                   freshness_hours: float = SOURCE_FRESHNESS_HOURS, probe_timeout_s: int = 5) -> h.HealthSummary:
-    now = now or datetime.now(timezone.utc)
+def collect_health(
+    url: str,
+    instance: dg.DagsterInstance | None,
+    reports_root: Path,
+    backup_dir: Path,
+    logs_dir: Path,
+    api_base_urls: list[str],
+    now: datetime | None = None,
+    freshness_hours: float = SOURCE_FRESHNESS_HOURS,
+    probe_timeout_s: int = 5,
+) -> h.HealthSummary:
+    now = now or datetime.now(UTC)
     source = probes.probe_database(url, timeout_s=probe_timeout_s)
     reachable = source.state != h.DOWN
     components = [
         source,
-        probes.probe_optuna(url, timeout_s=probe_timeout_s) if reachable else
-        h.ComponentCheck("optuna_storage", h.DOWN, "its database is unreachable (see source_db)", critical=True),
+        probes.probe_optuna(url, timeout_s=probe_timeout_s)
+        if reachable
+        else h.ComponentCheck("optuna_storage", h.DOWN, "its database is unreachable (see source_db)", critical=True),
         probes.probe_report_store(reports_root),
         probes.probe_api(api_base_urls, timeout_s=probe_timeout_s),
         h.disk_check(probes.free_fractions([reports_root, backup_dir, logs_dir])),
@@ -100,12 +114,20 @@ def record_health(url: str, summary: h.HealthSummary) -> bool:
     try:
         with postgres.connect(url, connect_timeout=5) as conn:
             conn.execute("CREATE SCHEMA IF NOT EXISTS dc_ops")
-            conn.execute("CREATE TABLE IF NOT EXISTS dc_ops.health_history (checked_at timestamptz NOT NULL, "
-                         "status text NOT NULL, reasons jsonb NOT NULL, components jsonb NOT NULL)")
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS dc_ops.health_history (checked_at timestamptz NOT NULL, "
+                "status text NOT NULL, reasons jsonb NOT NULL, components jsonb NOT NULL)"
+            )
             body = summary.to_dict()
-            conn.execute("INSERT INTO dc_ops.health_history VALUES (%s, %s, %s, %s)",
-                         (summary.checked_at, summary.status, json.dumps(body["reasons"]),
-                          json.dumps(body["components"], default=str)))
+            conn.execute(
+                "INSERT INTO dc_ops.health_history VALUES (%s, %s, %s, %s)",
+                (
+                    summary.checked_at,
+                    summary.status,
+                    json.dumps(body["reasons"]),
+                    json.dumps(body["components"], default=str),
+                ),
+            )
             conn.commit()
         return True
     except postgres.DatabaseError:

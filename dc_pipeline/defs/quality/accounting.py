@@ -25,9 +25,15 @@ def account_for_rows(landed: pd.DataFrame, validated: pd.DataFrame, quarantine: 
     passed = n_valid + n_quarantined == n_landed and not missing and not extra
     return {
         "passed": passed,
-        "landed": n_landed, "validated": n_valid, "quarantined": n_quarantined,
-        "missing_ids": missing[:EXAMPLE_IDS], "n_missing": len(missing),
-        "extra_ids": extra[:EXAMPLE_IDS], "n_extra": len(extra),
-        "message": (f"{n_valid} validated + {n_quarantined} quarantined = {n_valid + n_quarantined} of {n_landed} "
-                    f"landed value rows; {len(missing)} landed ids unaccounted for, {len(extra)} ids extra"),
+        "landed": n_landed,
+        "validated": n_valid,
+        "quarantined": n_quarantined,
+        "missing_ids": missing[:EXAMPLE_IDS],
+        "n_missing": len(missing),
+        "extra_ids": extra[:EXAMPLE_IDS],
+        "n_extra": len(extra),
+        "message": (
+            f"{n_valid} validated + {n_quarantined} quarantined = {n_valid + n_quarantined} of {n_landed} "
+            f"landed value rows; {len(missing)} landed ids unaccounted for, {len(extra)} ids extra"
+        ),
     }

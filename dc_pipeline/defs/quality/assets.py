@@ -5,23 +5,30 @@ this module lands the clean rows, the quarantine and the DQ tables, and turns th
 asset checks. ERROR checks are blocking, so a failing project never reaches `dc_scores` in the run.
 """
 
-
 import dagster as dg
 import pandas as pd
 
 from dc_pipeline.defs.partitions import project_backfill_policy, projects_partitions
 from dc_pipeline.defs.quality.accounting import account_for_rows
-from dc_pipeline.defs.quality.check_results import (
-    accounted_check, band_check, blocking_check, project_metadata)
-from dc_pipeline.defs.quality.tables import dq_tables
 from dc_pipeline.defs.quality.api_inputs import read_api_inputs
+from dc_pipeline.defs.quality.check_results import accounted_check, band_check, blocking_check, project_metadata
+from dc_pipeline.defs.quality.tables import dq_tables
 from dc_pipeline.defs.resources import PostgresResource, SettingsResource
 from dc_pipeline.domain.partition_keys import project_id_of, project_key
 from dc_pipeline.domain.quality import assess_project
 
 DQ_TABLES = ["dq_rule_results", "dq_dimension_scores", "dq_scores", "quarantine"]
-VALIDATED_COLUMNS = ["id", "project_id", "brand_id", "metric_id", "period", "normalized_value", "raw_value", "source",
-                     "updated_at"]
+VALIDATED_COLUMNS = [
+    "id",
+    "project_id",
+    "brand_id",
+    "metric_id",
+    "period",
+    "normalized_value",
+    "raw_value",
+    "source",
+    "updated_at",
+]
 # Domain blocking verdicts (QualityAssessment.blocking) plus the row accounting done here.
 DOMAIN_BLOCKING_CHECKS = ("clean_set_has_no_v1_v2_u1_violations", "quarantine_share_within_limit")
 ACCOUNTING_CHECK = "every_row_accounted_for"
@@ -30,33 +37,61 @@ BLOCKING_CHECKS = DOMAIN_BLOCKING_CHECKS + (ACCOUNTING_CHECK,)
 
 @dg.multi_asset(
     outs={
-        "validated_values": dg.AssetOut(metadata={"dc/schema": "dc_core"}, kinds={"pandas", "postgres"},
-                                        description="Typed, de-duplicated normalized values that passed every quarantine rule."),
-        "validated_outcomes": dg.AssetOut(metadata={"dc/schema": "dc_core"}, kinds={"pandas", "postgres"},
-                                          description="Business outcomes with out-of-range cells nulled (and quarantined)."),
-        "dq_results": dg.AssetOut(metadata={"dc/schema": "dc_dq", "dc/tables": DQ_TABLES}, kinds={"postgres"},
-                                  description="Rule results, dimension scores, DQ score per project and brand, quarantine."),
+        "validated_values": dg.AssetOut(
+            metadata={"dc/schema": "dc_core"},
+            kinds={"pandas", "postgres"},
+            description="Typed, de-duplicated normalized values that passed every quarantine rule.",
+        ),
+        "validated_outcomes": dg.AssetOut(
+            metadata={"dc/schema": "dc_core"},
+            kinds={"pandas", "postgres"},
+            description="Business outcomes with out-of-range cells nulled (and quarantined).",
+        ),
+        "dq_results": dg.AssetOut(
+            metadata={"dc/schema": "dc_dq", "dc/tables": DQ_TABLES},
+            kinds={"postgres"},
+            description="Rule results, dimension scores, DQ score per project and brand, quarantine.",
+        ),
     },
     partitions_def=projects_partitions,
     backfill_policy=project_backfill_policy,
     group_name="quality",
     check_specs=[
-        dg.AssetCheckSpec(DOMAIN_BLOCKING_CHECKS[0], asset="validated_values", blocking=True,
-                          description="ERROR: the clean set has no V1, V2 or U1 violations."),
-        dg.AssetCheckSpec(DOMAIN_BLOCKING_CHECKS[1], asset="validated_values", blocking=True,
-                          description="ERROR: quarantined share of the project's rows ≤ dq_config.quarantine_max_fraction."),
-        dg.AssetCheckSpec(ACCOUNTING_CHECK, asset="validated_values", blocking=True,
-                          description="ERROR: validated + quarantined value rows = landed rows, id for id."),
-        dg.AssetCheckSpec("dq_score_band", asset="dq_results",
-                          description="WARN when a project scores in band poor (< 0.6)."),
-        dg.AssetCheckSpec("dq_brand_band", asset="dq_results",
-                          description="WARN when a (project, brand) scores in band poor (< 0.6)."),
+        dg.AssetCheckSpec(
+            DOMAIN_BLOCKING_CHECKS[0],
+            asset="validated_values",
+            blocking=True,
+            description="ERROR: the clean set has no V1, V2 or U1 violations.",
+        ),
+        dg.AssetCheckSpec(
+            DOMAIN_BLOCKING_CHECKS[1],
+            asset="validated_values",
+            blocking=True,
+            description="ERROR: quarantined share of the project's rows ≤ dq_config.quarantine_max_fraction.",
+        ),
+        dg.AssetCheckSpec(
+            ACCOUNTING_CHECK,
+            asset="validated_values",
+            blocking=True,
+            description="ERROR: validated + quarantined value rows = landed rows, id for id.",
+        ),
+        dg.AssetCheckSpec(
+            "dq_score_band", asset="dq_results", description="WARN when a project scores in band poor (< 0.6)."
+        ),
+        dg.AssetCheckSpec(
+            "dq_brand_band", asset="dq_results", description="WARN when a (project, brand) scores in band poor (< 0.6)."
+        ),
     ],
 )
-def validate_project(context: dg.AssetExecutionContext, reference_snapshot: dict[str, pd.DataFrame],
-                     src_metrics: pd.DataFrame, src_normalised_values: pd.DataFrame,
-                     src_business_outcomes: pd.DataFrame, settings: SettingsResource,
-                     pipeline_db: PostgresResource):
+def validate_project(
+    context: dg.AssetExecutionContext,
+    reference_snapshot: dict[str, pd.DataFrame],
+    src_metrics: pd.DataFrame,
+    src_normalised_values: pd.DataFrame,
+    src_business_outcomes: pd.DataFrame,
+    settings: SettingsResource,
+    pipeline_db: PostgresResource,
+):
     config = settings.load().dq_config
     as_of = pd.Timestamp.now(tz="UTC").tz_localize(None).normalize()
     projects = reference_snapshot["ref_projects"].set_index("project_id")
@@ -85,15 +120,20 @@ def validate_project(context: dg.AssetExecutionContext, reference_snapshot: dict
         results.append((project_id, assessment))
         landed_by_project[project_id] = landed
 
-    tables = dq_tables(results, asset_for_source={"normalisedvalue": "validated_values",
-                                                  "business_outcomes": "validated_outcomes",
-                                                  "metrics": "validated_values"})
-    accounting = {pid: account_for_rows(landed_by_project[pid], a.validated_values, a.quarantine)
-                  for pid, a in results}
+    tables = dq_tables(
+        results,
+        asset_for_source={
+            "normalisedvalue": "validated_values",
+            "business_outcomes": "validated_outcomes",
+            "metrics": "validated_values",
+        },
+    )
+    accounting = {pid: account_for_rows(landed_by_project[pid], a.validated_values, a.quarantine) for pid, a in results}
     validated = pd.concat([a.validated_values[VALIDATED_COLUMNS] for _, a in results], ignore_index=True)
     outcomes = pd.concat([a.validated_outcomes for _, a in results], ignore_index=True)
-    yield dg.Output(validated, output_name="validated_values",
-                    metadata=project_metadata(results, accounting, tables["quarantine"]))
+    yield dg.Output(
+        validated, output_name="validated_values", metadata=project_metadata(results, accounting, tables["quarantine"])
+    )
     yield dg.Output(outcomes, output_name="validated_outcomes", metadata={"rows": len(outcomes)})
     yield dg.Output(tables, output_name="dq_results", metadata=_dq_metadata(tables))
     for check_name in DOMAIN_BLOCKING_CHECKS:
@@ -109,13 +149,15 @@ def _previous_row_counts(context: dg.AssetExecutionContext) -> dict[int, int]:
     counts = {}
     for key in context.partition_keys:
         records = context.instance.fetch_materializations(
-            dg.AssetRecordsFilter(asset_key=dg.AssetKey("validated_values"), asset_partitions=[key]), limit=1).records
+            dg.AssetRecordsFilter(asset_key=dg.AssetKey("validated_values"), asset_partitions=[key]), limit=1
+        ).records
         if not records:
             continue
         metadata = records[0].asset_materialization.metadata
         # Per-project count first: a batch run's `landed_rows` is the sum over its partitions.
-        value = metadata.get(f"landed_rows/{key}") or (metadata.get("landed_rows")
-                                                       if len(context.partition_keys) == 1 else None)
+        value = metadata.get(f"landed_rows/{key}") or (
+            metadata.get("landed_rows") if len(context.partition_keys) == 1 else None
+        )
         if value is not None:
             counts[project_id_of(key)] = int(value.value)
     return counts

@@ -22,8 +22,9 @@ def _by_rule(quarantine: pd.DataFrame) -> dict[str, int]:
 
 def _named_rows(quarantine: pd.DataFrame, project_id: int) -> list[dict]:
     rows = quarantine[(quarantine["project_id"] == project_id) & (quarantine["source"] == "normalisedvalue")]
-    return [{"rule_id": r.rule_id, "reason": r.reason, "row_key": r.row_key}
-            for r in rows.head(EXAMPLE_ROWS).itertuples()]
+    return [
+        {"rule_id": r.rule_id, "reason": r.reason, "row_key": r.row_key} for r in rows.head(EXAMPLE_ROWS).itertuples()
+    ]
 
 
 def blocking_check(check_name: str, results, quarantine: pd.DataFrame) -> dg.AssetCheckResult:
@@ -36,35 +37,50 @@ def blocking_check(check_name: str, results, quarantine: pd.DataFrame) -> dg.Ass
         rows[project_key(pid)] = named or verdicts[pid].get("rows", [])[:EXAMPLE_ROWS]
     failed_quarantine = quarantine[quarantine["project_id"].isin(failed)] if len(quarantine) else quarantine
     return dg.AssetCheckResult(
-        check_name=check_name, asset_key="validated_values", passed=not failed,
+        check_name=check_name,
+        asset_key="validated_values",
+        passed=not failed,
         severity=dg.AssetCheckSeverity.ERROR,
         metadata={
             "projects_failed": ", ".join(map(project_key, failed)) or "none",
-            "messages": dg.MetadataValue.md("\n".join(
-                f"- {project_key(pid)}: {v['message']}" for pid, v in verdicts.items())),
+            "messages": dg.MetadataValue.md(
+                "\n".join(f"- {project_key(pid)}: {v['message']}" for pid, v in verdicts.items())
+            ),
             "quarantined_rows_of_failed_projects": int((failed_quarantine["source"] == "normalisedvalue").sum())
-            if len(failed_quarantine) else 0,
+            if len(failed_quarantine)
+            else 0,
             "quarantined_by_rule": dg.MetadataValue.json(_by_rule(failed_quarantine)),
             "rows": dg.MetadataValue.json(rows),
-        })
+        },
+    )
 
 
 def accounted_check(check_name: str, accounting: dict[int, dict]) -> dg.AssetCheckResult:
     failed = [pid for pid, a in accounting.items() if not a["passed"]]
     return dg.AssetCheckResult(
-        check_name=check_name, asset_key="validated_values", passed=not failed,
+        check_name=check_name,
+        asset_key="validated_values",
+        passed=not failed,
         severity=dg.AssetCheckSeverity.ERROR,
         metadata={
             "projects_failed": ", ".join(map(project_key, failed)) or "none",
-            "messages": dg.MetadataValue.md("\n".join(
-                f"- {project_key(pid)}: {a['message']}" for pid, a in accounting.items())),
+            "messages": dg.MetadataValue.md(
+                "\n".join(f"- {project_key(pid)}: {a['message']}" for pid, a in accounting.items())
+            ),
             "landed_rows": sum(a["landed"] for a in accounting.values()),
             "validated_rows": sum(a["validated"] for a in accounting.values()),
             "quarantined_rows": sum(a["quarantined"] for a in accounting.values()),
-            "rows": dg.MetadataValue.json({project_key(pid): {"missing_ids": accounting[pid]["missing_ids"],
-                                                              "extra_ids": accounting[pid]["extra_ids"]}
-                                           for pid in failed}),
-        })
+            "rows": dg.MetadataValue.json(
+                {
+                    project_key(pid): {
+                        "missing_ids": accounting[pid]["missing_ids"],
+                        "extra_ids": accounting[pid]["extra_ids"],
+                    }
+                    for pid in failed
+                }
+            ),
+        },
+    )
 
 
 def _scope_key(row) -> str:
@@ -79,14 +95,20 @@ def band_check(check_name: str, scores: pd.DataFrame) -> dg.AssetCheckResult:
     if len(table):
         table["score"] = table["score"].round(3)
     return dg.AssetCheckResult(
-        check_name=check_name, asset_key="dq_results", passed=poor.empty, severity=dg.AssetCheckSeverity.WARN,
+        check_name=check_name,
+        asset_key="dq_results",
+        passed=poor.empty,
+        severity=dg.AssetCheckSeverity.WARN,
         metadata={
             "poor": ", ".join(_scope_key(r) for r in poor.itertuples()) or "none",
-            "n_poor": len(poor), "n_scored": len(scores),
-            "lowest_score": float(round(scores["score"].min(), 4)) if len(scores) and scores["score"].notna().any()
+            "n_poor": len(poor),
+            "n_scored": len(scores),
+            "lowest_score": float(round(scores["score"].min(), 4))
+            if len(scores) and scores["score"].notna().any()
             else dg.MetadataValue.null(),
             "scores": dg.MetadataValue.md(table.to_markdown(index=False) if len(table) else "none"),
-        })
+        },
+    )
 
 
 def project_metadata(results, accounting: dict[int, dict], quarantine: pd.DataFrame) -> dict:

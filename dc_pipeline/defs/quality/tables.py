@@ -8,8 +8,18 @@ from dc_pipeline.domain.partition_keys import project_key
 
 # SPEC §5: each quarantined row keeps run_id (added by the IO manager with data_version), asset, partition,
 # source, rule_id, severity, reason, row_key, row_payload and detected_at.
-QUARANTINE_TABLE_COLUMNS = ["project_id", "asset", "partition", "source", "rule_id", "severity", "reason",
-                            "row_key", "row_payload", "detected_at"]
+QUARANTINE_TABLE_COLUMNS = [
+    "project_id",
+    "asset",
+    "partition",
+    "source",
+    "rule_id",
+    "severity",
+    "reason",
+    "row_key",
+    "row_payload",
+    "detected_at",
+]
 
 
 def tagged(results, field: str) -> pd.DataFrame:
@@ -18,7 +28,9 @@ def tagged(results, field: str) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
-def quarantine_table(results, asset_for_source: dict[str, str], detected_at: pd.Timestamp | None = None) -> pd.DataFrame:
+def quarantine_table(
+    results, asset_for_source: dict[str, str], detected_at: pd.Timestamp | None = None
+) -> pd.DataFrame:
     """The domain quarantine (source_table, rule_id, ...) in the dc_dq.quarantine layout."""
     frame = tagged(results, "quarantine")
     if frame.empty:

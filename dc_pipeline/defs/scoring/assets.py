@@ -1,12 +1,11 @@
 """DC scores per project partition (SPEC §4) with their ERROR identity checks."""
 
-
 import dagster as dg
 import pandas as pd
 
-from dc_pipeline.domain.quality.confidence import with_dq_confidence
 from dc_pipeline.defs.partitions import project_backfill_policy, projects_partitions
 from dc_pipeline.defs.resources import SettingsResource
+from dc_pipeline.domain.quality.confidence import with_dq_confidence
 from dc_pipeline.domain.scoring import (
     BRAND_COLUMNS,
     METRIC_COLUMNS,
@@ -18,16 +17,24 @@ from dc_pipeline.domain.scoring import (
     scores_outside_range,
 )
 
-DC_SCORE_TABLES = {"brands": "dc_scores", "sections": "dc_section_scores",
-                   "platforms": "dc_platform_scores", "metrics": "dc_metric_contributions"}
+DC_SCORE_TABLES = {
+    "brands": "dc_scores",
+    "sections": "dc_section_scores",
+    "platforms": "dc_platform_scores",
+    "metrics": "dc_metric_contributions",
+}
 
 
 def as_tables(scores: DcScores) -> dict[str, pd.DataFrame]:
     return {table: getattr(scores, field) for field, table in DC_SCORE_TABLES.items()}
 
 
-_COLUMNS = {"brands": BRAND_COLUMNS, "sections": SECTION_COLUMNS, "platforms": PLATFORM_COLUMNS,
-            "metrics": METRIC_COLUMNS}
+_COLUMNS = {
+    "brands": BRAND_COLUMNS,
+    "sections": SECTION_COLUMNS,
+    "platforms": PLATFORM_COLUMNS,
+    "metrics": METRIC_COLUMNS,
+}
 
 
 def from_tables(tables: dict[str, pd.DataFrame]) -> DcScores:
@@ -47,31 +54,52 @@ def from_tables(tables: dict[str, pd.DataFrame]) -> DcScores:
     metadata={"dc/schema": "dc_core", "dc/tables": list(DC_SCORE_TABLES.values())},
     kinds={"pandas", "postgres"},
     check_specs=[
-        dg.AssetCheckSpec("contributions_sum_to_score", asset="dc_scores", blocking=True,
-                          description="Σ c_m = DC and DC + Σ g_m = 100 for every brand-period (1e-9)."),
-        dg.AssetCheckSpec("scores_within_0_100", asset="dc_scores", blocking=True,
-                          description="Every DC, section, platform and directed metric score lies in [0, 100]."),
+        dg.AssetCheckSpec(
+            "contributions_sum_to_score",
+            asset="dc_scores",
+            blocking=True,
+            description="Σ c_m = DC and DC + Σ g_m = 100 for every brand-period (1e-9).",
+        ),
+        dg.AssetCheckSpec(
+            "scores_within_0_100",
+            asset="dc_scores",
+            blocking=True,
+            description="Every DC, section, platform and directed metric score lies in [0, 100].",
+        ),
     ],
     # Never score a partition whose validation failed a blocking check (SPEC §5).
     automation_condition=dg.AutomationCondition.eager() & dg.AutomationCondition.all_deps_blocking_checks_passed(),
 )
-def dc_scores(context: dg.AssetExecutionContext, validated_values: pd.DataFrame, src_metrics: pd.DataFrame,
-              dq_results: dict[str, pd.DataFrame], settings: SettingsResource):
+def dc_scores(
+    context: dg.AssetExecutionContext,
+    validated_values: pd.DataFrame,
+    src_metrics: pd.DataFrame,
+    dq_results: dict[str, pd.DataFrame],
+    settings: SettingsResource,
+):
     """Per brand-period: DC, section, platform scores, metric contributions and shortfalls, tiers, ranks,
     and the DQ score of the inputs as confidence (the brand's score where it has one, else the project's)."""
     config = settings.load().scoring_config
     scores = compute_dc_scores(validated_values, src_metrics, config)
-    scores = DcScores(brands=with_dq_confidence(scores.brands, dq_results.get("dq_scores")),
-                      sections=scores.sections, platforms=scores.platforms, metrics=scores.metrics)
+    scores = DcScores(
+        brands=with_dq_confidence(scores.brands, dq_results.get("dq_scores")),
+        sections=scores.sections,
+        platforms=scores.platforms,
+        metrics=scores.metrics,
+    )
     broken = check_contribution_identities(scores)
     outside = scores_outside_range(scores)
     yield dg.Output(as_tables(scores), metadata=score_metadata(scores))
     yield dg.AssetCheckResult(
-        check_name="contributions_sum_to_score", passed=broken.empty,
-        metadata={"violations": len(broken), "examples": dg.MetadataValue.md(_examples(broken))})
+        check_name="contributions_sum_to_score",
+        passed=broken.empty,
+        metadata={"violations": len(broken), "examples": dg.MetadataValue.md(_examples(broken))},
+    )
     yield dg.AssetCheckResult(
-        check_name="scores_within_0_100", passed=outside.empty,
-        metadata={"violations": len(outside), "examples": dg.MetadataValue.md(_examples(outside))})
+        check_name="scores_within_0_100",
+        passed=outside.empty,
+        metadata={"violations": len(outside), "examples": dg.MetadataValue.md(_examples(outside))},
+    )
 
 
 def _examples(frame: pd.DataFrame) -> str:
@@ -81,8 +109,11 @@ def _examples(frame: pd.DataFrame) -> str:
 def score_metadata(scores: DcScores) -> dict:
     brands = scores.brands
     scored = brands.dropna(subset=["dc_score"])
-    meta: dict = {"brand_periods": len(brands), "scored_brand_periods": len(scored),
-                  "null_dc": int(brands["dc_score"].isna().sum())}
+    meta: dict = {
+        "brand_periods": len(brands),
+        "scored_brand_periods": len(scored),
+        "null_dc": int(brands["dc_score"].isna().sum()),
+    }
     if scored.empty:
         return meta
     latest = scored[scored["period"] == scored["period"].max()].sort_values("dc_score", ascending=False)
@@ -92,8 +123,13 @@ def score_metadata(scores: DcScores) -> dict:
     meta["mean_dc_latest"] = float(round(latest["dc_score"].mean(), 3))
     if "dq_score" in latest and latest["dq_score"].notna().any():
         meta["dq_confidence_latest_mean"] = float(round(latest["dq_score"].mean(), 4))
-    preview = latest[[c for c in ("project_id", "brand_id", "dc_score", "tier", "rank", "dq_score", "dq_band")
-                      if c in latest]].head(10).copy()
+    preview = (
+        latest[
+            [c for c in ("project_id", "brand_id", "dc_score", "tier", "rank", "dq_score", "dq_band") if c in latest]
+        ]
+        .head(10)
+        .copy()
+    )
     preview["dc_score"] = preview["dc_score"].round(1)
     meta["preview"] = dg.MetadataValue.md(preview.to_markdown(index=False))
     return meta

@@ -21,7 +21,8 @@ api_job = dg.define_asset_job(
     selection=dg.AssetSelection.groups(API_GROUP) | dg.AssetSelection.assets("src_metrics", "src_normalised_values"),
     partitions_def=projects_partitions,
     description="Pull the Digi-Cadence API for the selected project and reconcile it with Postgres. "
-    "Not part of ingest_job: an API outage never stops scoring and reports.")
+    "Not part of ingest_job: an API outage never stops scoring and reports.",
+)
 
 
 def api_run_config(force_refresh: bool = False) -> dict:
@@ -34,21 +35,33 @@ def fail_fast_tags() -> dict:
     return {FAIL_FAST_TAG: "true"}
 
 
-@dg.schedule(job=api_job, cron_schedule="0 * * * *", execution_timezone="UTC",
-             description="Hourly API pull of every active project (SPEC §11); fresh cached bodies are reused.")
+@dg.schedule(
+    job=api_job,
+    cron_schedule="0 * * * *",
+    execution_timezone="UTC",
+    description="Hourly API pull of every active project (SPEC §11); fresh cached bodies are reused.",
+)
 def api_pull(context: dg.ScheduleEvaluationContext, source_db: PostgresResource):
     with source_db.connection() as conn:
-        active = [r[0] for r in conn.execute(
-            "SELECT project_id FROM public.projects WHERE status = 'active' ORDER BY 1").fetchall()]
+        active = [
+            r[0]
+            for r in conn.execute(
+                "SELECT project_id FROM public.projects WHERE status = 'active' ORDER BY 1"
+            ).fetchall()
+        ]
     known = set(context.instance.get_dynamic_partitions(projects_partitions.name))
     keys = [project_key(p) for p in active if project_key(p) in known]
     if not keys:
-        return dg.SkipReason(f"no active project with a partition ({len(active)} active in public.projects, "
-                             f"{len(known)} project partitions)")
+        return dg.SkipReason(
+            f"no active project with a partition ({len(active)} active in public.projects, "
+            f"{len(known)} project partitions)"
+        )
     tick = context.scheduled_execution_time.strftime("%Y-%m-%dT%H:%M") if context.scheduled_execution_time else "now"
     # One run per project and tick: the run key dedupes re-evaluations of the same tick.
-    return [dg.RunRequest(partition_key=key, run_key=f"api_pull:{key}:{tick}", tags={"dc/trigger": "api_pull"})
-            for key in keys]
+    return [
+        dg.RunRequest(partition_key=key, run_key=f"api_pull:{key}:{tick}", tags={"dc/trigger": "api_pull"})
+        for key in keys
+    ]
 
 
 defs = dg.Definitions(assets=[*API_PULL_ASSETS, api_reconciliation], jobs=[api_job], schedules=[api_pull])

@@ -23,30 +23,53 @@ CHECK_NAME = "api_matches_postgres"
     group_name=API_GROUP,
     metadata={"dc/schema": "dc_staging"},
     kinds={"postgres"},
-    check_specs=[dg.AssetCheckSpec(CHECK_NAME, asset="api_reconciliation",
-                                   description="API values and weights agree with Postgres (K3 values, K4 weights)")],
+    check_specs=[
+        dg.AssetCheckSpec(
+            CHECK_NAME,
+            asset="api_reconciliation",
+            description="API values and weights agree with Postgres (K3 values, K4 weights)",
+        )
+    ],
     description="Differences between the API pulls and the Postgres source rows of the project.",
 )
-def api_reconciliation(context: dg.AssetExecutionContext, api_normalized_values: dict, api_weights: dict,
-                       src_normalised_values: pd.DataFrame, src_metrics: pd.DataFrame):
+def api_reconciliation(
+    context: dg.AssetExecutionContext,
+    api_normalized_values: dict,
+    api_weights: dict,
+    src_normalised_values: pd.DataFrame,
+    src_metrics: pd.DataFrame,
+):
     project_id = project_id_of(context.partition_key)
     result = api_mapping.reconcile(
-        project_id, api_normalized_values["api_normalized_values"], src_normalised_values,
-        api_weights["api_weights"], src_metrics, value_tolerance=VALUE_TOLERANCE)
+        project_id,
+        api_normalized_values["api_normalized_values"],
+        src_normalised_values,
+        api_weights["api_weights"],
+        src_metrics,
+        value_tolerance=VALUE_TOLERANCE,
+    )
     counts = {kind: result.count(kind) for kind in KINDS}
     examples = {kind: api_mapping.difference_examples(result.differences, kind) for kind in KINDS if counts[kind]}
     quarantined = len(api_normalized_values["api_normalized_values_quarantine"])
     metadata = {
         **{f"n_{kind}": n for kind, n in counts.items()},
-        "n_api_keys": result.n_api_keys, "n_postgres_keys": result.n_postgres_keys,
-        "n_common_keys": result.n_common_keys, "n_weights_compared": result.n_weights_compared,
+        "n_api_keys": result.n_api_keys,
+        "n_postgres_keys": result.n_postgres_keys,
+        "n_common_keys": result.n_common_keys,
+        "n_weights_compared": result.n_weights_compared,
         "api_records_quarantined": quarantined,
         "examples": dg.MetadataValue.json(examples),
     }
     yield dg.Output(result.differences, metadata=metadata)
     summary = ", ".join(f"{n} {kind}" for kind, n in counts.items() if n) or "no differences"
     yield dg.AssetCheckResult(
-        check_name=CHECK_NAME, passed=result.clean, severity=dg.AssetCheckSeverity.WARN,
-        metadata={**{f"n_{kind}": n for kind, n in counts.items()}, "summary": summary,
-                  "examples": dg.MetadataValue.json(examples)},
-        description=f"project {project_id}: {summary} over {result.n_common_keys} common keys")
+        check_name=CHECK_NAME,
+        passed=result.clean,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            **{f"n_{kind}": n for kind, n in counts.items()},
+            "summary": summary,
+            "examples": dg.MetadataValue.json(examples),
+        },
+        description=f"project {project_id}: {summary} over {result.n_common_keys} common keys",
+    )

@@ -7,7 +7,6 @@ names the variable on a bad value. `client()` builds a `DigiCadenceClient` whose
 """
 
 import os
-from typing import Optional
 
 import dagster as dg
 
@@ -18,8 +17,13 @@ from dc_pipeline.domain.settings import ConfigError
 
 # Environment variable -> resource field (SPEC §10).
 ENV_FIELDS = {
-    "API_BASE_URLS": "base_urls", "API_TIMEOUT": "timeout", "API_RETRY_ATTEMPTS": "retry_attempts",
-    "API_RETRY_DELAY": "retry_delay", "API_KEY": "api_key", "AUTH_TOKEN": "auth_token", "CACHE_TIMEOUT": "cache_timeout",
+    "API_BASE_URLS": "base_urls",
+    "API_TIMEOUT": "timeout",
+    "API_RETRY_ATTEMPTS": "retry_attempts",
+    "API_RETRY_DELAY": "retry_delay",
+    "API_KEY": "api_key",
+    "AUTH_TOKEN": "auth_token",
+    "CACHE_TIMEOUT": "cache_timeout",
 }
 SECRET_ENV = ("API_KEY", "AUTH_TOKEN")
 
@@ -53,13 +57,16 @@ class DigiCadenceApiResource(dg.ConfigurableResource):
             raise ConfigError(f"CACHE_TIMEOUT must be >= 0 s, got {raw}")
         return value
 
-    def client(self, recorder: Optional[RecordingCache] = None) -> DigiCadenceClient:
+    def client(self, recorder: RecordingCache | None = None) -> DigiCadenceClient:
         """A new client (own counters and breakers, for one asset execution). Its cache is the
         Postgres cache unless `caching_config.enable_caching` is false; pass `recorder` (whose
         inner cache this sets) to see the bodies the client used."""
         config = self.settings.load()
-        inner = (PostgresResponseCache(self.db.resolved_url(), ttl_s=self.cache_ttl_s())
-                 if config.caching_config.enable_caching else None)
+        inner = (
+            PostgresResponseCache(self.db.resolved_url(), ttl_s=self.cache_ttl_s())
+            if config.caching_config.enable_caching
+            else None
+        )
         if recorder is None:
             recorder = RecordingCache()
         recorder.inner = inner
@@ -72,5 +79,6 @@ def _env_or_default(name: str):
 
 
 def api_resource_from_env(database: PostgresResource, settings: SettingsResource) -> DigiCadenceApiResource:
-    return DigiCadenceApiResource(db=database, settings=settings,
-                                  **{field: _env_or_default(name) for name, field in ENV_FIELDS.items()})
+    return DigiCadenceApiResource(
+        db=database, settings=settings, **{field: _env_or_default(name) for name, field in ENV_FIELDS.items()}
+    )

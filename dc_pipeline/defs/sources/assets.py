@@ -1,6 +1,5 @@
 """Source tables as external assets, the reference snapshot, and per-project SQL pulls."""
 
-
 from datetime import timedelta
 
 import dagster as dg
@@ -13,8 +12,9 @@ from dc_pipeline.domain.operations.freshness import SOURCE_FRESHNESS_HOURS, SOUR
 from dc_pipeline.domain.partition_keys import brand_key, project_id_of, project_key
 
 # Source pulls must be refreshed daily (SPEC §11); stale ones show in the UI and in `dc-pipeline status`.
-SOURCE_FRESHNESS = dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=SOURCE_FRESHNESS_HOURS),
-                                                  warn_window=timedelta(hours=SOURCE_WARN_HOURS))
+SOURCE_FRESHNESS = dg.FreshnessPolicy.time_window(
+    fail_window=timedelta(hours=SOURCE_FRESHNESS_HOURS), warn_window=timedelta(hours=SOURCE_WARN_HOURS)
+)
 
 SOURCE_GROUP = "digi_cadence_source"
 
@@ -36,7 +36,10 @@ def _source_key(table: str) -> dg.AssetKey:
 @dg.asset(
     deps=[_source_key(t) for t in source_reader.REFERENCE_TABLES],
     group_name="sources",
-    metadata={"dc/schema": "dc_staging", "dc/tables": ["ref_projects", "ref_categories", "ref_brands", "ref_project_brands"]},
+    metadata={
+        "dc/schema": "dc_staging",
+        "dc/tables": ["ref_projects", "ref_categories", "ref_brands", "ref_project_brands"],
+    },
     kinds={"postgres"},
     pool="source_pg",
     freshness_policy=SOURCE_FRESHNESS,
@@ -46,14 +49,19 @@ def reference_snapshot(context: dg.AssetExecutionContext, source_db: PostgresRes
     with source_db.connection() as conn:
         source_reader.check_source_schema(conn)
         reference = source_reader.read_reference(conn)
-    new_projects = _add_partitions(context, projects_partitions.name, map(project_key, reference["projects"]["project_id"]))
+    new_projects = _add_partitions(
+        context, projects_partitions.name, map(project_key, reference["projects"]["project_id"])
+    )
     new_brands = _add_partitions(context, brands_partitions.name, map(brand_key, reference["brands"]["brand_id"]))
-    context.add_output_metadata({
-        "projects": len(reference["projects"]), "brands": len(reference["brands"]),
-        "memberships": len(reference["project_brands"]),
-        "new_project_partitions": ", ".join(new_projects) or "none",
-        "new_brand_partitions": ", ".join(new_brands) or "none",
-    })
+    context.add_output_metadata(
+        {
+            "projects": len(reference["projects"]),
+            "brands": len(reference["brands"]),
+            "memberships": len(reference["project_brands"]),
+            "new_project_partitions": ", ".join(new_projects) or "none",
+            "new_brand_partitions": ", ".join(new_brands) or "none",
+        }
+    )
     return {f"ref_{table}": frame for table, frame in reference.items()}
 
 
@@ -82,11 +90,13 @@ def _project_pull(table: str, asset_name: str, description: str):
         project_ids = [project_id_of(k) for k in context.partition_keys]
         with source_db.connection() as conn:
             frame = source_reader.read_project_rows(conn, table, project_ids)
-        context.add_output_metadata({
-            "projects": ", ".join(map(str, project_ids)),
-            "rows": len(frame),
-            "max_updated_at": str(frame["updated_at"].max()) if len(frame) else "no rows",
-        })
+        context.add_output_metadata(
+            {
+                "projects": ", ".join(map(str, project_ids)),
+                "rows": len(frame),
+                "max_updated_at": str(frame["updated_at"].max()) if len(frame) else "no rows",
+            }
+        )
         return frame
 
     return _pull
@@ -94,6 +104,12 @@ def _project_pull(table: str, asset_name: str, description: str):
 
 src_metrics = _project_pull("metrics", "src_metrics", "Metric definitions of the project (landed from public.metrics).")
 src_normalised_values = _project_pull(
-    "normalisedvalue", "src_normalised_values", "Normalized metric values of the project (landed from public.normalisedvalue).")
+    "normalisedvalue",
+    "src_normalised_values",
+    "Normalized metric values of the project (landed from public.normalisedvalue).",
+)
 src_business_outcomes = _project_pull(
-    "business_outcomes", "src_business_outcomes", "Business outcomes of the project (landed from public.business_outcomes).")
+    "business_outcomes",
+    "src_business_outcomes",
+    "Business outcomes of the project (landed from public.business_outcomes).",
+)

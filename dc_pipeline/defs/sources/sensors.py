@@ -1,6 +1,5 @@
 """source_change_sensor (SPEC §11): new partitions and runs for new or changed projects."""
 
-
 import json
 
 import dagster as dg
@@ -36,15 +35,23 @@ def source_change_sensor(context: dg.SensorEvaluationContext, source_db: Postgre
     if reference_changed(previous, markers) or new_projects or new_brands:
         requests.append(dg.RunRequest(job_name=reference_job.name, run_key=f"reference:{_stamp(markers)}"))
     for project_id in changed_projects(previous, markers, project_ids):
-        requests.append(dg.RunRequest(job_name=ingest_job.name, partition_key=project_key(project_id),
-                                      run_key=f"p{project_id}:{_stamp(markers, project_id)}"))
+        requests.append(
+            dg.RunRequest(
+                job_name=ingest_job.name,
+                partition_key=project_key(project_id),
+                run_key=f"p{project_id}:{_stamp(markers, project_id)}",
+            )
+        )
     partition_requests = []
     if new_projects:
         partition_requests.append(projects_partitions.build_add_request(new_projects))
     if new_brands:
         partition_requests.append(brands_partitions.build_add_request(new_brands))
-    return dg.SensorResult(run_requests=requests, dynamic_partitions_requests=partition_requests,
-                           cursor=json.dumps(markers, sort_keys=True))
+    return dg.SensorResult(
+        run_requests=requests,
+        dynamic_partitions_requests=partition_requests,
+        cursor=json.dumps(markers, sort_keys=True),
+    )
 
 
 def _stamp(markers: dict, project_id: int | None = None) -> str:

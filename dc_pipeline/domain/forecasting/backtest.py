@@ -9,8 +9,8 @@ the seasonal naive itself is scored on the same origins so rel_MASE compares lik
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 from scipy.stats import norm
@@ -29,14 +29,14 @@ Forecaster = Callable[[np.ndarray, int, int], PointForecast]  # (z_train, horizo
 
 @dataclass
 class OriginResult:
-    origin_period: str        # first forecast period of this origin
+    origin_period: str  # first forecast period of this origin
     n_train: int
     horizons: list[int]
-    actual: list[float]       # original scale, observed actuals only
+    actual: list[float]  # original scale, observed actuals only
     forecast: list[float]
     snaive_forecast: list[float]
-    z_error: list[float]      # model-scale error (actual - forecast)
-    z_sd: list[float]         # model-based sd at the horizon, for standardising errors
+    z_error: list[float]  # model-scale error (actual - forecast)
+    z_sd: list[float]  # model-based sd at the horizon, for standardising errors
     mase: float
     snaive_mase: float
     inside_80: list[bool]

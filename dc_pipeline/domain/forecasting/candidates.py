@@ -42,8 +42,8 @@ def _fmt(v: Any) -> str:
 
 @dataclass(frozen=True)
 class PointForecast:
-    mean: np.ndarray          # model-scale point forecast, horizons 1..h
-    sd: np.ndarray            # model-based standard deviation per horizon
+    mean: np.ndarray  # model-scale point forecast, horizons 1..h
+    sd: np.ndarray  # model-based standard deviation per horizon
     aicc: float | None = None
 
 
@@ -163,7 +163,7 @@ def _ridge_forecast(z: np.ndarray, horizon: int, m: int, season0: int, params: d
     for j in range(1, horizon):
         k = np.arange(1, min(j, lags) + 1)
         psi[j] = float(ar[k - 1] @ psi[j - k])
-    return PointForecast(np.asarray(path[len(z):]), sd_from_psi(sigma, psi))
+    return PointForecast(np.asarray(path[len(z) :]), sd_from_psi(sigma, psi))
 
 
 def fit_forecast(spec: CandidateSpec, z: np.ndarray, horizon: int, m: int, season0: int = 0) -> PointForecast:

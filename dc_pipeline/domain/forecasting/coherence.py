@@ -25,9 +25,9 @@ def coherence_gap(
     weights = {s: float(w) for s, w in section_effective_weights.items() if w and w > 0}
     if not weights:
         return pd.Series(np.nan, index=dc_forecast_median.index, name="coherence_gap")
-    sections = pd.DataFrame(
-        {s: section_forecast_medians[s] for s in weights if s in section_forecast_medians}
-    ).reindex(dc_forecast_median.index)
+    sections = pd.DataFrame({s: section_forecast_medians[s] for s in weights if s in section_forecast_medians}).reindex(
+        dc_forecast_median.index
+    )
     w = pd.Series(weights).reindex(sections.columns)
     present = sections.notna()
     weight_sum = present.mul(w, axis=1).sum(axis=1)

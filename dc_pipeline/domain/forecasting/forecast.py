@@ -12,8 +12,9 @@ A validated tier publishes its model only if it beats the seasonal naive out of 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
 import numpy as np
 import optuna
@@ -24,7 +25,10 @@ from dc_pipeline.domain.forecasting.backtest import BacktestResult, run_backtest
 from dc_pipeline.domain.forecasting.candidates import FIT_ERRORS, NON_SEASONAL_ETS, CandidateSpec, fit_forecast
 from dc_pipeline.domain.forecasting.grid import GridSeries, clean_observations, months_per_period, to_grid
 from dc_pipeline.domain.forecasting.intervals import (
-    empirical_coverage, empty_quantile_frame, quantile_frame, quantile_multipliers,
+    empirical_coverage,
+    empty_quantile_frame,
+    quantile_frame,
+    quantile_multipliers,
 )
 from dc_pipeline.domain.forecasting.transforms import SeriesKind, Transform, make_transform
 from dc_pipeline.domain.forecasting.tuned import tune
@@ -42,10 +46,10 @@ class ForecastResult:
     tier: Tier
     status: Literal["ok", "insufficient_data"]
     reason: str
-    method: str | None                 # selected candidate label, e.g. "ets(seasonal=none, trend=damped)"
+    method: str | None  # selected candidate label, e.g. "ets(seasonal=none, trend=damped)"
     method_params: dict[str, Any]
-    published_method: str | None       # the selected model, or "seasonal_naive" when rel_MASE >= 1
-    quantiles: pd.DataFrame            # horizon, period, q0.005 ... q0.995
+    published_method: str | None  # the selected model, or "seasonal_naive" when rel_MASE >= 1
+    quantiles: pd.DataFrame  # horizon, period, q0.005 ... q0.995
     backtest: dict[str, Any]
     study: StudySummary | None
     n_observed: int
@@ -70,15 +74,32 @@ def tier_for(n: int, m: int) -> Tier:
 
 
 def _no_backtest(reason: str) -> dict[str, Any]:
-    return {"method": None, "n_origins": 0, "n_points": 0, "mase": None, "snaive_mase": None, "rel_mase": None,
-            "coverage_80": None, "coverage_95": None, "coverage_reason": reason, "origins": []}
+    return {
+        "method": None,
+        "n_origins": 0,
+        "n_points": 0,
+        "mase": None,
+        "snaive_mase": None,
+        "rel_mase": None,
+        "coverage_80": None,
+        "coverage_95": None,
+        "coverage_reason": reason,
+        "origins": [],
+    }
 
 
 def _no_forecast(n: int, reason: str) -> ForecastResult:
     return ForecastResult(
-        tier="none", status="insufficient_data", reason=reason, method=None, method_params={},
-        published_method=None, quantiles=empty_quantile_frame(), backtest=_no_backtest("no backtest: no forecast"),
-        study=None, n_observed=n,
+        tier="none",
+        status="insufficient_data",
+        reason=reason,
+        method=None,
+        method_params={},
+        published_method=None,
+        quantiles=empty_quantile_frame(),
+        backtest=_no_backtest("no backtest: no forecast"),
+        study=None,
+        n_observed=n,
     )
 
 
@@ -103,13 +124,24 @@ def _select_ets_by_aicc(series: GridSeries, horizon: int) -> CandidateSpec:
 
 def _benchmark_frame(series: GridSeries, transform: Transform, horizon: int) -> pd.DataFrame:
     fc = fit_forecast(CandidateSpec("seasonal_naive"), series.z, horizon, series.m)
-    return pd.DataFrame({"horizon": np.arange(1, horizon + 1), "period": series.future_periods(horizon),
-                         "seasonal_naive": transform.inverse(fc.mean)})
+    return pd.DataFrame(
+        {
+            "horizon": np.arange(1, horizon + 1),
+            "period": series.future_periods(horizon),
+            "seasonal_naive": transform.inverse(fc.mean),
+        }
+    )
 
 
 def _publish(
-    tier: Tier, series: GridSeries, transform: Transform, horizon: int, spec: CandidateSpec,
-    study: StudySummary | None, reason_prefix: str = "", reason_override: str | None = None,
+    tier: Tier,
+    series: GridSeries,
+    transform: Transform,
+    horizon: int,
+    spec: CandidateSpec,
+    study: StudySummary | None,
+    reason_prefix: str = "",
+    reason_override: str | None = None,
 ) -> ForecastResult:
     """Backtest `spec`, apply the publishing rule and build quantiles for the published model."""
     try:
@@ -145,10 +177,17 @@ def _publish(
         summary["coverage_80"], summary["coverage_95"] = empirical_coverage(published_bt)
     summary["coverage_method"] = f"{published.label()} {interval_method} intervals"
     return ForecastResult(
-        tier=tier, status="ok", reason=reason_prefix + reason, method=spec.label(), method_params=dict(spec.params),
+        tier=tier,
+        status="ok",
+        reason=reason_prefix + reason,
+        method=spec.label(),
+        method_params=dict(spec.params),
         published_method=published.label(),
         quantiles=quantile_frame(final, series.future_periods(horizon), transform, multipliers),
-        backtest=summary, study=study, n_observed=series.n_observed, interval_method=interval_method,
+        backtest=summary,
+        study=study,
+        n_observed=series.n_observed,
+        interval_method=interval_method,
         benchmark=_benchmark_frame(series, transform, horizon),
     )
 
@@ -157,8 +196,12 @@ def _default_study(name: str, settings: TuningSettings, seed: int | None) -> opt
     if seed is None:
         return in_memory_study(name, "minimize", settings)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    return optuna.create_study(study_name=name, direction="minimize",
-                               sampler=make_sampler(settings.sampler, seed), pruner=make_pruner(settings.pruner))
+    return optuna.create_study(
+        study_name=name,
+        direction="minimize",
+        sampler=make_sampler(settings.sampler, seed),
+        pruner=make_pruner(settings.pruner),
+    )
 
 
 def forecast_series(
@@ -179,8 +222,9 @@ def forecast_series(
     """
     # The matrices are tiny: multi-threaded BLAS only adds contention (10x slower on a busy host).
     with threadpool_limits(limits=1, user_api="blas"):
-        return _forecast_series(y, kind=kind, m=m, horizon=horizon, settings=settings,
-                                study_factory=study_factory, name=name, seed=seed)
+        return _forecast_series(
+            y, kind=kind, m=m, horizon=horizon, settings=settings, study_factory=study_factory, name=name, seed=seed
+        )
 
 
 def _forecast_series(
@@ -207,19 +251,33 @@ def _forecast_series(
     transform = make_transform(kind, obs.to_numpy())
     series = to_grid(obs, transform, m)
     if tier != "naive" and np.ptp(series.z) == 0:
-        return _publish(tier, series, transform, horizon, CandidateSpec("seasonal_naive"), None,
-                        reason_override="constant history: nothing to model, the constant is published")
+        return _publish(
+            tier,
+            series,
+            transform,
+            horizon,
+            CandidateSpec("seasonal_naive"),
+            None,
+            reason_override="constant history: nothing to model, the constant is published",
+        )
 
     if tier == "naive":
         spec = CandidateSpec("naive")
         fc = fit_forecast(spec, series.z, horizon, m)
         multipliers, interval_method = quantile_multipliers(None)
         return ForecastResult(
-            tier="naive", status="ok", reason=f"unvalidated (n < {MIN_VALIDATED})", method=spec.label(),
-            method_params={}, published_method=spec.label(),
+            tier="naive",
+            status="ok",
+            reason=f"unvalidated (n < {MIN_VALIDATED})",
+            method=spec.label(),
+            method_params={},
+            published_method=spec.label(),
             quantiles=quantile_frame(fc, series.future_periods(horizon), transform, multipliers),
-            backtest=_no_backtest(f"no backtest: unvalidated (n < {MIN_VALIDATED})"), study=None, n_observed=n,
-            interval_method=interval_method, benchmark=_benchmark_frame(series, transform, horizon),
+            backtest=_no_backtest(f"no backtest: unvalidated (n < {MIN_VALIDATED})"),
+            study=None,
+            n_observed=n,
+            interval_method=interval_method,
+            benchmark=_benchmark_frame(series, transform, horizon),
         )
 
     if tier == "tuned":
@@ -229,8 +287,15 @@ def _forecast_series(
             return _publish("tuned", series, transform, horizon, spec, summary)
         # Every trial failed: fall back to the ets tier's choice, and say so.
         spec = _select_ets_by_aicc(series, horizon)
-        return _publish("ets", series, transform, horizon, spec, summary,
-                        reason_prefix=f"no tuning trial completed ({summary.n_pruned} pruned or infeasible, "
-                                      f"{summary.n_failed} failed); ETS by AICc; ")
+        return _publish(
+            "ets",
+            series,
+            transform,
+            horizon,
+            spec,
+            summary,
+            reason_prefix=f"no tuning trial completed ({summary.n_pruned} pruned or infeasible, "
+            f"{summary.n_failed} failed); ETS by AICc; ",
+        )
 
     return _publish("ets", series, transform, horizon, _select_ets_by_aicc(series, horizon), None)

@@ -17,10 +17,10 @@ from dc_pipeline.domain.forecasting.transforms import Transform
 
 @dataclass(frozen=True)
 class GridSeries:
-    periods: pd.DatetimeIndex     # regular grid from the first to the last observed period
-    z: np.ndarray                 # model-scale values, gaps interpolated
-    y: np.ndarray                 # original-scale values (inverse of z, so gaps are consistent)
-    observed: np.ndarray          # True where the value was observed
+    periods: pd.DatetimeIndex  # regular grid from the first to the last observed period
+    z: np.ndarray  # model-scale values, gaps interpolated
+    y: np.ndarray  # original-scale values (inverse of z, so gaps are consistent)
+    observed: np.ndarray  # True where the value was observed
     months_per_period: int
     m: int
 

@@ -9,7 +9,8 @@ them, whereas failed trials are ignored by the sampler and would be proposed aga
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import optuna
@@ -27,34 +28,46 @@ DEFAULT_PARAMS: dict[str, Any] = {"family": "ets", "ets_trend": "none", "ets_sea
 def suggest_spec(trial: optuna.Trial, m: int) -> CandidateSpec:
     family = trial.suggest_categorical("family", ["ets", "sarimax", "ridge"])
     if family == "ets":
-        return CandidateSpec("ets", {
-            "trend": trial.suggest_categorical("ets_trend", ["none", "add", "damped"]),
-            "seasonal": trial.suggest_categorical("ets_seasonal", ["none", "add"]),
-        })
+        return CandidateSpec(
+            "ets",
+            {
+                "trend": trial.suggest_categorical("ets_trend", ["none", "add", "damped"]),
+                "seasonal": trial.suggest_categorical("ets_seasonal", ["none", "add"]),
+            },
+        )
     if family == "sarimax":
-        return CandidateSpec("sarimax", {
-            "p": trial.suggest_int("sarimax_p", 0, 2),
-            "d": trial.suggest_int("sarimax_d", 0, 1),
-            "q": trial.suggest_int("sarimax_q", 0, 2),
-            "P": trial.suggest_int("sarimax_P", 0, 1),
-            "D": trial.suggest_int("sarimax_D", 0, 1),
-            "Q": trial.suggest_int("sarimax_Q", 0, 1),
-        })
-    return CandidateSpec("ridge", {
-        "lags": trial.suggest_int("ridge_lags", 1, m),
-        "alpha": trial.suggest_float("ridge_alpha", 1e-3, 1e3, log=True),
-        "month_dummies": trial.suggest_categorical("ridge_month_dummies", [False, True]),
-    })
+        return CandidateSpec(
+            "sarimax",
+            {
+                "p": trial.suggest_int("sarimax_p", 0, 2),
+                "d": trial.suggest_int("sarimax_d", 0, 1),
+                "q": trial.suggest_int("sarimax_q", 0, 2),
+                "P": trial.suggest_int("sarimax_P", 0, 1),
+                "D": trial.suggest_int("sarimax_D", 0, 1),
+                "Q": trial.suggest_int("sarimax_Q", 0, 1),
+            },
+        )
+    return CandidateSpec(
+        "ridge",
+        {
+            "lags": trial.suggest_int("ridge_lags", 1, m),
+            "alpha": trial.suggest_float("ridge_alpha", 1e-3, 1e3, log=True),
+            "month_dummies": trial.suggest_categorical("ridge_month_dummies", [False, True]),
+        },
+    )
 
 
 def spec_from_params(params: dict[str, Any]) -> CandidateSpec:
     """Rebuild the candidate from a trial's params (the inverse of `suggest_spec`)."""
     family = params["family"]
     prefix = f"{family}_"
-    inner = {k[len(prefix):]: v for k, v in params.items() if k.startswith(prefix)}
+    inner = {k[len(prefix) :]: v for k, v in params.items() if k.startswith(prefix)}
     if family == "ridge":
-        inner = {"lags": int(inner["lags"]), "alpha": float(inner["alpha"]),
-                 "month_dummies": bool(inner["month_dummies"])}
+        inner = {
+            "lags": int(inner["lags"]),
+            "alpha": float(inner["alpha"]),
+            "month_dummies": bool(inner["month_dummies"]),
+        }
     if family == "sarimax":
         inner = {k: int(v) for k, v in inner.items()}
     return CandidateSpec(family, inner)

@@ -5,5 +5,10 @@ SOURCE_FRESHNESS_HOURS = 26.0  # a daily refresh plus two hours of slack
 SOURCE_WARN_HOURS = 24.0
 
 # Assets whose last successful materialization the status reports, path form of the key.
-KEY_ASSETS = ("reference_snapshot", "src_normalised_values", "dq_results", "dc_scores",
-              "report_dc_score_performance_analysis")
+KEY_ASSETS = (
+    "reference_snapshot",
+    "src_normalised_values",
+    "dq_results",
+    "dc_scores",
+    "report_dc_score_performance_analysis",
+)

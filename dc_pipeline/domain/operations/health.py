@@ -7,9 +7,10 @@ warns, e.g. a slow database); `healthy` otherwise.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 OK, WARN, DOWN, MISSING = "ok", "warn", "down", "missing"
 STATES = (OK, WARN, DOWN, MISSING)
@@ -40,8 +41,12 @@ class HealthSummary:
     checked_at: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"status": self.status, "reasons": list(self.reasons), "checked_at": self.checked_at,
-                "components": {c.name: {k: v for k, v in asdict(c).items() if k != "name"} for c in self.components}}
+        return {
+            "status": self.status,
+            "reasons": list(self.reasons),
+            "checked_at": self.checked_at,
+            "components": {c.name: {k: v for k, v in asdict(c).items() if k != "name"} for c in self.components},
+        }
 
 
 def summarize(components: Iterable[ComponentCheck], checked_at: datetime) -> HealthSummary:
@@ -61,8 +66,9 @@ def is_transition_to_unhealthy(previous_status: str | None, current_status: str)
 
 
 # -- pure verdicts for measured values -----------------------------------------------------------
-def age_check(name: str, last: Mapping[str, datetime | None], now: datetime, max_age_hours: float,
-              what: str = "materialization") -> ComponentCheck:
+def age_check(
+    name: str, last: Mapping[str, datetime | None], now: datetime, max_age_hours: float, what: str = "materialization"
+) -> ComponentCheck:
     """Freshness of several items (asset -> last success time): warn when one is older than the
     window, missing when one never succeeded."""
     ages = {k: None if ts is None else round((now - ts).total_seconds() / 3600, 2) for k, ts in last.items()}
@@ -80,8 +86,12 @@ def age_check(name: str, last: Mapping[str, datetime | None], now: datetime, max
         state = MISSING if never and len(never) == len(ages) else WARN
         return ComponentCheck(name, state, f"last successful {what} " + "; ".join(problems), measurements=measurements)
     oldest = max(a for a in ages.values() if a is not None)
-    return ComponentCheck(name, OK, f"{len(ages)} item(s), oldest {what} {oldest:.1f} h ago "
-                          f"(limit {max_age_hours:g} h)", measurements=measurements)
+    return ComponentCheck(
+        name,
+        OK,
+        f"{len(ages)} item(s), oldest {what} {oldest:.1f} h ago (limit {max_age_hours:g} h)",
+        measurements=measurements,
+    )
 
 
 def disk_check(free_fraction: Mapping[str, float], min_free_fraction: float = 0.10) -> ComponentCheck:
@@ -90,8 +100,12 @@ def disk_check(free_fraction: Mapping[str, float], min_free_fraction: float = 0.
     measurements = {"free_fraction": dict(free_fraction), "min_free_fraction": min_free_fraction}
     text = ", ".join(f"{p} {f:.1%} free" for p, f in free_fraction.items())
     if low:
-        return ComponentCheck("disk", WARN, f"below {min_free_fraction:.0%} free: " +
-                              ", ".join(f"{p} {f:.1%}" for p, f in low.items()), measurements=measurements)
+        return ComponentCheck(
+            "disk",
+            WARN,
+            f"below {min_free_fraction:.0%} free: " + ", ".join(f"{p} {f:.1%}" for p, f in low.items()),
+            measurements=measurements,
+        )
     return ComponentCheck("disk", OK, text, measurements=measurements)
 
 
@@ -104,22 +118,37 @@ def dq_check(bands: Mapping[str, tuple[float, str]]) -> ComponentCheck:
     mean = sum(scores.values()) / len(scores)
     measurements = {"scores": scores, "bands": {p: b for p, (_, b) in bands.items()}, "mean_score": round(mean, 2)}
     if poor:
-        return ComponentCheck("dq", WARN, f"band poor: {', '.join(f'{p} ({scores[p]:.1f})' for p in poor)}",
-                              measurements=measurements)
-    return ComponentCheck("dq", OK, f"{len(scores)} project(s), mean DQ {mean:.1f}, none poor", measurements=measurements)
+        return ComponentCheck(
+            "dq", WARN, f"band poor: {', '.join(f'{p} ({scores[p]:.1f})' for p in poor)}", measurements=measurements
+        )
+    return ComponentCheck(
+        "dq", OK, f"{len(scores)} project(s), mean DQ {mean:.1f}, none poor", measurements=measurements
+    )
 
 
-def heartbeat_check(last_heartbeats: Mapping[str, datetime | None], now: datetime,
-                    max_age_seconds: float = 180) -> ComponentCheck:
+def heartbeat_check(
+    last_heartbeats: Mapping[str, datetime | None], now: datetime, max_age_seconds: float = 180
+) -> ComponentCheck:
     """The Dagster daemon's heartbeats (daemon type -> last heartbeat time)."""
     if not last_heartbeats or all(v is None for v in last_heartbeats.values()):
-        return ComponentCheck("daemon", DOWN, "no dagster-daemon heartbeat recorded: start `dagster-daemon run` "
-                              "(or `dc-pipeline demo`, which starts it)")
+        return ComponentCheck(
+            "daemon",
+            DOWN,
+            "no dagster-daemon heartbeat recorded: start `dagster-daemon run` (or `dc-pipeline demo`, which starts it)",
+        )
     ages = {k: None if v is None else round((now - v).total_seconds(), 1) for k, v in last_heartbeats.items()}
     late = sorted(k for k, a in ages.items() if a is None or a > max_age_seconds)
     measurements = {"heartbeat_age_seconds": ages, "max_age_seconds": max_age_seconds}
     if late:
-        return ComponentCheck("daemon", WARN, "no heartbeat within "
-                              f"{max_age_seconds:g} s from: {', '.join(late)}", measurements=measurements)
-    return ComponentCheck("daemon", OK, f"{len(ages)} daemon(s), newest heartbeat "
-                          f"{min(a for a in ages.values() if a is not None):.0f} s ago", measurements=measurements)
+        return ComponentCheck(
+            "daemon",
+            WARN,
+            f"no heartbeat within {max_age_seconds:g} s from: {', '.join(late)}",
+            measurements=measurements,
+        )
+    return ComponentCheck(
+        "daemon",
+        OK,
+        f"{len(ages)} daemon(s), newest heartbeat {min(a for a in ages.values() if a is not None):.0f} s ago",
+        measurements=measurements,
+    )

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 import pandas as pd
 
@@ -29,43 +29,54 @@ def run_duration_stats(runs: pd.DataFrame) -> pd.DataFrame:
     finished = runs.dropna(subset=["start_time", "end_time"]).copy()
     finished["duration_s"] = finished["end_time"] - finished["start_time"]
     grouped = finished.groupby("job_name")
-    stats = pd.DataFrame({
-        "n_runs": grouped.size(),
-        "n_failed": grouped["status"].apply(lambda s: int((s == "FAILURE").sum())),
-        "p50_s": grouped["duration_s"].quantile(0.50),
-        "p95_s": grouped["duration_s"].quantile(0.95),
-        "max_s": grouped["duration_s"].max(),
-    }).reset_index()
+    stats = pd.DataFrame(
+        {
+            "n_runs": grouped.size(),
+            "n_failed": grouped["status"].apply(lambda s: int((s == "FAILURE").sum())),
+            "p50_s": grouped["duration_s"].quantile(0.50),
+            "p95_s": grouped["duration_s"].quantile(0.95),
+            "max_s": grouped["duration_s"].max(),
+        }
+    ).reset_index()
     return stats[RUN_STATS_COLUMNS].sort_values("job_name", ignore_index=True)
 
 
-def performance_breaches(sample: Mapping[str, float | None], job_stats: pd.DataFrame,
-                         thresholds: PerformanceThresholds = PerformanceThresholds()) -> dict[str, str]:
+def performance_breaches(
+    sample: Mapping[str, float | None],
+    job_stats: pd.DataFrame,
+    thresholds: PerformanceThresholds = PerformanceThresholds(),
+) -> dict[str, str]:
     """Each threshold crossed, keyed by what crossed it ('cpu', 'memory', 'canary', 'disk',
     'job:<name>'), so a caller can alert once per new breach. `sample` keys: cpu_percent,
     memory_percent, canary_seconds (None when the canary could not run), disk_free_fraction (min
     over folders)."""
     breaches = {}
-    for key, limit, label in (("cpu_percent", thresholds.cpu_percent, "CPU"),
-                              ("memory_percent", thresholds.memory_percent, "memory")):
+    for key, limit, label in (
+        ("cpu_percent", thresholds.cpu_percent, "CPU"),
+        ("memory_percent", thresholds.memory_percent, "memory"),
+    ):
         value = sample.get(key)
         if value is not None and value > limit:
             breaches[key.split("_")[0]] = f"high {label} usage: {value:.1f} % > {limit:g} %"
     canary = sample.get("canary_seconds")
     if canary is not None and canary > thresholds.canary_seconds:
-        breaches["canary"] = (f"slow report generation: canary took {canary:.1f} s > "
-                              f"{thresholds.canary_seconds:g} s")
+        breaches["canary"] = f"slow report generation: canary took {canary:.1f} s > {thresholds.canary_seconds:g} s"
     disk = sample.get("disk_free_fraction")
     if disk is not None and disk < thresholds.min_disk_free_fraction:
         breaches["disk"] = f"low disk: {disk:.1%} free < {thresholds.min_disk_free_fraction:.0%}"
     for row in job_stats.itertuples():
         if pd.notna(row.p95_s) and row.p95_s > thresholds.job_p95_seconds:
-            breaches[f"job:{row.job_name}"] = (f"slow job {row.job_name}: p95 {row.p95_s:.0f} s > "
-                                               f"{thresholds.job_p95_seconds:g} s over {row.n_runs} run(s)")
+            breaches[f"job:{row.job_name}"] = (
+                f"slow job {row.job_name}: p95 {row.p95_s:.0f} s > "
+                f"{thresholds.job_p95_seconds:g} s over {row.n_runs} run(s)"
+            )
     return breaches
 
 
-def performance_alerts(sample: Mapping[str, float | None], job_stats: pd.DataFrame,
-                       thresholds: PerformanceThresholds = PerformanceThresholds()) -> list[str]:
+def performance_alerts(
+    sample: Mapping[str, float | None],
+    job_stats: pd.DataFrame,
+    thresholds: PerformanceThresholds = PerformanceThresholds(),
+) -> list[str]:
     """One message per threshold crossed (see performance_breaches)."""
     return list(performance_breaches(sample, job_stats, thresholds).values())

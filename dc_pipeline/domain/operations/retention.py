@@ -71,8 +71,13 @@ def study_group(study_name: str) -> str:
     return "|".join(study_name.split("|")[:4])
 
 
-def studies_to_delete(studies: pd.DataFrame, now: datetime, retention_days: int, keep_per_group: int = 3,
-                      referenced: set[str] | frozenset[str] = frozenset()) -> pd.DataFrame:
+def studies_to_delete(
+    studies: pd.DataFrame,
+    now: datetime,
+    retention_days: int,
+    keep_per_group: int = 3,
+    referenced: set[str] | frozenset[str] = frozenset(),
+) -> pd.DataFrame:
     """Studies whose last trial activity is older than the retention window, except the
     `keep_per_group` newest per (kind, project, brand, target) and those a registry entry
     references. A study without trials has no age and is kept. Columns in: study_id, study_name,

@@ -39,8 +39,13 @@ class ModelConfig:
         return [*feature_columns(self.feature_set), *(["brand_id"] if self.brand_fe else [])]
 
     def as_dict(self) -> dict[str, Any]:
-        return {"candidate": self.candidate, "feature_set": self.feature_set, "brand_fe": self.brand_fe,
-                "params": dict(self.params), "input_columns": self.input_columns()}
+        return {
+            "candidate": self.candidate,
+            "feature_set": self.feature_set,
+            "brand_fe": self.brand_fe,
+            "params": dict(self.params),
+            "input_columns": self.input_columns(),
+        }
 
 
 # Optuna parameter names carry the candidate prefix so each has one distribution per study.
@@ -53,8 +58,10 @@ def suggest_config(trial: optuna.Trial, candidates: list[str], feature_sets: lis
     if candidate == "ridge":
         params = {"alpha": trial.suggest_float("ridge_alpha", 1e-3, 1e3, log=True)}
     elif candidate == "elasticnet":
-        params = {"alpha": trial.suggest_float("enet_alpha", 1e-3, 1e3, log=True),
-                  "l1_ratio": trial.suggest_float("enet_l1_ratio", 0.0, 1.0)}
+        params = {
+            "alpha": trial.suggest_float("enet_alpha", 1e-3, 1e3, log=True),
+            "l1_ratio": trial.suggest_float("enet_l1_ratio", 0.0, 1.0),
+        }
     else:
         params = {
             "learning_rate": trial.suggest_float("hgb_learning_rate", 0.01, 0.3, log=True),
@@ -73,7 +80,7 @@ def config_from_params(params: dict[str, Any]) -> ModelConfig:
     """Rebuild the configuration of a finished trial from its Optuna params."""
     candidate = params["candidate"]
     prefix = _PREFIX[candidate]
-    own = {k[len(prefix):]: v for k, v in params.items() if k.startswith(prefix)}
+    own = {k[len(prefix) :]: v for k, v in params.items() if k.startswith(prefix)}
     return ModelConfig(candidate, params["feature_set"], bool(params.get("brand_fe", False)), own)
 
 
@@ -92,12 +99,14 @@ def build_estimator(config: ModelConfig, transform: TargetTransform, seed: int) 
     if config.candidate == "ridge":
         model = Ridge(alpha=config.params["alpha"])
     elif config.candidate == "elasticnet":
-        model = ElasticNet(alpha=config.params["alpha"], l1_ratio=config.params["l1_ratio"], max_iter=20_000,
-                           random_state=seed)
+        model = ElasticNet(
+            alpha=config.params["alpha"], l1_ratio=config.params["l1_ratio"], max_iter=20_000, random_state=seed
+        )
     elif config.candidate == "hgb":
         model = HistGradientBoostingRegressor(early_stopping=False, random_state=seed, **config.params)
     else:
         raise ValueError(f"unknown candidate {config.candidate!r}")
     func, inverse = transform.functions
     return TransformedTargetRegressor(
-        regressor=Pipeline([("prep", prep), ("model", model)]), func=func, inverse_func=inverse, check_inverse=False)
+        regressor=Pipeline([("prep", prep), ("model", model)]), func=func, inverse_func=inverse, check_inverse=False
+    )

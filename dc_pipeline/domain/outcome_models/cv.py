@@ -27,11 +27,13 @@ def expanding_window_folds(periods: pd.Series) -> list[Fold]:
     distinct = np.sort(np.unique(values))
     k = n_folds(len(distinct))
     folds = []
-    for i, test_period in enumerate(distinct[len(distinct) - k:]):
-        folds.append(Fold(
-            number=i,
-            test_period=pd.Timestamp(test_period),
-            train_idx=np.flatnonzero(values < test_period),
-            test_idx=np.flatnonzero(values == test_period),
-        ))
+    for i, test_period in enumerate(distinct[len(distinct) - k :]):
+        folds.append(
+            Fold(
+                number=i,
+                test_period=pd.Timestamp(test_period),
+                train_idx=np.flatnonzero(values < test_period),
+                test_idx=np.flatnonzero(values == test_period),
+            )
+        )
     return folds

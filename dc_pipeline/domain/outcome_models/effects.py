@@ -34,8 +34,13 @@ def _linear_parts(estimator: TransformedTargetRegressor):
     return names, np.asarray(model.coef_, dtype=float), float(model.intercept_), scales
 
 
-def outcome_per_dc_point(estimator: TransformedTargetRegressor, config: ModelConfig, x: pd.DataFrame,
-                         y: np.ndarray, transform: TargetTransform) -> float:
+def outcome_per_dc_point(
+    estimator: TransformedTargetRegressor,
+    config: ModelConfig,
+    x: pd.DataFrame,
+    y: np.ndarray,
+    transform: TargetTransform,
+) -> float:
     """Original units per DC point: the linear coefficient(s) on the transformed scale converted
     at the mean of y, or for hgb the mean change of the original-scale prediction."""
     shifted = _shifted_columns(config.feature_set)
@@ -69,8 +74,15 @@ def fit_quietly(estimator: TransformedTargetRegressor, x: pd.DataFrame, y: np.nd
 
 
 def bootstrap_outcome_per_dc_point(
-    data: pd.DataFrame, target: str, config: ModelConfig, transform: TargetTransform, *,
-    estimate: float, confidence_level: float, seed: int, n_boot: int = BOOTSTRAP_REPS,
+    data: pd.DataFrame,
+    target: str,
+    config: ModelConfig,
+    transform: TargetTransform,
+    *,
+    estimate: float,
+    confidence_level: float,
+    seed: int,
+    n_boot: int = BOOTSTRAP_REPS,
 ) -> dict[str, Any]:
     """Percentile CIs from refits (chosen configuration, no re-tuning) on brand-level resamples.
     Each drawn brand becomes its own cluster, so a brand drawn twice counts as two brands."""
@@ -95,21 +107,38 @@ def bootstrap_outcome_per_dc_point(
         intervals[f"{level:.2f}"] = [float(lo), float(hi)]
     low, high = intervals[f"{confidence_level:.2f}"]
     return {
-        "estimate": float(estimate), "ci_low": low, "ci_high": high, "level": float(confidence_level),
-        "intervals": intervals, "n_boot": int(draws.size), "n_brands": int(len(brands)),
+        "estimate": float(estimate),
+        "ci_low": low,
+        "ci_high": high,
+        "level": float(confidence_level),
+        "intervals": intervals,
+        "n_boot": int(draws.size),
+        "n_brands": int(len(brands)),
         "method": "coefficient" if config.is_linear else "finite_difference",
         "units": f"{target} per DC point",
     }
 
 
-def permutation_importance_frame(estimator: TransformedTargetRegressor, x: pd.DataFrame, y: np.ndarray,
-                                 seed: int, n_repeats: int = PERMUTATION_REPEATS) -> pd.DataFrame:
+def permutation_importance_frame(
+    estimator: TransformedTargetRegressor,
+    x: pd.DataFrame,
+    y: np.ndarray,
+    seed: int,
+    n_repeats: int = PERMUTATION_REPEATS,
+) -> pd.DataFrame:
     """feature, importance_mean, importance_sd: increase in RMSE (original units) when the column
     is shuffled, on the final fit over all observations."""
-    result = permutation_importance(estimator, x, y, n_repeats=n_repeats, random_state=seed,
-                                    scoring="neg_root_mean_squared_error")
-    return pd.DataFrame({
-        "feature": list(x.columns),
-        "importance_mean": result.importances_mean,
-        "importance_sd": result.importances_std,
-    }).sort_values("importance_mean", ascending=False, kind="stable").reset_index(drop=True)
+    result = permutation_importance(
+        estimator, x, y, n_repeats=n_repeats, random_state=seed, scoring="neg_root_mean_squared_error"
+    )
+    return (
+        pd.DataFrame(
+            {
+                "feature": list(x.columns),
+                "importance_mean": result.importances_mean,
+                "importance_sd": result.importances_std,
+            }
+        )
+        .sort_values("importance_mean", ascending=False, kind="stable")
+        .reset_index(drop=True)
+    )

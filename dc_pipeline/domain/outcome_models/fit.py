@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import optuna
@@ -11,11 +12,20 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from dc_pipeline.domain.outcome_models.candidates import (
-    ModelConfig, available_candidates, build_estimator, config_from_params, default_trial_params, suggest_config,
+    ModelConfig,
+    available_candidates,
+    build_estimator,
+    config_from_params,
+    default_trial_params,
+    suggest_config,
 )
 from dc_pipeline.domain.outcome_models.cv import Fold, expanding_window_folds
 from dc_pipeline.domain.outcome_models.effects import (
-    BOOTSTRAP_REPS, bootstrap_outcome_per_dc_point, coefficients_frame, fit_quietly, outcome_per_dc_point,
+    BOOTSTRAP_REPS,
+    bootstrap_outcome_per_dc_point,
+    coefficients_frame,
+    fit_quietly,
+    outcome_per_dc_point,
     permutation_importance_frame,
 )
 from dc_pipeline.domain.outcome_models.features import ModelFrame, available_feature_sets, build_model_frame
@@ -44,10 +54,12 @@ class OutcomeModelResult:
     cv_metrics: dict[str, float] | None = None  # rmse, mae, r2, skill, baseline_rmse, n_oof, n_folds
     validated: bool = False
     validation_reason: str | None = None
-    coefficients: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
-        columns=["term", "coef_standardised", "coef_per_unit"]))
-    permutation_importance: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
-        columns=["feature", "importance_mean", "importance_sd"]))
+    coefficients: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["term", "coef_standardised", "coef_per_unit"])
+    )
+    permutation_importance: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["feature", "importance_mean", "importance_sd"])
+    )
     oof_predictions: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=OOF_COLUMNS))
     outcome_per_dc_point: dict[str, Any] | None = None
     estimator: Any = None  # fitted TransformedTargetRegressor; the caller persists it with joblib
@@ -58,11 +70,20 @@ class OutcomeModelResult:
     def as_metadata(self) -> dict[str, Any]:
         """JSON-ready summary for the model registry and asset metadata (frames excluded)."""
         return {
-            "status": self.status, "reason": self.reason, "target": self.target, "n_obs": self.n_obs,
-            "n_periods": self.n_periods, "n_brands": self.n_brands, "transform": self.transform,
-            "chosen": self.chosen, "cv_metrics": self.cv_metrics, "validated": self.validated,
-            "validation_reason": self.validation_reason, "outcome_per_dc_point": self.outcome_per_dc_point,
-            "correlation": self.correlation, "study": None if self.study is None else self.study.as_metadata(),
+            "status": self.status,
+            "reason": self.reason,
+            "target": self.target,
+            "n_obs": self.n_obs,
+            "n_periods": self.n_periods,
+            "n_brands": self.n_brands,
+            "transform": self.transform,
+            "chosen": self.chosen,
+            "cv_metrics": self.cv_metrics,
+            "validated": self.validated,
+            "validation_reason": self.validation_reason,
+            "outcome_per_dc_point": self.outcome_per_dc_point,
+            "correlation": self.correlation,
+            "study": None if self.study is None else self.study.as_metadata(),
         }
 
 
@@ -76,8 +97,14 @@ def _baseline(train: pd.DataFrame, test: pd.DataFrame, target: str, by_brand: bo
     return test["brand_id"].map(means).fillna(overall).to_numpy(dtype=float)
 
 
-def cross_validate(mf: ModelFrame, config: ModelConfig, transform: TargetTransform, folds: list[Fold], seed: int,
-                   trial: optuna.Trial | None = None) -> pd.DataFrame:
+def cross_validate(
+    mf: ModelFrame,
+    config: ModelConfig,
+    transform: TargetTransform,
+    folds: list[Fold],
+    seed: int,
+    trial: optuna.Trial | None = None,
+) -> pd.DataFrame:
     """Out-of-fold predictions on the original scale; reports the running mean fold RMSE to the
     trial so the pruner can stop weak configurations early."""
     data, cols, target = mf.data, config.input_columns(), mf.target
@@ -87,11 +114,18 @@ def cross_validate(mf: ModelFrame, config: ModelConfig, transform: TargetTransfo
         est = fit_quietly(build_estimator(config, transform, seed), train[cols], train[target].to_numpy(dtype=float))
         predicted = est.predict(test[cols])
         actual = test[target].to_numpy(dtype=float)
-        pieces.append(pd.DataFrame({
-            "brand_id": test["brand_id"].to_numpy(), "period": test["period"].to_numpy(), "fold": fold.number,
-            "actual": actual, "predicted": predicted,
-            "baseline": _baseline(train, test, target, config.brand_fe),
-        }))
+        pieces.append(
+            pd.DataFrame(
+                {
+                    "brand_id": test["brand_id"].to_numpy(),
+                    "period": test["period"].to_numpy(),
+                    "fold": fold.number,
+                    "actual": actual,
+                    "predicted": predicted,
+                    "baseline": _baseline(train, test, target, config.brand_fe),
+                }
+            )
+        )
         fold_rmse.append(float(np.sqrt(np.mean((actual - predicted) ** 2))))
         if trial is not None:
             trial.report(float(np.mean(fold_rmse)), step=fold.number)
@@ -116,7 +150,8 @@ def cv_metrics(oof: pd.DataFrame, n_folds: int) -> dict[str, float]:
         "r2": float(1 - np.sum((actual - predicted) ** 2) / sst) if sst > 0 else float("nan"),
         "baseline_rmse": baseline_rmse,
         "skill": float(1 - rmse / baseline_rmse) if baseline_rmse > 0 else float("nan"),
-        "n_oof": int(len(oof)), "n_folds": int(n_folds),
+        "n_oof": int(len(oof)),
+        "n_folds": int(n_folds),
     }
 
 
@@ -130,7 +165,8 @@ def _validation(metrics: dict[str, float], corr: dict[str, Any], alpha: float) -
     verdict = "validated" if beats and significant else "not validated"
     return beats and significant, (
         f"{verdict}: skill {skill:.3f} {'>' if beats else '<='} 0, DC correlation p {p:.3g} "
-        f"{'<' if significant else '>='} {alpha:.2f}")
+        f"{'<' if significant else '>='} {alpha:.2f}"
+    )
 
 
 def fit_outcome_model(
@@ -155,25 +191,53 @@ def fit_outcome_model(
     # The data are a few hundred rows: OpenMP/BLAS thread pools only add overhead here and
     # oversubscribe the CPU when Optuna runs trials in parallel, so each fit runs single-threaded.
     with threadpool_limits(limits=1):
-        return _fit(obs, target, project_id=project_id, data_version=data_version, settings=settings,
-                    study_factory=study_factory, confidence_level=confidence_level,
-                    min_data_points=min_data_points, seed=seed, n_boot=n_boot)
+        return _fit(
+            obs,
+            target,
+            project_id=project_id,
+            data_version=data_version,
+            settings=settings,
+            study_factory=study_factory,
+            confidence_level=confidence_level,
+            min_data_points=min_data_points,
+            seed=seed,
+            n_boot=n_boot,
+        )
 
 
-def _fit(obs: pd.DataFrame, target: str, *, project_id: int | str, data_version: str, settings: TuningSettings,
-         study_factory: StudyFactory | None, confidence_level: float, min_data_points: int, seed: int,
-         n_boot: int) -> OutcomeModelResult:
+def _fit(
+    obs: pd.DataFrame,
+    target: str,
+    *,
+    project_id: int | str,
+    data_version: str,
+    settings: TuningSettings,
+    study_factory: StudyFactory | None,
+    confidence_level: float,
+    min_data_points: int,
+    seed: int,
+    n_boot: int,
+) -> OutcomeModelResult:
     mf = build_model_frame(obs, target)
     y = mf.y()
     corr = corr_block(mf.data["dc"], y, confidence_level)
-    base = dict(target=target, n_obs=mf.n_obs, n_periods=mf.n_periods, n_brands=mf.n_brands, correlation=corr,
-                n_sections_imputed=mf.n_sections_imputed, n_lag_imputed=mf.n_lag_imputed)
+    base = dict(
+        target=target,
+        n_obs=mf.n_obs,
+        n_periods=mf.n_periods,
+        n_brands=mf.n_brands,
+        correlation=corr,
+        n_sections_imputed=mf.n_sections_imputed,
+        n_lag_imputed=mf.n_lag_imputed,
+    )
     if mf.n_obs < min_data_points:
-        return OutcomeModelResult("insufficient_data",
-                                  f"model not fitted: {mf.n_obs} observations, {min_data_points} needed", **base)
+        return OutcomeModelResult(
+            "insufficient_data", f"model not fitted: {mf.n_obs} observations, {min_data_points} needed", **base
+        )
     if mf.n_periods < MIN_PERIODS:
-        return OutcomeModelResult("insufficient_data",
-                                  f"model not fitted: {mf.n_periods} periods, {MIN_PERIODS} needed", **base)
+        return OutcomeModelResult(
+            "insufficient_data", f"model not fitted: {mf.n_periods} periods, {MIN_PERIODS} needed", **base
+        )
 
     transform = transform_for(target, y)
     folds = expanding_window_folds(mf.data["period"])
@@ -185,13 +249,20 @@ def _fit(obs: pd.DataFrame, target: str, *, project_id: int | str, data_version:
         return oof_rmse(cross_validate(mf, config, transform, folds, seed, trial))
 
     name = study_name(MODEL_KIND, project_id, None, target, data_version)
-    study = (study_factory(name, "minimize") if study_factory is not None
-             else in_memory_study(name, "minimize", settings, n_brands=mf.n_brands))
+    study = (
+        study_factory(name, "minimize")
+        if study_factory is not None
+        else in_memory_study(name, "minimize", settings, n_brands=mf.n_brands)
+    )
     summary = optimize(study, objective, settings, default_params=default_trial_params(mf.n_brands))
     if not summary.best_params:
         return OutcomeModelResult(
-            "failed", f"no trial completed: {summary.n_pruned} pruned, {summary.n_failed} failed",
-            transform=transform.name, study=summary, **base)
+            "failed",
+            f"no trial completed: {summary.n_pruned} pruned, {summary.n_failed} failed",
+            transform=transform.name,
+            study=summary,
+            **base,
+        )
 
     config = config_from_params(summary.best_params)
     oof = cross_validate(mf, config, transform, folds, seed)
@@ -201,10 +272,29 @@ def _fit(obs: pd.DataFrame, target: str, *, project_id: int | str, data_version:
     x = mf.data[config.input_columns()]
     estimator = fit_quietly(build_estimator(config, transform, seed), x, y)
     estimate = outcome_per_dc_point(estimator, config, x, y, transform)
-    effect = bootstrap_outcome_per_dc_point(mf.data, target, config, transform, estimate=estimate,
-                                            confidence_level=confidence_level, seed=seed, n_boot=n_boot)
+    effect = bootstrap_outcome_per_dc_point(
+        mf.data,
+        target,
+        config,
+        transform,
+        estimate=estimate,
+        confidence_level=confidence_level,
+        seed=seed,
+        n_boot=n_boot,
+    )
     return OutcomeModelResult(
-        "ok", None, transform=transform.name, chosen=config.as_dict(), cv_metrics=metrics, validated=validated,
-        validation_reason=why, coefficients=coefficients_frame(estimator, config),
+        "ok",
+        None,
+        transform=transform.name,
+        chosen=config.as_dict(),
+        cv_metrics=metrics,
+        validated=validated,
+        validation_reason=why,
+        coefficients=coefficients_frame(estimator, config),
         permutation_importance=permutation_importance_frame(estimator, x, y, seed),
-        oof_predictions=oof, outcome_per_dc_point=effect, estimator=estimator, study=summary, **base)
+        oof_predictions=oof,
+        outcome_per_dc_point=effect,
+        estimator=estimator,
+        study=summary,
+        **base,
+    )

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-DIMENSIONS: tuple[str, ...] = (
-    "completeness", "validity", "uniqueness", "timeliness", "consistency", "volume")
+DIMENSIONS: tuple[str, ...] = ("completeness", "validity", "uniqueness", "timeliness", "consistency", "volume")
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,9 @@ def dq_confidence(dq_scores: pd.DataFrame) -> dict[int, tuple[float, str | None]
     if dq_scores is None or dq_scores.empty:
         return {}
     projects = dq_scores[dq_scores["scope"] == "project"]
-    return {int(r.project_id): (float(r.score), None if pd.isna(r.band) else str(r.band))
-            for r in projects.itertuples()}
+    return {
+        int(r.project_id): (float(r.score), None if pd.isna(r.band) else str(r.band)) for r in projects.itertuples()
+    }
 
 
 def with_dq_confidence(frame: pd.DataFrame, dq_scores: pd.DataFrame) -> pd.DataFrame:

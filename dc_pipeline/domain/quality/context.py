@@ -89,5 +89,4 @@ def build_context(project, members: pd.DataFrame, config: DqConfig, as_of) -> Pr
     member_ids = np.unique(member_ids.dropna().astype("int64").to_numpy())
     project_id = project.get("project_id")
     project_id = None if project_id is None or pd.isna(project_id) else int(project_id)
-    return ProjectContext(project_id, grain, grain_months, status, as_of, start, end, expected_last,
-                          member_ids, config)
+    return ProjectContext(project_id, grain, grain_months, status, as_of, start, end, expected_last, member_ids, config)

@@ -21,18 +21,22 @@ def empty_quarantine() -> pd.DataFrame:
 def _frame(source_table: str, rule_ids, reasons, rows: pd.DataFrame, key_columns) -> pd.DataFrame:
     payloads = json_safe_records(rows)
     keys = [{k: p.get(k) for k in key_columns if k in p} for p in payloads]
-    return pd.DataFrame({
-        "source_table": source_table,
-        "rule_id": list(rule_ids),
-        "severity": [RULES[r].severity for r in rule_ids],
-        "reason": list(reasons),
-        "row_key": keys,
-        "row_payload": payloads,
-    }, columns=list(QUARANTINE_COLUMNS))
+    return pd.DataFrame(
+        {
+            "source_table": source_table,
+            "rule_id": list(rule_ids),
+            "severity": [RULES[r].severity for r in rule_ids],
+            "reason": list(reasons),
+            "row_key": keys,
+            "row_payload": payloads,
+        },
+        columns=list(QUARANTINE_COLUMNS),
+    )
 
 
-def value_quarantine(landed: pd.DataFrame, failures: dict[str, RowFailures],
-                     order: tuple[str, ...]) -> tuple[np.ndarray, pd.DataFrame]:
+def value_quarantine(
+    landed: pd.DataFrame, failures: dict[str, RowFailures], order: tuple[str, ...]
+) -> tuple[np.ndarray, pd.DataFrame]:
     """Returns (quarantined mask over landed rows, quarantine rows)."""
     any_failed = np.zeros(len(landed), bool)
     for rule in order:
@@ -59,8 +63,7 @@ def outcome_quarantine(landed_outcomes: pd.DataFrame, failed_rows: pd.DataFrame)
     if failed_rows.empty:
         return empty_quarantine()
     rows = landed_outcomes.iloc[failed_rows["pos"].to_numpy()]
-    return _frame("business_outcomes", ["V5"] * len(rows), failed_rows["reason"].tolist(), rows,
-                  OUTCOME_KEY_COLUMNS)
+    return _frame("business_outcomes", ["V5"] * len(rows), failed_rows["reason"].tolist(), rows, OUTCOME_KEY_COLUMNS)
 
 
 def metric_quarantine(metrics_table: pd.DataFrame, original_columns) -> pd.DataFrame:
@@ -69,8 +72,11 @@ def metric_quarantine(metrics_table: pd.DataFrame, original_columns) -> pd.DataF
     if bad.empty:
         return empty_quarantine()
     rule_ids = np.where(bad["v4_reason"].notna(), "V4", "U2")
-    reasons = np.where(bad["v4_reason"].notna(), "invalid_metric_definition: " + bad["v4_reason"].astype(str),
-                       "duplicate_metric_definition: " + bad["u2_reason"].astype(str))
+    reasons = np.where(
+        bad["v4_reason"].notna(),
+        "invalid_metric_definition: " + bad["v4_reason"].astype(str),
+        "duplicate_metric_definition: " + bad["u2_reason"].astype(str),
+    )
     both = bad["v4_reason"].notna() & bad["u2_reason"].notna()
     reasons = np.where(both, reasons + "; also broke U2", reasons)
     columns = [c for c in original_columns if c in bad]

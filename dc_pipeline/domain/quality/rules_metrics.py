@@ -28,8 +28,17 @@ class MetricVerdicts:
 
 def _prepare(metrics: pd.DataFrame, project_id: int | None) -> pd.DataFrame:
     table = metrics.copy()
-    for col in ("metric_id", "project_id", "section_name", "platform_name", "metric_name", "metric_type",
-                "weight", "effort_cost", "is_active"):
+    for col in (
+        "metric_id",
+        "project_id",
+        "section_name",
+        "platform_name",
+        "metric_name",
+        "metric_type",
+        "weight",
+        "effort_cost",
+        "is_active",
+    ):
         if col not in table:
             table[col] = np.nan if col in ("weight", "effort_cost") else None
     table["metric_id"] = pd.to_numeric(table["metric_id"], errors="coerce")
@@ -67,19 +76,24 @@ def _u2(table: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame]:
     kept_id = table.groupby([keys[c] for c in DEFINITION_KEY], sort=False)["metric_id"].transform("min")
     reasons = pd.Series(None, index=table.index, dtype=object)
     excluded = in_dup_key & ~first
-    reasons[excluded] = ("same (section, platform, name) as kept metric_id "
-                         + kept_id[excluded].astype(str))
+    reasons[excluded] = "same (section, platform, name) as kept metric_id " + kept_id[excluded].astype(str)
     key_units = pd.DataFrame({"passed": ~in_dup_key[first]})
     return reasons, key_units
 
 
-def _k4(table: pd.DataFrame, api_weights: pd.DataFrame | None,
-        other_project_metrics: pd.DataFrame | None, project_id: int | None) -> RuleRows:
+def _k4(
+    table: pd.DataFrame,
+    api_weights: pd.DataFrame | None,
+    other_project_metrics: pd.DataFrame | None,
+    project_id: int | None,
+) -> RuleRows:
     passed: list[np.ndarray] = []
     notes: list[str] = []
     if api_weights is not None and len(api_weights):
-        api = api_weights.assign(metric_id=pd.to_numeric(api_weights["metric_id"], errors="coerce"),
-                                 api_weight=pd.to_numeric(api_weights["weight"], errors="coerce"))
+        api = api_weights.assign(
+            metric_id=pd.to_numeric(api_weights["metric_id"], errors="coerce"),
+            api_weight=pd.to_numeric(api_weights["weight"], errors="coerce"),
+        )
         api = api.dropna(subset=["metric_id"]).drop_duplicates("metric_id")[["metric_id", "api_weight"]]
         both = table[["metric_id", "weight"]].merge(api, on="metric_id", how="inner")
         ok = np.isclose(both["weight"], both["api_weight"], rtol=1e-9, atol=1e-9) & both["api_weight"].notna()
@@ -105,16 +119,25 @@ def _k4(table: pd.DataFrame, api_weights: pd.DataFrame | None,
     return tally_units("K4", None, all_passed, lambda f, u: message, f"no K4 units: {message}")
 
 
-def assess_metrics(metrics: pd.DataFrame, project_id: int | None, api_weights=None,
-                   other_project_metrics=None) -> MetricVerdicts:
+def assess_metrics(
+    metrics: pd.DataFrame, project_id: int | None, api_weights=None, other_project_metrics=None
+) -> MetricVerdicts:
     table = _prepare(metrics, project_id)
     table["v4_reason"] = _v4_reasons(table)
     table["u2_reason"], u2_keys = _u2(table)
-    v4 = tally_units("V4", None, table["v4_reason"].isna().to_numpy(),
-                     default_describe("V4", "invalid (section, metric_type, weight >= 0, effort_cost > 0)"),
-                     "no metric definitions for the project")
-    u2 = tally_units("U2", None, u2_keys["passed"].to_numpy(),
-                     default_describe("U2", "shared by more than one metric_id"),
-                     "no metric definitions for the project")
+    v4 = tally_units(
+        "V4",
+        None,
+        table["v4_reason"].isna().to_numpy(),
+        default_describe("V4", "invalid (section, metric_type, weight >= 0, effort_cost > 0)"),
+        "no metric definitions for the project",
+    )
+    u2 = tally_units(
+        "U2",
+        None,
+        u2_keys["passed"].to_numpy(),
+        default_describe("U2", "shared by more than one metric_id"),
+        "no metric definitions for the project",
+    )
     k4 = _k4(table, api_weights, other_project_metrics, project_id)
     return MetricVerdicts(table, [v4, u2, k4])

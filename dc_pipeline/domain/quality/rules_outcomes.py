@@ -62,14 +62,19 @@ def assess_outcomes(landed: pd.DataFrame) -> OutcomeVerdicts:
             reasons[bad] = reasons[bad] + f"{column} " + shown[bad] + f" not {_range_text(column)}; "
         out[column] = np.where(ok, values, np.nan)
     failing = reasons != ""
-    failed_rows = pd.DataFrame({
-        "pos": np.flatnonzero(failing.to_numpy()),
-        "reason": ("outcome_out_of_range: " + reasons[failing].str.removesuffix("; ")).to_numpy(dtype=object),
-    })
-    v5 = tally_units("V5", np.concatenate(unit_brands) if unit_brands else np.array([]),
-                     np.concatenate(unit_passed) if unit_passed else np.array([], bool),
-                     default_describe("V5", "outside their valid range (nulled and quarantined)"),
-                     "no outcome cells landed")
+    failed_rows = pd.DataFrame(
+        {
+            "pos": np.flatnonzero(failing.to_numpy()),
+            "reason": ("outcome_out_of_range: " + reasons[failing].str.removesuffix("; ")).to_numpy(dtype=object),
+        }
+    )
+    v5 = tally_units(
+        "V5",
+        np.concatenate(unit_brands) if unit_brands else np.array([]),
+        np.concatenate(unit_passed) if unit_passed else np.array([], bool),
+        default_describe("V5", "outside their valid range (nulled and quarantined)"),
+        "no outcome cells landed",
+    )
     return OutcomeVerdicts(out, failed_rows, [v5])
 
 
@@ -78,23 +83,29 @@ def rule_c2(valid_values: pd.DataFrame, outcomes: pd.DataFrame) -> tuple[RuleRow
     brand_periods = valid_values[["brand_id", "period"]].drop_duplicates()
     rows = outcomes.dropna(subset=["brand_id", "period"]).drop_duplicates(["brand_id", "period"])
     joined = brand_periods.astype({"brand_id": "float64"}).merge(
-        rows.astype({"brand_id": "float64"}), on=["brand_id", "period"], how="left")
+        rows.astype({"brand_id": "float64"}), on=["brand_id", "period"], how="left"
+    )
     n = len(joined)
-    availability = pd.DataFrame({
-        "column": list(OUTCOME_COLUMNS),
-        "required": [c in REQUIRED_OUTCOMES for c in OUTCOME_COLUMNS],
-        "brand_periods": n,
-        "available": [int(joined[c].notna().sum()) for c in OUTCOME_COLUMNS],
-    })
+    availability = pd.DataFrame(
+        {
+            "column": list(OUTCOME_COLUMNS),
+            "required": [c in REQUIRED_OUTCOMES for c in OUTCOME_COLUMNS],
+            "brand_periods": n,
+            "available": [int(joined[c].notna().sum()) for c in OUTCOME_COLUMNS],
+        }
+    )
     if n == 0:
         return no_units("C2", "no brand-periods with valid values"), availability
     passed = np.concatenate([joined[c].notna().to_numpy(dtype=bool) for c in REQUIRED_OUTCOMES])
     brands = np.tile(joined["brand_id"].to_numpy(dtype="float64"), len(REQUIRED_OUTCOMES))
-    others = "; ".join(f"{r.column} {r.available}/{r.brand_periods}"
-                       for r in availability.itertuples() if not r.required)
-    describe = lambda f, u: (f"{f} of {u} required outcome cells (revenue, market_share, customer_acquisition_cost, "
-                             f"bestseller_rank) are null for brand-periods with values; availability of other "
-                             f"outcomes (project): {others}")
+    others = "; ".join(
+        f"{r.column} {r.available}/{r.brand_periods}" for r in availability.itertuples() if not r.required
+    )
+    describe = lambda f, u: (
+        f"{f} of {u} required outcome cells (revenue, market_share, customer_acquisition_cost, "
+        f"bestseller_rank) are null for brand-periods with values; availability of other "
+        f"outcomes (project): {others}"
+    )
     return tally_units("C2", brands, passed, describe, "no brand-periods with valid values"), availability
 
 
@@ -104,10 +115,15 @@ def rule_k5(outcomes: pd.DataFrame) -> RuleRows:
         return no_units("K5", "no market_share values")
     totals = shares.groupby("period")["market_share"].sum()
     worst = totals.max()
-    return tally_units("K5", None, (totals <= MARKET_SHARE_LIMIT).to_numpy(dtype=bool),
-                       lambda f, u: f"{f} of {u} project-periods have market shares summing above "
-                                    f"{MARKET_SHARE_LIMIT:g} (highest {worst:.2f})",
-                       "no market_share values")
+    return tally_units(
+        "K5",
+        None,
+        (totals <= MARKET_SHARE_LIMIT).to_numpy(dtype=bool),
+        lambda f, u: (
+            f"{f} of {u} project-periods have market shares summing above {MARKET_SHARE_LIMIT:g} (highest {worst:.2f})"
+        ),
+        "no market_share values",
+    )
 
 
 def k3_outcome_units(outcomes: pd.DataFrame, api_outcomes: pd.DataFrame) -> pd.DataFrame:
@@ -129,5 +145,9 @@ def k3_outcome_units(outcomes: pd.DataFrame, api_outcomes: pd.DataFrame) -> pd.D
         ok = np.abs(pg - remote) <= OUTCOME_RELATIVE_TOLERANCE * scale + 1e-9
         brands.append(both["brand_id"].to_numpy(dtype="float64")[present])
         passed.append(ok[present])
-    return pd.DataFrame({"brand_id": np.concatenate(brands) if brands else np.array([]),
-                         "passed": np.concatenate(passed) if passed else np.array([], bool)})
+    return pd.DataFrame(
+        {
+            "brand_id": np.concatenate(brands) if brands else np.array([]),
+            "passed": np.concatenate(passed) if passed else np.array([], bool),
+        }
+    )

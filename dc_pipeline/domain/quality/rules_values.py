@@ -19,6 +19,7 @@ VALUE_KEY = ("brand_id", "metric_id", "period")
 @dataclass(frozen=True)
 class CoercedValues:
     """Typed views of the landed rows; a value that does not coerce becomes NaN / NaT."""
+
     project: np.ndarray
     brand: np.ndarray
     metric: np.ndarray
@@ -45,14 +46,23 @@ def _numeric(frame: pd.DataFrame, col: str) -> np.ndarray:
 def coerce_values(landed: pd.DataFrame) -> CoercedValues:
     period = as_datetime(landed["period"]) if "period" in landed else pd.Series(pd.NaT, index=landed.index)
     return CoercedValues(
-        project=_numeric(landed, "project_id"), brand=_numeric(landed, "brand_id"),
-        metric=_numeric(landed, "metric_id"), period=period.reset_index(drop=True),
-        value=_numeric(landed, "normalized_value"), row_id=_numeric(landed, "id"))
+        project=_numeric(landed, "project_id"),
+        brand=_numeric(landed, "brand_id"),
+        metric=_numeric(landed, "metric_id"),
+        period=period.reset_index(drop=True),
+        value=_numeric(landed, "normalized_value"),
+        row_id=_numeric(landed, "id"),
+    )
 
 
 def _id_text(values: np.ndarray) -> pd.Series:
-    return pd.Series(["null" if np.isnan(v) else (str(int(v)) if float(v).is_integer() else str(v))
-                      for v in np.asarray(values, dtype="float64")], dtype=object)
+    return pd.Series(
+        [
+            "null" if np.isnan(v) else (str(int(v)) if float(v).is_integer() else str(v))
+            for v in np.asarray(values, dtype="float64")
+        ],
+        dtype=object,
+    )
 
 
 def _blank(n: int) -> pd.Series:
@@ -78,16 +88,20 @@ def rule_v1(landed: pd.DataFrame, cv: CoercedValues) -> RowFailures:
     sub = value[pos]
     shown = pd.Series(sub).astype(str)
     raw_text = raw.astype(str).reset_index(drop=True)
-    return _failures(mask, {
-        "value_missing: normalized_value is null": (raw_null, _blank(pos.size)),
-        "value_not_numeric: normalized_value ": (np.isnan(sub) & ~raw_null, "'" + raw_text + "' is not a number"),
-        "value_not_finite: normalized_value ": (np.isinf(sub), shown),
-        "value_out_of_range: normalized_value ": (np.ones(pos.size, bool), shown + " outside [0, 100]"),
-    })
+    return _failures(
+        mask,
+        {
+            "value_missing: normalized_value is null": (raw_null, _blank(pos.size)),
+            "value_not_numeric: normalized_value ": (np.isnan(sub) & ~raw_null, "'" + raw_text + "' is not a number"),
+            "value_not_finite: normalized_value ": (np.isinf(sub), shown),
+            "value_out_of_range: normalized_value ": (np.ones(pos.size, bool), shown + " outside [0, 100]"),
+        },
+    )
 
 
-def rule_v2(cv: CoercedValues, ctx: ProjectContext, verdicts: MetricVerdicts,
-            known_metric_ids: set | None) -> RowFailures:
+def rule_v2(
+    cv: CoercedValues, ctx: ProjectContext, verdicts: MetricVerdicts, known_metric_ids: set | None
+) -> RowFailures:
     table = verdicts.table
     where = pd.Index(table["metric_id"].astype("float64")).get_indexer(cv.metric)
     in_project = where >= 0
@@ -105,23 +119,33 @@ def rule_v2(cv: CoercedValues, ctx: ProjectContext, verdicts: MetricVerdicts,
         known = pd.to_numeric(pd.Series(list(known_metric_ids), dtype=object), errors="coerce")
         elsewhere = np.isin(metric, known.dropna().to_numpy(dtype="float64"))
     proj = f" {ctx.project_id}" if ctx.project_id is not None else ""
-    return _failures(mask, {
-        "project_mismatch: row project_id ": (
-            wrong_project[pos], _id_text(cv.project[pos]) + f" differs from the assessed project{proj}"),
-        "unknown_metric: metric_id is null": (np.isnan(metric), _blank(pos.size)),
-        "metric_of_other_project: metric_id ": (
-            ~in_project[pos] & elsewhere, metric_text + f" does not belong to project{proj}"),
-        "unknown_metric: metric_id ": (~in_project[pos], metric_text + " does not exist"),
-        "inactive_metric: metric_id ": (np.ones(pos.size, bool), metric_text + " is not active"),
-    })
+    return _failures(
+        mask,
+        {
+            "project_mismatch: row project_id ": (
+                wrong_project[pos],
+                _id_text(cv.project[pos]) + f" differs from the assessed project{proj}",
+            ),
+            "unknown_metric: metric_id is null": (np.isnan(metric), _blank(pos.size)),
+            "metric_of_other_project: metric_id ": (
+                ~in_project[pos] & elsewhere,
+                metric_text + f" does not belong to project{proj}",
+            ),
+            "unknown_metric: metric_id ": (~in_project[pos], metric_text + " does not exist"),
+            "inactive_metric: metric_id ": (np.ones(pos.size, bool), metric_text + " is not active"),
+        },
+    )
 
 
 def rule_v3(cv: CoercedValues, ctx: ProjectContext) -> RowFailures:
     period = cv.period
     non_member = ~np.isin(cv.brand, ctx.members.astype("float64"))
     is_null = period.isna().to_numpy()
-    aligned = ((period.dt.day == 1) & (period == period.dt.normalize())
-               & ((period.dt.month - 1) % ctx.grain_months == 0)).fillna(False).to_numpy(dtype=bool)
+    aligned = (
+        ((period.dt.day == 1) & (period == period.dt.normalize()) & ((period.dt.month - 1) % ctx.grain_months == 0))
+        .fillna(False)
+        .to_numpy(dtype=bool)
+    )
     inside = (period <= ctx.end).fillna(False).to_numpy(dtype=bool)
     if ctx.start is not None:
         inside = inside & (period >= ctx.start).fillna(False).to_numpy(dtype=bool)
@@ -130,12 +154,18 @@ def rule_v3(cv: CoercedValues, ctx: ProjectContext) -> RowFailures:
     shown = period.iloc[pos].dt.strftime("%Y-%m-%d").fillna("null").reset_index(drop=True)
     window = f"[{ctx.describe_period(ctx.start)}, {ctx.describe_period(ctx.end)}]"
     proj = f" {ctx.project_id}" if ctx.project_id is not None else ""
-    return _failures(mask, {
-        "non_member_brand: brand_id ": (non_member[pos], _id_text(cv.brand[pos]) + f" is not a member of project{proj}"),
-        "period_invalid: period is null or not a date": (is_null[pos], _blank(pos.size)),
-        "period_not_period_start: ": (~aligned[pos], shown + f" is not a {ctx.grain} start"),
-        "period_outside_project: ": (np.ones(pos.size, bool), shown + f" outside {window}"),
-    })
+    return _failures(
+        mask,
+        {
+            "non_member_brand: brand_id ": (
+                non_member[pos],
+                _id_text(cv.brand[pos]) + f" is not a member of project{proj}",
+            ),
+            "period_invalid: period is null or not a date": (is_null[pos], _blank(pos.size)),
+            "period_not_period_start: ": (~aligned[pos], shown + f" is not a {ctx.grain} start"),
+            "period_outside_project: ": (np.ones(pos.size, bool), shown + f" outside {window}"),
+        },
+    )
 
 
 def rule_metric_rows(cv: CoercedValues, verdicts: MetricVerdicts, column: str, code: str) -> RowFailures:
@@ -180,8 +210,12 @@ def rule_u1(landed: pd.DataFrame, cv: CoercedValues) -> tuple[RowFailures, pd.Da
         dup["n_values"] = group["identity"].transform("nunique")
         dup = dup.sort_values(["brand", "metric", "period", "row_id", "pos"], na_position="last")
         kept = ~dup.duplicated(["brand", "metric", "period"], keep="first")
-        kept_id = dup["row_id"].where(kept).groupby(
-            [dup["brand"], dup["metric"], dup["period"]], dropna=False, sort=False).transform("first")
+        kept_id = (
+            dup["row_id"]
+            .where(kept)
+            .groupby([dup["brand"], dup["metric"], dup["period"]], dropna=False, sort=False)
+            .transform("first")
+        )
         exact = dup["n_values"] == 1
         quarantined = ~exact | ~kept
         dup = dup[quarantined]
@@ -189,25 +223,41 @@ def rule_u1(landed: pd.DataFrame, cv: CoercedValues) -> tuple[RowFailures, pd.Da
         n_rows = dup["n_rows"].astype(str)
         text = np.where(
             exact[quarantined],
-            "duplicate_exact: kept id " + _id_text(kept_id[quarantined].to_numpy()).to_numpy()
-            + " of " + n_rows.to_numpy() + " identical rows",
-            "duplicate_conflict: " + n_rows.to_numpy() + " rows with "
-            + dup["n_values"].astype(str).to_numpy() + " different values for the key")
+            "duplicate_exact: kept id "
+            + _id_text(kept_id[quarantined].to_numpy()).to_numpy()
+            + " of "
+            + n_rows.to_numpy()
+            + " identical rows",
+            "duplicate_conflict: "
+            + n_rows.to_numpy()
+            + " rows with "
+            + dup["n_values"].astype(str).to_numpy()
+            + " different values for the key",
+        )
         reasons = pd.Series(text, index=dup["pos"].to_numpy(), dtype=object).sort_index()
     return RowFailures(mask, reasons), key_units
 
 
-def row_rule_results(cv: CoercedValues, failures: dict[str, RowFailures], u1_keys: pd.DataFrame,
-                     grain: str) -> list[RuleRows]:
+def row_rule_results(
+    cv: CoercedValues, failures: dict[str, RowFailures], u1_keys: pd.DataFrame, grain: str
+) -> list[RuleRows]:
     """rule_results for V1, V2, V3 (row units) and U1 (key units), split by the row's brand."""
     what = {
         "V1": "have normalized_value not finite or outside [0, 100]",
         "V2": "reference a metric_id that is unknown, inactive or of another project",
         "V3": f"have a non-member brand or a period that is not a {grain} start inside the project's dates",
     }
-    results = [tally_units(rule, cv.brand, ~failures[rule].mask, default_describe(rule, text), "no rows landed")
-               for rule, text in what.items()]
-    results.append(tally_units("U1", u1_keys["brand_id"].to_numpy(), u1_keys["passed"].to_numpy(),
-                               default_describe("U1", "(brand, metric, period) have more than one row"),
-                               "no rows landed"))
+    results = [
+        tally_units(rule, cv.brand, ~failures[rule].mask, default_describe(rule, text), "no rows landed")
+        for rule, text in what.items()
+    ]
+    results.append(
+        tally_units(
+            "U1",
+            u1_keys["brand_id"].to_numpy(),
+            u1_keys["passed"].to_numpy(),
+            default_describe("U1", "(brand, metric, period) have more than one row"),
+            "no rows landed",
+        )
+    )
     return results

@@ -26,9 +26,15 @@ def band_of(score: float | None) -> str | None:
 def _dimension_rows(results: pd.DataFrame, scope: str, brand_id) -> list[dict]:
     totals = results.groupby("dimension")[["units", "passed"]].sum()
     return [
-        {"scope": scope, "brand_id": brand_id, "dimension": dim,
-         "score": float(totals.at[dim, "passed"] / totals.at[dim, "units"]), "units": int(totals.at[dim, "units"])}
-        for dim in DIMENSIONS if dim in totals.index and totals.at[dim, "units"] > 0
+        {
+            "scope": scope,
+            "brand_id": brand_id,
+            "dimension": dim,
+            "score": float(totals.at[dim, "passed"] / totals.at[dim, "units"]),
+            "units": int(totals.at[dim, "units"]),
+        }
+        for dim in DIMENSIONS
+        if dim in totals.index and totals.at[dim, "units"] > 0
     ]
 
 
@@ -36,7 +42,9 @@ def dimension_scores(rule_results: pd.DataFrame, brand_ids) -> pd.DataFrame:
     """Project scope sums every unit; brand scope only the units attributed to that brand."""
     rows = _dimension_rows(rule_results, "project", pd.NA)
     for brand in brand_ids:
-        rows += _dimension_rows(rule_results[(rule_results["brand_id"] == brand).fillna(False).to_numpy(dtype=bool)], "brand", int(brand))
+        rows += _dimension_rows(
+            rule_results[(rule_results["brand_id"] == brand).fillna(False).to_numpy(dtype=bool)], "brand", int(brand)
+        )
     frame = pd.DataFrame(rows, columns=["scope", "brand_id", "dimension", "score", "units"])
     frame["brand_id"] = pd.array(frame["brand_id"], dtype="Int64")
     return frame

@@ -6,7 +6,7 @@ the sum over all rows of a rule and a brand total is that brand's row only.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -20,9 +20,14 @@ RuleRows = list[dict]  # rule_results rows, turned into one frame by `as_frame` 
 def _row(rule_id: str, brand_id, units: int, passed: int, message: str) -> dict:
     rule = RULES[rule_id]
     return {
-        "rule_id": rule_id, "dimension": rule.dimension, "severity": rule.severity,
-        "brand_id": brand_id, "units": int(units), "passed": int(passed),
-        "failed": int(units - passed), "message": message,
+        "rule_id": rule_id,
+        "dimension": rule.dimension,
+        "severity": rule.severity,
+        "brand_id": brand_id,
+        "units": int(units),
+        "passed": int(passed),
+        "failed": int(units - passed),
+        "message": message,
     }
 
 

@@ -12,14 +12,25 @@ from dc_pipeline.domain.quality.catalog import RULE_ORDER, RULE_RESULT_COLUMNS, 
 from dc_pipeline.domain.quality.context import build_context
 from dc_pipeline.domain.quality.json_safe import json_safe_records
 from dc_pipeline.domain.quality.quarantine import (
-    VALUE_KEY_COLUMNS, empty_quarantine, metric_quarantine, outcome_quarantine, value_quarantine)
-from dc_pipeline.domain.quality.rules_coverage import (
-    k3_value_units, rule_c1, rule_k1, rule_k2, rule_t1, rule_w2)
+    VALUE_KEY_COLUMNS,
+    empty_quarantine,
+    metric_quarantine,
+    outcome_quarantine,
+    value_quarantine,
+)
+from dc_pipeline.domain.quality.rules_coverage import k3_value_units, rule_c1, rule_k1, rule_k2, rule_t1, rule_w2
 from dc_pipeline.domain.quality.rules_metrics import assess_metrics
 from dc_pipeline.domain.quality.rules_outcomes import assess_outcomes, k3_outcome_units, rule_c2, rule_k5
 from dc_pipeline.domain.quality.rules_project import rule_t2, rule_w1
 from dc_pipeline.domain.quality.rules_values import (
-    coerce_values, row_rule_results, rule_metric_rows, rule_u1, rule_v1, rule_v2, rule_v3)
+    coerce_values,
+    row_rule_results,
+    rule_metric_rows,
+    rule_u1,
+    rule_v1,
+    rule_v2,
+    rule_v3,
+)
 from dc_pipeline.domain.quality.scoring import dimension_scores, dq_scores
 from dc_pipeline.domain.quality.tally import RuleRows, as_frame, default_describe, no_units, tally_units
 from dc_pipeline.domain.settings import DqConfig
@@ -37,7 +48,9 @@ class QualityAssessment:
     dimension_scores: pd.DataFrame  # scope, brand_id, dimension, score, units
     dq_scores: pd.DataFrame  # scope, brand_id, score, band
     blocking: list[dict]  # check, passed, message, rows
-    outcome_availability: pd.DataFrame = field(default_factory=pd.DataFrame)  # column, required, brand_periods, available
+    outcome_availability: pd.DataFrame = field(
+        default_factory=pd.DataFrame
+    )  # column, required, brand_periods, available
     usable_metrics: pd.DataFrame = field(default_factory=pd.DataFrame)  # active metric definitions passing V4 and U2
 
     @property
@@ -50,14 +63,19 @@ class QualityAssessment:
 
     def rule_totals(self) -> pd.DataFrame:
         """Project totals per rule (rule_results summed over brands), in rule-table order."""
-        totals = self.rule_results.groupby(["rule_id", "dimension", "severity"], sort=False)[
-            ["units", "passed", "failed"]].sum().reset_index()
-        return totals.set_index("rule_id").reindex(
-            [r for r in RULE_ORDER if r in set(totals["rule_id"])]).reset_index()
+        totals = (
+            self.rule_results.groupby(["rule_id", "dimension", "severity"], sort=False)[["units", "passed", "failed"]]
+            .sum()
+            .reset_index()
+        )
+        return totals.set_index("rule_id").reindex([r for r in RULE_ORDER if r in set(totals["rule_id"])]).reset_index()
 
     def quarantine_counts(self) -> pd.DataFrame:
-        return (self.quarantine.groupby(["source_table", "rule_id"]).size().rename("rows").reset_index()
-                if len(self.quarantine) else pd.DataFrame(columns=["source_table", "rule_id", "rows"]))
+        return (
+            self.quarantine.groupby(["source_table", "rule_id"]).size().rename("rows").reset_index()
+            if len(self.quarantine)
+            else pd.DataFrame(columns=["source_table", "rule_id", "rows"])
+        )
 
 
 def _typed_valid(landed: pd.DataFrame, cv, keep: np.ndarray, project_id: int | None) -> pd.DataFrame:
@@ -81,14 +99,20 @@ def _k3(valid: pd.DataFrame, outcomes: pd.DataFrame, api_values, api_outcomes) -
         parts.append(k3_outcome_units(outcomes, api_outcomes))
     units = pd.concat(parts) if parts else pd.DataFrame({"brand_id": [], "passed": []})
     sources = " and ".join(n for n, f in (("values", api_values), ("outcomes", api_outcomes)) if f is not None)
-    return tally_units("K3", units["brand_id"].to_numpy(dtype="float64"), units["passed"].to_numpy(dtype=bool),
-                       default_describe("K3", f"differ between Postgres and the API ({sources}; tolerance 0.01 "
-                                              "for values, 0.5 % for outcomes)"),
-                       f"API reconciliation: no keys present in both ({sources})")
+    return tally_units(
+        "K3",
+        units["brand_id"].to_numpy(dtype="float64"),
+        units["passed"].to_numpy(dtype=bool),
+        default_describe(
+            "K3", f"differ between Postgres and the API ({sources}; tolerance 0.01 for values, 0.5 % for outcomes)"
+        ),
+        f"API reconciliation: no keys present in both ({sources})",
+    )
 
 
-def _blocking(valid: pd.DataFrame, usable_ids: np.ndarray, quarantine: pd.DataFrame, n_landed: int,
-              config: DqConfig) -> list[dict]:
+def _blocking(
+    valid: pd.DataFrame, usable_ids: np.ndarray, quarantine: pd.DataFrame, n_landed: int, config: DqConfig
+) -> list[dict]:
     value = valid["normalized_value"].to_numpy(dtype="float64")
     bad_v1 = ~(np.isfinite(value) & (value >= 0) & (value <= 100))
     bad_v2 = ~np.isin(valid["metric_id"].to_numpy(), usable_ids)
@@ -101,8 +125,10 @@ def _blocking(valid: pd.DataFrame, usable_ids: np.ndarray, quarantine: pd.DataFr
     clean = {
         "check": "clean_set_has_no_v1_v2_u1_violations",
         "passed": not bad.any(),
-        "message": (f"clean set of {len(valid)} rows has {int(bad_v1.sum())} V1, {int(bad_v2.sum())} V2 and "
-                    f"{int(bad_u1.sum())} U1 violations; quarantined: {held_text}"),
+        "message": (
+            f"clean set of {len(valid)} rows has {int(bad_v1.sum())} V1, {int(bad_v2.sum())} V2 and "
+            f"{int(bad_u1.sum())} U1 violations; quarantined: {held_text}"
+        ),
         "rows": json_safe_records(examples),
     }
     share = len(value_q) / n_landed if n_landed else 0.0
@@ -110,19 +136,27 @@ def _blocking(valid: pd.DataFrame, usable_ids: np.ndarray, quarantine: pd.DataFr
     share_check = {
         "check": "quarantine_share_within_limit",
         "passed": share <= limit + 1e-12,
-        "message": (f"{len(value_q)} of {n_landed} landed value rows quarantined ({share:.2%}, "
-                    f"limit {limit:.0%})"),
+        "message": (f"{len(value_q)} of {n_landed} landed value rows quarantined ({share:.2%}, limit {limit:.0%})"),
         "rows": value_q["row_key"].head(EXAMPLE_ROWS).tolist(),
     }
     return [clean, share_check]
 
 
-def assess_project(project, metrics: pd.DataFrame, members: pd.DataFrame, landed_values: pd.DataFrame,
-                   landed_outcomes: pd.DataFrame, config: DqConfig, as_of: pd.Timestamp,
-                   previous_row_count: int | None = None, api_values: pd.DataFrame | None = None,
-                   api_weights: pd.DataFrame | None = None, other_project_metrics: pd.DataFrame | None = None,
-                   known_metric_ids: set | None = None,
-                   api_outcomes: pd.DataFrame | None = None) -> QualityAssessment:
+def assess_project(
+    project,
+    metrics: pd.DataFrame,
+    members: pd.DataFrame,
+    landed_values: pd.DataFrame,
+    landed_outcomes: pd.DataFrame,
+    config: DqConfig,
+    as_of: pd.Timestamp,
+    previous_row_count: int | None = None,
+    api_values: pd.DataFrame | None = None,
+    api_weights: pd.DataFrame | None = None,
+    other_project_metrics: pd.DataFrame | None = None,
+    known_metric_ids: set | None = None,
+    api_outcomes: pd.DataFrame | None = None,
+) -> QualityAssessment:
     """All SPEC §5 rules for one project. `api_outcomes` (brand_id, period, outcome columns) adds the
     outcome half of K3 when the caller has brand_data outcomes from the API."""
     ctx = build_context(project, members, config, as_of)
@@ -152,25 +186,41 @@ def assess_project(project, metrics: pd.DataFrame, members: pd.DataFrame, landed
     c2, availability = rule_c2(internal, outcomes.validated)
     expected_cells = len(usable) * ctx.members.size * periods.size
     results = [
-        rule_c1(internal, ctx, periods, len(usable)), c2,
-        *row_rule_results(cv, failures, u1_keys, ctx.grain), *outcomes.results, *verdicts.results,
-        rule_t1(internal, ctx), rule_t2(ctx, landed_values, landed_outcomes),
+        rule_c1(internal, ctx, periods, len(usable)),
+        c2,
+        *row_rule_results(cv, failures, u1_keys, ctx.grain),
+        *outcomes.results,
+        *verdicts.results,
+        rule_t1(internal, ctx),
+        rule_t2(ctx, landed_values, landed_outcomes),
         rule_k1(landed, cv.metric, cv.brand, verdicts.table.set_index("metric_id")["section_name"]),
         rule_k2(internal, config.max_jump_points),
         _k3(internal, outcomes.validated, api_values, api_outcomes),
         rule_k5(outcomes.validated),
-        rule_w1(len(landed), previous_row_count, expected_cells), rule_w2(internal, ctx, periods),
+        rule_w1(len(landed), previous_row_count, expected_cells),
+        rule_w2(internal, ctx, periods),
     ]
     rule_results = as_frame([row for rows in results for row in rows])
     rule_results["_order"] = rule_results["rule_id"].map({r: i for i, r in enumerate(RULE_ORDER)})
-    rule_results = (rule_results.sort_values(["_order", "brand_id"], na_position="first", kind="stable")
-                    .drop(columns="_order").reset_index(drop=True)[list(RULE_RESULT_COLUMNS)])
+    rule_results = (
+        rule_results.sort_values(["_order", "brand_id"], na_position="first", kind="stable")
+        .drop(columns="_order")
+        .reset_index(drop=True)[list(RULE_RESULT_COLUMNS)]
+    )
 
-    quarantine = pd.concat([q for q in (
-        value_q,
-        outcome_quarantine(landed_outcomes.reset_index(drop=True), outcomes.failed_rows),
-        metric_quarantine(verdicts.table, metrics.columns),
-    ) if len(q)] or [empty_quarantine()], ignore_index=True)
+    quarantine = pd.concat(
+        [
+            q
+            for q in (
+                value_q,
+                outcome_quarantine(landed_outcomes.reset_index(drop=True), outcomes.failed_rows),
+                metric_quarantine(verdicts.table, metrics.columns),
+            )
+            if len(q)
+        ]
+        or [empty_quarantine()],
+        ignore_index=True,
+    )
 
     dims = dimension_scores(rule_results, ctx.members)
     return QualityAssessment(

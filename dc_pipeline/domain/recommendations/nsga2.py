@@ -7,8 +7,8 @@ polynomial mutation, repair, elitist merge of parents and offspring.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from typing import Iterator
 
 import numpy as np
 
@@ -118,8 +118,9 @@ def tournament(rng: np.random.Generator, ranks: np.ndarray, crowding: np.ndarray
     return np.where(a_wins, a, b)
 
 
-def sbx_crossover(rng: np.random.Generator, p1: np.ndarray, p2: np.ndarray, upper: np.ndarray,
-                  prob: float, eta: float) -> tuple[np.ndarray, np.ndarray]:
+def sbx_crossover(
+    rng: np.random.Generator, p1: np.ndarray, p2: np.ndarray, upper: np.ndarray, prob: float, eta: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Bounded simulated binary crossover (Deb & Agrawal) on genes in [0, upper]."""
     lower = np.zeros_like(upper)
     pairs, m = p1.shape
@@ -130,8 +131,11 @@ def sbx_crossover(rng: np.random.Generator, p1: np.ndarray, p2: np.ndarray, uppe
 
     def betaq(beta: np.ndarray) -> np.ndarray:
         alpha = 2.0 - beta ** -(eta + 1.0)
-        return np.where(u <= 1.0 / alpha, (u * alpha) ** (1.0 / (eta + 1.0)),
-                        (1.0 / np.maximum(2.0 - u * alpha, 1e-300)) ** (1.0 / (eta + 1.0)))
+        return np.where(
+            u <= 1.0 / alpha,
+            (u * alpha) ** (1.0 / (eta + 1.0)),
+            (1.0 / np.maximum(2.0 - u * alpha, 1e-300)) ** (1.0 / (eta + 1.0)),
+        )
 
     c1 = 0.5 * (y1 + y2 - betaq(1.0 + 2.0 * (y1 - lower) / spread) * spread)
     c2 = 0.5 * (y1 + y2 + betaq(1.0 + 2.0 * (upper - y2) / spread) * spread)
@@ -141,8 +145,9 @@ def sbx_crossover(rng: np.random.Generator, p1: np.ndarray, p2: np.ndarray, uppe
     return np.where(apply, c1, p1), np.where(apply, c2, p2)
 
 
-def polynomial_mutation(rng: np.random.Generator, x: np.ndarray, upper: np.ndarray,
-                        prob: float, eta: float) -> np.ndarray:
+def polynomial_mutation(
+    rng: np.random.Generator, x: np.ndarray, upper: np.ndarray, prob: float, eta: float
+) -> np.ndarray:
     """Bounded polynomial mutation (Deb), each gene mutated with probability `prob`."""
     mutate = rng.random(x.shape) < prob
     r = rng.random(x.shape)
@@ -187,8 +192,9 @@ def evolve(problem: DecisionProblem, params: GaParams, seed: int) -> Iterator[Ge
     half = (n + 1) // 2
     for generation in range(1, params.generations + 1):
         parents = tournament(rng, ranks, crowding, 2 * half)
-        c1, c2 = sbx_crossover(rng, x[parents[:half]], x[parents[half:]], problem.upper,
-                               params.crossover_prob, params.crossover_eta)
+        c1, c2 = sbx_crossover(
+            rng, x[parents[:half]], x[parents[half:]], problem.upper, params.crossover_prob, params.crossover_eta
+        )
         children = np.vstack([c1, c2])[:n]
         children = polynomial_mutation(rng, children, problem.upper, params.mutation_prob, params.mutation_eta)
         children = repair(children, problem)
@@ -202,6 +208,6 @@ def evolve(problem: DecisionProblem, params: GaParams, seed: int) -> Iterator[Ge
 def run_nsga2(problem: DecisionProblem, params: GaParams, seed: int) -> Generation:
     """The final generation."""
     last = None
-    for last in evolve(problem, params, seed):
-        pass
+    for generation in evolve(problem, params, seed):
+        last = generation
     return last

@@ -18,6 +18,7 @@ _TOLERANCE = 1e-9
 @dataclass(frozen=True)
 class Front:
     """Non-dominated, de-duplicated decisions sorted by effort (then gain descending)."""
+
     delta: np.ndarray  # (F, M)
     gain: np.ndarray  # (F,) ΔDC
     effort: np.ndarray  # (F,) E
@@ -82,8 +83,9 @@ def thin_by_crowding(gain: np.ndarray, effort: np.ndarray, protected: set[int], 
     return kept
 
 
-def plan_dict(problem: DecisionProblem, delta: np.ndarray, plan_id: int,
-              outcome_per_dc_point: dict | None = None) -> dict:
+def plan_dict(
+    problem: DecisionProblem, delta: np.ndarray, plan_id: int, outcome_per_dc_point: dict | None = None
+) -> dict:
     """A plan with exact totals: delta_dc = Σ gain and effort = Σ effort over its metric entries."""
     gains = problem.gain_per_metric(delta)
     efforts = problem.effort_per_metric(delta)

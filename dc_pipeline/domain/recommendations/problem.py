@@ -14,8 +14,14 @@ import pandas as pd
 from dc_pipeline.domain.settings import OptimizerConfig
 
 METRIC_ROW_COLUMNS = (
-    "metric_id", "metric_name", "section_name", "platform_name",
-    "directed_score", "effective_weight", "effort_cost", "best_score",
+    "metric_id",
+    "metric_name",
+    "section_name",
+    "platform_name",
+    "directed_score",
+    "effective_weight",
+    "effort_cost",
+    "best_score",
 )
 CHANGE_THRESHOLD = 0.5  # a metric counts as changed when Δ >= 0.5 points (SPEC §6c)
 
@@ -104,7 +110,11 @@ def build_problem(rows: pd.DataFrame, config: OptimizerConfig) -> ProblemBuild:
     upper = np.minimum(100.0, s + float(config.max_uplift_points)) - s
     problem = DecisionProblem(
         metrics=frame.loc[keep].reset_index(drop=True),
-        score=s, weight=e, cost=c, headroom=best - s, upper=upper,
+        score=s,
+        weight=e,
+        cost=c,
+        headroom=best - s,
+        upper=upper,
         max_changed=int(config.max_metrics_changed),
     )
     return ProblemBuild(problem, excluded)

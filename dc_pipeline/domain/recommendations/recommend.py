@@ -8,10 +8,15 @@ import numpy as np
 import pandas as pd
 
 from dc_pipeline.domain.recommendations.hypervolume import hypervolume
-from dc_pipeline.domain.recommendations.oracle import water_filling_front
 from dc_pipeline.domain.recommendations.nsga2 import run_nsga2
+from dc_pipeline.domain.recommendations.oracle import water_filling_front
 from dc_pipeline.domain.recommendations.plans import (
-    DC_TARGETS, knee_index, pareto_front, plan_dict, target_indices, thin_by_crowding,
+    DC_TARGETS,
+    knee_index,
+    pareto_front,
+    plan_dict,
+    target_indices,
+    thin_by_crowding,
 )
 from dc_pipeline.domain.recommendations.problem import build_problem, missing_columns
 from dc_pipeline.domain.recommendations.tune import StudyFactory, tune_ga
@@ -72,11 +77,18 @@ def recommend(
     problem = build.problem
     if problem is None:
         detail = "; ".join(f"{n} {why}" for why, n in build.excluded.items())
-        return RecommendationResult("insufficient_data", f"no improvable metrics for {brand}: {detail}",
-                                    excluded_metrics=build.excluded)
+        return RecommendationResult(
+            "insufficient_data", f"no improvable metrics for {brand}: {detail}", excluded_metrics=build.excluded
+        )
 
-    ga_params, summary = tune_ga(problem, max_evaluations=config.ga_max_evaluations, settings=settings,
-                                 name=name, seed=seed, study_factory=study_factory)
+    ga_params, summary = tune_ga(
+        problem,
+        max_evaluations=config.ga_max_evaluations,
+        settings=settings,
+        name=name,
+        seed=seed,
+        study_factory=study_factory,
+    )
     final = run_nsga2(problem, ga_params, seed)
     front = pareto_front(problem, final.population)
     hv = hypervolume(front.gain, front.effort, problem.max_gain, problem.reference_effort)
@@ -92,8 +104,10 @@ def recommend(
     actionable = {i for i in range(front.gain.size) if front.gain[i] > 0}
     protected = {knee} | {i for i in targets.values() if isinstance(i, int)}
     kept = [int(i) for i in thin_by_crowding(front.gain, front.effort, protected) if int(i) in actionable | protected]
-    plans = {i: plan_dict(problem, front.delta[i], plan_id=n, outcome_per_dc_point=outcome_per_dc_point)
-             for n, i in enumerate(kept)}
+    plans = {
+        i: plan_dict(problem, front.delta[i], plan_id=n, outcome_per_dc_point=outcome_per_dc_point)
+        for n, i in enumerate(kept)
+    }
 
     study = summary.as_metadata() | {"top_trials": summary.top_trials}
     return RecommendationResult(

@@ -8,13 +8,13 @@ pruning.
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import optuna
 
 from dc_pipeline.domain.recommendations.hypervolume import hypervolume
-from dc_pipeline.domain.recommendations.nsga2 import Generation, GaParams, evolve
+from dc_pipeline.domain.recommendations.nsga2 import GaParams, Generation, evolve
 from dc_pipeline.domain.recommendations.problem import DecisionProblem
 from dc_pipeline.domain.tuning import StudySummary, TuningSettings, in_memory_study, optimize
 
@@ -61,7 +61,9 @@ def suggest_values(trial: optuna.Trial, max_evaluations: int) -> dict:
     population = trial.suggest_int("population", low, high)
     return {
         "population": population,
-        "generations": trial.suggest_int("generations", MIN_GENERATIONS, max(MIN_GENERATIONS, max_evaluations // population)),
+        "generations": trial.suggest_int(
+            "generations", MIN_GENERATIONS, max(MIN_GENERATIONS, max_evaluations // population)
+        ),
         "crossover_prob": trial.suggest_float("crossover_prob", 0.6, 0.95),
         "crossover_eta": trial.suggest_float("crossover_eta", 2.0, 30.0),
         "mutations_per_genome": trial.suggest_float("mutations_per_genome", *MUTATIONS_PER_GENOME),
@@ -79,8 +81,9 @@ def checkpoint_generations(generations: int) -> list[int]:
     return [math.ceil(generations * k / N_CHECKPOINTS) for k in range(1, N_CHECKPOINTS + 1)]
 
 
-def mean_hypervolume(problem: DecisionProblem, params: GaParams, seed: int,
-                     report: Callable[[int, float], None] | None = None) -> float:
+def mean_hypervolume(
+    problem: DecisionProblem, params: GaParams, seed: int, report: Callable[[int, float], None] | None = None
+) -> float:
     """Final normalised hypervolume averaged over seeds seed, seed+1, ...; `report(step, hv)` at checkpoints."""
     checkpoints = checkpoint_generations(params.generations)
     runs = [evolve(problem, params, seed + i) for i in range(N_SEEDS)]
@@ -94,11 +97,21 @@ def mean_hypervolume(problem: DecisionProblem, params: GaParams, seed: int,
     return latest
 
 
-def tune_ga(problem: DecisionProblem, *, max_evaluations: int, settings: TuningSettings, name: str,
-            seed: int, study_factory: StudyFactory | None = None) -> tuple[GaParams, StudySummary]:
+def tune_ga(
+    problem: DecisionProblem,
+    *,
+    max_evaluations: int,
+    settings: TuningSettings,
+    name: str,
+    seed: int,
+    study_factory: StudyFactory | None = None,
+) -> tuple[GaParams, StudySummary]:
     """Tune the GA on this problem; returns the best parameters (the defaults if no trial completed)."""
-    study = (study_factory(name, "maximize") if study_factory is not None
-             else in_memory_study(name, "maximize", settings, n_metrics=problem.n_metrics))
+    study = (
+        study_factory(name, "maximize")
+        if study_factory is not None
+        else in_memory_study(name, "maximize", settings, n_metrics=problem.n_metrics)
+    )
 
     def objective(trial: optuna.Trial) -> float:
         params = params_from_values(suggest_values(trial, max_evaluations), problem.n_metrics)

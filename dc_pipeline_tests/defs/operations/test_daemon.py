@@ -52,14 +52,27 @@ def test_daemon_ticks_sensors_without_flooding_the_queue(ops_env, pg_server, tmp
         config = home / "dagster.yaml"
         config.write_text(config.read_text().replace("max_concurrent_runs: 4", "max_concurrent_runs: 0"))
         instance = dg.DagsterInstance.from_config(str(home))
-        env = {**os.environ, "DAGSTER_HOME": str(home), "DATABASE_URL": ops_env.url,
-               "REPORTS_DIR": str(tmp_path / "reports"), "BACKUP_DIR": str(tmp_path / "backups"),
-               "LOGS_DIR": str(tmp_path / "logs"), "API_BASE_URLS": "http://127.0.0.1:9", "ALERT_WEBHOOK_URL": ""}
+        env = {
+            **os.environ,
+            "DAGSTER_HOME": str(home),
+            "DATABASE_URL": ops_env.url,
+            "REPORTS_DIR": str(tmp_path / "reports"),
+            "BACKUP_DIR": str(tmp_path / "backups"),
+            "LOGS_DIR": str(tmp_path / "logs"),
+            "API_BASE_URLS": "http://127.0.0.1:9",
+            "ALERT_WEBHOOK_URL": "",
+        }
         env.pop("DC_CONFIG_PATH", None)
         daemon = Path(sys.executable).parent / "dagster-daemon"
         log = (tmp_path / "daemon.log").open("w")
-        proc = subprocess.Popen([str(daemon), "run", "-m", "dc_pipeline.definitions"], env=env, cwd=tmp_path,
-                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            [str(daemon), "run", "-m", "dc_pipeline.definitions"],
+            env=env,
+            cwd=tmp_path,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         try:
             deadline, ticks = time.monotonic() + WAIT_S, {}
             while time.monotonic() < deadline and proc.poll() is None:
@@ -68,8 +81,10 @@ def test_daemon_ticks_sensors_without_flooding_the_queue(ops_env, pg_server, tmp
                     break
                 time.sleep(2)
             assert proc.poll() is None, (tmp_path / "daemon.log").read_text()[-3000:]
-            assert all(ticks.get(name, 0) >= 1 for name in WATCHED), \
-                (ticks, (tmp_path / "daemon.log").read_text()[-3000:])
+            assert all(ticks.get(name, 0) >= 1 for name in WATCHED), (
+                ticks,
+                (tmp_path / "daemon.log").read_text()[-3000:],
+            )
             time.sleep(5)  # a few more daemon iterations: nothing may pile up
             runs = instance.get_runs()
             beats = instance.get_daemon_heartbeats()

@@ -35,35 +35,48 @@ def nap_job():
 def _record_runs(instance) -> None:
     for seconds in SLEEPS:
         nap_job.execute_in_process(instance=instance, run_config={"ops": {"nap": {"config": {"seconds": seconds}}}})
-    failed = nap_job.execute_in_process(instance=instance, raise_on_error=False,
-                                        run_config={"ops": {"nap": {"config": {"seconds": 0.0, "fail": True}}}})
+    failed = nap_job.execute_in_process(
+        instance=instance, raise_on_error=False, run_config={"ops": {"nap": {"config": {"seconds": 0.0, "fail": True}}}}
+    )
     assert not failed.success
 
 
 def _expected_stats(instance) -> dict[str, tuple]:
     """(runs, failed, p50, p95) per job straight from the instance's run records."""
-    records = instance.get_run_records(dg.RunsFilter(statuses=[dg.DagsterRunStatus.SUCCESS,
-                                                               dg.DagsterRunStatus.FAILURE]))
+    records = instance.get_run_records(
+        dg.RunsFilter(statuses=[dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE])
+    )
     by_job: dict[str, list] = {}
     for r in records:
         by_job.setdefault(r.dagster_run.job_name, []).append((r.end_time - r.start_time, r.dagster_run.status))
-    return {job: (len(rows), sum(s == dg.DagsterRunStatus.FAILURE for _, s in rows),
-                  float(np.percentile([d for d, _ in rows], 50)), float(np.percentile([d for d, _ in rows], 95)))
-            for job, rows in by_job.items()}
+    return {
+        job: (
+            len(rows),
+            sum(s == dg.DagsterRunStatus.FAILURE for _, s in rows),
+            float(np.percentile([d for d, _ in rows], 50)),
+            float(np.percentile([d for d, _ in rows], 95)),
+        )
+        for job, rows in by_job.items()
+    }
 
 
 def test_measurements_and_one_alert_per_new_breach(ops_env, webhook, tmp_path):
     hook_url, received = webhook
     _record_runs(ops_env.instance)
     # Only memory can cross: CPU is capped at 100 %, the other limits are out of reach.
-    quiet = dict(cpu_alert_percent=100.0, canary_alert_seconds=1e6, min_disk_free_fraction=0.0,
-                 job_p95_alert_seconds=1e6)
+    quiet = dict(
+        cpu_alert_percent=100.0, canary_alert_seconds=1e6, min_disk_free_fraction=0.0, job_p95_alert_seconds=1e6
+    )
 
     def tick(cursor, **limits):
-        resources = {"pipeline_db": PostgresResource(url=ops_env.url), "settings": SettingsResource(),
-                     "report_store": ReportStoreResource(reports_dir=str(tmp_path / "reports")),
-                     "ops": OperationsResource(backup_dir=str(tmp_path / "backups"), alert_webhook_url=hook_url,
-                                               **{**quiet, **limits})}
+        resources = {
+            "pipeline_db": PostgresResource(url=ops_env.url),
+            "settings": SettingsResource(),
+            "report_store": ReportStoreResource(reports_dir=str(tmp_path / "reports")),
+            "ops": OperationsResource(
+                backup_dir=str(tmp_path / "backups"), alert_webhook_url=hook_url, **{**quiet, **limits}
+            ),
+        }
         context = dg.build_sensor_context(instance=ops_env.instance, resources=resources, cursor=cursor)
         result = performance_monitor_sensor(context)
         assert result.run_requests in (None, [])

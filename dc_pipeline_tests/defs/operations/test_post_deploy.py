@@ -1,7 +1,7 @@
 """code_version_sensor -> post_deploy_validation_job (SPEC §11, update_system.py) on a real instance
 and the demo data."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
@@ -38,16 +38,19 @@ def test_post_deploy_job_takes_a_backup_when_none_is_recent_then_runs_the_canary
     defs = build_definitions()  # binds BACKUP_DIR as set above
     with postgres.connect(ops_env.url) as conn:  # a stale verified backup must not count
         ops_log.ensure(conn, "dc_ops.backup_log")
-        conn.execute("INSERT INTO dc_ops.backup_log (created_at, dump_file, sha256, verified) "
-                     "VALUES (%s, %s, %s, true)",
-                     (datetime.now(timezone.utc) - timedelta(hours=30), "old.dump", "0" * 64))
+        conn.execute(
+            "INSERT INTO dc_ops.backup_log (created_at, dump_file, sha256, verified) VALUES (%s, %s, %s, true)",
+            (datetime.now(UTC) - timedelta(hours=30), "old.dump", "0" * 64),
+        )
     request = _tick(ops_env.instance, "dc_pipeline 0.0.1").run_requests[0]
     result = defs.resolve_job_def(POST_DEPLOY_JOB).execute_in_process(
-        run_config=request.run_config, instance=ops_env.instance, tags=request.tags, raise_on_error=False)
+        run_config=request.run_config, instance=ops_env.instance, tags=request.tags, raise_on_error=False
+    )
     assert result.success, [e.message for e in result.all_events if e.is_failure]
 
-    rows = ops_env.query("SELECT task, result FROM dc_ops.maintenance_log WHERE run_id = %s ORDER BY logged_at",
-                          (result.run_id,))
+    rows = ops_env.query(
+        "SELECT task, result FROM dc_ops.maintenance_log WHERE run_id = %s ORDER BY logged_at", (result.run_id,)
+    )
     log = dict(rows)
     assert [t for t, _ in rows] == ["ensure_backup", "load_definitions", "canary"]
     assert log["ensure_backup"]["action"] == "created" and log["ensure_backup"]["verified"] is True
@@ -60,5 +63,5 @@ def test_post_deploy_job_takes_a_backup_when_none_is_recent_then_runs_the_canary
     with postgres.connect(ops_env.url) as conn:
         last, dump_file = backup_run.last_verified_backup(conn)
     assert dump_file == log["ensure_backup"]["dump_file"]
-    assert backup_run.backup_is_recent(last, datetime.now(timezone.utc), 24.0)
-    assert not backup_run.backup_is_recent(last, datetime.now(timezone.utc) + timedelta(hours=25), 24.0)
+    assert backup_run.backup_is_recent(last, datetime.now(UTC), 24.0)
+    assert not backup_run.backup_is_recent(last, datetime.now(UTC) + timedelta(hours=25), 24.0)

@@ -42,17 +42,24 @@ def _status(url, capsys):
 
 
 def test_unhealthy_when_database_stops_and_healthy_components_after_restart(
-        own_server, instance, webhook, tmp_path, capsys, monkeypatch):
+    own_server, instance, webhook, tmp_path, capsys, monkeypatch
+):
     server, url = own_server
     hook_url, received = webhook
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("REPORTS_DIR", str(tmp_path / "reports"))
     monkeypatch.setenv("API_BASE_URLS", "http://127.0.0.1:9")
-    resources = {"pipeline_db": PostgresResource(url=url),
-                 "report_store": ReportStoreResource(reports_dir=str(tmp_path / "reports")),
-                 "ops": OperationsResource(backup_dir=str(tmp_path / "b"), logs_dir=str(tmp_path / "l"),
-                                           alert_webhook_url=hook_url, api_base_urls="http://127.0.0.1:9",
-                                           probe_timeout_s=2)}
+    resources = {
+        "pipeline_db": PostgresResource(url=url),
+        "report_store": ReportStoreResource(reports_dir=str(tmp_path / "reports")),
+        "ops": OperationsResource(
+            backup_dir=str(tmp_path / "b"),
+            logs_dir=str(tmp_path / "l"),
+            alert_webhook_url=hook_url,
+            api_base_urls="http://127.0.0.1:9",
+            probe_timeout_s=2,
+        ),
+    }
 
     def tick(cursor):
         context = dg.build_sensor_context(instance=instance, resources=resources, cursor=cursor)
@@ -92,8 +99,9 @@ def test_unhealthy_when_database_stops_and_healthy_components_after_restart(
 
     # The incident run writes dc_ops.incidents once the database is back.
     run_config = down.run_requests[0].run_config
-    result = health_incident_job.execute_in_process(run_config=run_config, instance=instance,
-                                                    resources={"pipeline_db": PostgresResource(url=url)})
+    result = health_incident_job.execute_in_process(
+        run_config=run_config, instance=instance, resources={"pipeline_db": PostgresResource(url=url)}
+    )
     assert result.success
     with postgres.connect(url) as conn:
         rows = conn.execute("SELECT status, reasons FROM dc_ops.incidents").fetchall()

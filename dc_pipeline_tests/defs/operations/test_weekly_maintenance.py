@@ -1,7 +1,7 @@
 """weekly_maintenance_job end to end on a real instance and the demo data: ANALYZE, Optuna cleanup of
 real studies, the TechCorp canary against SPEC §4, and weekly_ops_report in HTML and Markdown."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -34,22 +34,24 @@ def _create_studies(url: str) -> dict[str, int]:
     names = {}
     for kind, brand, target, version, age in STUDIES:
         name = study_name(kind, 1, brand, target, version * 6)
-        study = optuna.create_study(study_name=name, storage=storage,
-                                    sampler=optuna.samplers.RandomSampler(seed=7))
+        study = optuna.create_study(study_name=name, storage=storage, sampler=optuna.samplers.RandomSampler(seed=7))
         study.optimize(lambda trial: trial.suggest_float("x", 0.0, 1.0) ** 2, n_trials=TRIALS_PER_STUDY)
         names[name] = age
     storage.engine.dispose()
     with postgres.connect(url) as conn:  # age the trials: Optuna stores naive UTC-clock datetimes
         for name, age in names.items():
-            conn.execute("UPDATE optuna.trials SET datetime_start = (now() AT TIME ZONE 'UTC') - make_interval("
-                         "days => %s), datetime_complete = (now() AT TIME ZONE 'UTC') - make_interval(days => %s) "
-                         "+ interval '1 second' WHERE study_id = (SELECT study_id FROM optuna.studies WHERE "
-                         "study_name = %s)", (age, age, name))
+            conn.execute(
+                "UPDATE optuna.trials SET datetime_start = (now() AT TIME ZONE 'UTC') - make_interval("
+                "days => %s), datetime_complete = (now() AT TIME ZONE 'UTC') - make_interval(days => %s) "
+                "+ interval '1 second' WHERE study_id = (SELECT study_id FROM optuna.studies WHERE "
+                "study_name = %s)",
+                (age, age, name),
+            )
     return names
 
 
 def test_optuna_cleanup_copes_without_schema_or_tables(fresh_db):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with postgres.connect(fresh_db) as conn:
         result = maintenance.prune_optuna(conn, maintenance.optuna_storage_url(fresh_db), now, 90)
         assert result["removed"] == 0 and "no Optuna studies yet" in result["note"]
@@ -72,22 +74,27 @@ def test_canary_flags_a_score_that_contradicts_section_4(ops_env):
 def test_weekly_maintenance_job_end_to_end(ops_env):
     url, instance = ops_env.url, ops_env.instance
     names = _create_studies(url)
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     job = ops_env.defs.resolve_job_def("weekly_maintenance_job")
     result = job.execute_in_process(instance=instance, raise_on_error=False)
     assert result.success, [e.message for e in result.all_events if e.is_failure]
 
     # Optuna: the groups' 3 newest survive, old ones beyond them are gone, with their trials.
     deleted = {study_name("outcome_model", 1, None, "revenue", v * 6) for v in ("v1", "v2")} | {
-        study_name("forecast", 1, 2, "dc_score", "v1" * 6)}
+        study_name("forecast", 1, 2, "dc_score", "v1" * 6)
+    }
     kept = set(names) - deleted
     remaining = {r[0] for r in ops_env.query("SELECT study_name FROM optuna.studies")}
     assert remaining == kept
     trials = ops_env.query("SELECT count(*) FROM optuna.trials")[0][0]
     assert trials == TRIALS_PER_STUDY * len(kept)
 
-    log = {task: (res, run_id) for task, res, run_id in ops_env.query(
-        "SELECT task, result, run_id FROM dc_ops.maintenance_log WHERE job = 'weekly_maintenance_job'")}
+    log = {
+        task: (res, run_id)
+        for task, res, run_id in ops_env.query(
+            "SELECT task, result, run_id FROM dc_ops.maintenance_log WHERE job = 'weekly_maintenance_job'"
+        )
+    }
     assert set(log) == {"analyze", "end_to_end_test", "optuna_cleanup", "performance_summary"}
     assert {run_id for _, run_id in log.values()} == {result.run_id}
     cleanup = log["optuna_cleanup"][0]
@@ -97,8 +104,12 @@ def test_weekly_maintenance_job_end_to_end(ops_env):
     analyze = log["analyze"][0]
     assert "public.normalisedvalue" in analyze["tables"] and "dc_core.dc_scores" in analyze["tables"]
     assert analyze["skipped_not_owner"] == []
-    analyzed = {f"{s}.{t}" for s, t in ops_env.query(
-        "SELECT schemaname, relname FROM pg_stat_user_tables WHERE last_analyze >= %s", (started,))}
+    analyzed = {
+        f"{s}.{t}"
+        for s, t in ops_env.query(
+            "SELECT schemaname, relname FROM pg_stat_user_tables WHERE last_analyze >= %s", (started,)
+        )
+    }
     assert {"public.normalisedvalue", "public.metrics", "dc_core.dc_scores"} <= analyzed
 
     # The canary rebuilt the reference report and matched §4 for the three TechCorp brands.

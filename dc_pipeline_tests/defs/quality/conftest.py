@@ -12,8 +12,15 @@ from dc_pipeline_tests.conftest import make_pipeline_env, restored_environment
 
 ENV_KEYS = ("DATABASE_URL", "REPORTS_DIR", "DAGSTER_PG_URL", "DAGSTER_HOME", "DC_CONFIG_PATH")
 # The quality stage and the scoring asset right after it: enough to see blocking, fast to run.
-DQ_ASSETS = ("src_metrics", "src_normalised_values", "src_business_outcomes",
-             "validated_values", "validated_outcomes", "dq_results", "dc_scores")
+DQ_ASSETS = (
+    "src_metrics",
+    "src_normalised_values",
+    "src_business_outcomes",
+    "validated_values",
+    "validated_outcomes",
+    "dq_results",
+    "dc_scores",
+)
 
 
 @pytest.fixture(scope="package")

@@ -34,11 +34,15 @@ def test_brand_left_with_one_period_is_poor_and_exits_1(dq_env, capsys):
     pid = 103
     brand_id, name = dq_env.query(
         "SELECT b.brand_id, b.brand_name FROM public.project_brands pb JOIN public.brands b USING (brand_id) "
-        "WHERE pb.project_id = %s ORDER BY b.brand_id LIMIT 1", (pid,))[0]
+        "WHERE pb.project_id = %s ORDER BY b.brand_id LIMIT 1",
+        (pid,),
+    )[0]
     with postgres.connect(dq_env.url) as conn:
-        conn.execute("DELETE FROM public.normalisedvalue WHERE project_id = %(p)s AND brand_id = %(b)s AND period > "
-                     "(SELECT min(period) FROM public.normalisedvalue WHERE project_id = %(p)s)",
-                     {"p": pid, "b": brand_id})
+        conn.execute(
+            "DELETE FROM public.normalisedvalue WHERE project_id = %(p)s AND brand_id = %(b)s AND period > "
+            "(SELECT min(period) FROM public.normalisedvalue WHERE project_id = %(p)s)",
+            {"p": pid, "b": brand_id},
+        )
         conn.commit()
     assert cli.main(["quality", "--project", str(pid), "--brand", name.upper(), "--json"]) == 1
     summary = json.loads(capsys.readouterr().out)

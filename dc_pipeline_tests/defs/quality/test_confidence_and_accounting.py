@@ -9,24 +9,35 @@ import pandas as pd
 from dc_pipeline.defs.quality.accounting import account_for_rows
 from dc_pipeline.domain.quality.confidence import dq_confidence, with_dq_confidence
 
-DQ_SCORES = pd.DataFrame({
-    "project_id": [101, 101, 101, 102],
-    "scope": ["project", "brand", "brand", "project"],
-    "brand_id": pd.array([pd.NA, 11, 12, pd.NA], dtype="Int64"),
-    "score": [0.9, 0.95, 0.55, 0.7],
-    "band": ["excellent", "excellent", "poor", "acceptable"],
-})
+DQ_SCORES = pd.DataFrame(
+    {
+        "project_id": [101, 101, 101, 102],
+        "scope": ["project", "brand", "brand", "project"],
+        "brand_id": pd.array([pd.NA, 11, 12, pd.NA], dtype="Int64"),
+        "score": [0.9, 0.95, 0.55, 0.7],
+        "band": ["excellent", "excellent", "poor", "acceptable"],
+    }
+)
 
 
 def test_confidence_per_project_and_brand_falls_back_to_project():
     assert dq_confidence(DQ_SCORES) == {101: (0.9, "excellent"), 102: (0.7, "acceptable")}
-    brands = pd.DataFrame({"project_id": [101, 101, 101, 102, 103], "brand_id": [11, 12, 13, 11, 11],
-                           "dc_score": [80.0, 70.0, 75.0, 60.0, 50.0]})
+    brands = pd.DataFrame(
+        {
+            "project_id": [101, 101, 101, 102, 103],
+            "brand_id": [11, 12, 13, 11, 11],
+            "dc_score": [80.0, 70.0, 75.0, 60.0, 50.0],
+        }
+    )
     out = with_dq_confidence(brands, DQ_SCORES)
     assert out["dq_score"].tolist()[:4] == [0.95, 0.55, 0.9, 0.7]
     assert out["dq_band"].tolist()[:4] == ["excellent", "poor", "excellent", "acceptable"]
     assert out["dq_scope"].tolist() == ["brand", "brand", "project", "project", None]
-    assert math.isnan(out["dq_score"].iloc[4]) and out["dq_band"].iloc[4] is None and out["dc_score"].tolist() == brands["dc_score"].tolist()
+    assert (
+        math.isnan(out["dq_score"].iloc[4])
+        and out["dq_band"].iloc[4] is None
+        and out["dc_score"].tolist() == brands["dc_score"].tolist()
+    )
 
 
 def _quarantine(ids):

@@ -8,31 +8,48 @@ import pandas as pd
 from dc_pipeline.domain.api_mapping import map_normalized_records, map_weights, reconcile, single_period
 
 BRANDS = pd.DataFrame({"brand_id": [1, 2], "brand_name": ["TechPhone", "TechLaptop"]})
-METRICS = pd.DataFrame({
-    "metric_id": [10, 11, 12, 13], "project_id": [1, 1, 1, 2], "section_name": ["Marketplace", "Socialwatch", "Socialwatch", "Marketplace"],
-    "platform_name": ["Amazon", "Instagram", "Instagram", "Amazon"], "metric_name": ["ratings", "reach", "reach", "ratings"],
-    "weight": [1.0, 2.0, 2.0, 1.0],
-})
-SNAPSHOT = {"project_id": 1, "period_grain": "quarter", "start_date": pd.Timestamp("2024-01-01"),
-            "end_date": pd.Timestamp("2024-01-01")}
-MONTHLY = {"project_id": 1, "period_grain": "month", "start_date": pd.Timestamp("2024-01-01"),
-           "end_date": pd.Timestamp("2024-03-01")}
+METRICS = pd.DataFrame(
+    {
+        "metric_id": [10, 11, 12, 13],
+        "project_id": [1, 1, 1, 2],
+        "section_name": ["Marketplace", "Socialwatch", "Socialwatch", "Marketplace"],
+        "platform_name": ["Amazon", "Instagram", "Instagram", "Amazon"],
+        "metric_name": ["ratings", "reach", "reach", "ratings"],
+        "weight": [1.0, 2.0, 2.0, 1.0],
+    }
+)
+SNAPSHOT = {
+    "project_id": 1,
+    "period_grain": "quarter",
+    "start_date": pd.Timestamp("2024-01-01"),
+    "end_date": pd.Timestamp("2024-01-01"),
+}
+MONTHLY = {
+    "project_id": 1,
+    "period_grain": "month",
+    "start_date": pd.Timestamp("2024-01-01"),
+    "end_date": pd.Timestamp("2024-03-01"),
+}
 
 
 def records(rows):
-    frame = pd.DataFrame(rows, columns=["brandName", "sectionName", "platformname", "metricname", "normalized", "period"])
+    frame = pd.DataFrame(
+        rows, columns=["brandName", "sectionName", "platformname", "metricname", "normalized", "period"]
+    )
     frame["updated_at"] = None
     frame["record_index"] = range(len(frame))
     return frame
 
 
-RECS = records([
-    ("TechPhone", "Marketplace", "Amazon", "ratings", 55.0, None),      # no period
-    ("Nokia", "Marketplace", "Amazon", "ratings", 40.0, "2024-01-01"),  # unknown brand
-    ("TechLaptop", "Marketplace", "Flipkart", "ratings", 41.0, "2024-01-01"),  # unknown metric
-    ("TechLaptop", "Socialwatch", "Instagram", "reach", 42.0, "2024-01-01"),   # two definitions
-    ("TechLaptop", "Marketplace", "Amazon", "ratings", 43.0, "2024-01-01"),
-])
+RECS = records(
+    [
+        ("TechPhone", "Marketplace", "Amazon", "ratings", 55.0, None),  # no period
+        ("Nokia", "Marketplace", "Amazon", "ratings", 40.0, "2024-01-01"),  # unknown brand
+        ("TechLaptop", "Marketplace", "Flipkart", "ratings", 41.0, "2024-01-01"),  # unknown metric
+        ("TechLaptop", "Socialwatch", "Instagram", "reach", 42.0, "2024-01-01"),  # two definitions
+        ("TechLaptop", "Marketplace", "Amazon", "ratings", 43.0, "2024-01-01"),
+    ]
+)
 
 
 def test_single_period_project_gives_undated_records_its_period():
@@ -55,8 +72,14 @@ def test_multi_period_project_quarantines_undated_records():
 
 
 def test_weights_map_and_unknown_metric_is_quarantined():
-    weights = pd.DataFrame({"section": ["Marketplace", "Marketplace"], "platform": ["Amazon", "eBay"],
-                            "metric": ["ratings", "ratings"], "weight": [1.5, 1.0]})
+    weights = pd.DataFrame(
+        {
+            "section": ["Marketplace", "Marketplace"],
+            "platform": ["Amazon", "eBay"],
+            "metric": ["ratings", "ratings"],
+            "weight": [1.5, 1.0],
+        }
+    )
     mapped, quarantine = map_weights(weights, 1, METRICS)
     assert mapped[["metric_id", "weight"]].values.tolist() == [[10, 1.5]]
     assert quarantine["rule_id"].tolist() == ["unknown_metric"] and quarantine["row_key"].iloc[0]["platform"] == "eBay"
@@ -64,10 +87,22 @@ def test_weights_map_and_unknown_metric_is_quarantined():
 
 def test_reconcile_counts_each_kind_and_respects_tolerance():
     p = pd.Timestamp("2024-01-01")
-    pg = pd.DataFrame({"brand_id": [1, 1, 2, 2, 2], "metric_id": [10, 11, 10, 11, 11], "period": [p] * 5,
-                       "normalized_value": [50.0, 60.0, 70.0, 80.0, 80.0]})  # (2, 11) duplicated exactly
-    api = pd.DataFrame({"brand_id": [1, 1, 2, 2, 3], "metric_id": [10, 11, 10, 11, 10], "period": [p] * 5,
-                        "normalized_value": [50.009, 60.5, 70.0, np.nan, 10.0]})
+    pg = pd.DataFrame(
+        {
+            "brand_id": [1, 1, 2, 2, 2],
+            "metric_id": [10, 11, 10, 11, 11],
+            "period": [p] * 5,
+            "normalized_value": [50.0, 60.0, 70.0, 80.0, 80.0],
+        }
+    )  # (2, 11) duplicated exactly
+    api = pd.DataFrame(
+        {
+            "brand_id": [1, 1, 2, 2, 3],
+            "metric_id": [10, 11, 10, 11, 10],
+            "period": [p] * 5,
+            "normalized_value": [50.009, 60.5, 70.0, np.nan, 10.0],
+        }
+    )
     api_weights = pd.DataFrame({"metric_id": [10, 11], "weight": [1.0, 3.0]})
     result = reconcile(1, api, pg, api_weights, METRICS)
     diffs = result.differences

@@ -17,7 +17,9 @@ def serve_once(argv, env) -> dict:
     def on_started(sim):
         base = sim.base_urls[0]
         seen["weights"] = requests.get(f"{base}/weight_sum", params={"project_id": 101}, timeout=10).json()
-        seen["values"] = requests.get(f"{base}/normalized/normalized_value", params={"project_ids": 1}, timeout=10).json()
+        seen["values"] = requests.get(
+            f"{base}/normalized/normalized_value", params={"project_ids": 1}, timeout=10
+        ).json()
         stop.set()
 
     assert simulator_main(argv, cli._simulator_tables, stop_event=stop, on_started=on_started, env=env) == 0

@@ -2,7 +2,11 @@ import numpy as np
 from scipy.stats import norm
 
 from dc_pipeline.domain.forecasting.intervals import (
-    MIN_EMPIRICAL_ERRORS, QUANTILE_COLUMNS, QUANTILES, empirical_multipliers, quantile_multipliers,
+    MIN_EMPIRICAL_ERRORS,
+    QUANTILE_COLUMNS,
+    QUANTILES,
+    empirical_multipliers,
+    quantile_multipliers,
 )
 from dc_pipeline.domain.forecasting.transforms import make_transform
 

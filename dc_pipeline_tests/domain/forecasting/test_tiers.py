@@ -14,8 +14,16 @@ def _run(y, kind="score", m=12, horizon=6, name="t"):
 
 @pytest.mark.parametrize(
     "n, m, tier",
-    [(3, 12, "none"), (4, 12, "naive"), (7, 12, "naive"), (8, 12, "ets"), (27, 12, "ets"), (28, 12, "tuned"),
-     (11, 4, "ets"), (12, 4, "tuned")],
+    [
+        (3, 12, "none"),
+        (4, 12, "naive"),
+        (7, 12, "naive"),
+        (8, 12, "ets"),
+        (27, 12, "ets"),
+        (28, 12, "tuned"),
+        (11, 4, "ets"),
+        (12, 4, "tuned"),
+    ],
 )
 def test_tier_boundaries_follow_the_spec_table(n, m, tier):
     assert tier_for(n, m) == tier

@@ -9,8 +9,9 @@ from .helpers import FAST_TUNING, monthly, trend_series, white_noise
 
 
 def _tuned(y, name, kind="real", horizon=12, study_factory=None):
-    return forecast_series(y, kind=kind, m=12, horizon=horizon, settings=FAST_TUNING, name=name,
-                           study_factory=study_factory)
+    return forecast_series(
+        y, kind=kind, m=12, horizon=horizon, settings=FAST_TUNING, name=name, study_factory=study_factory
+    )
 
 
 @pytest.fixture(scope="module")

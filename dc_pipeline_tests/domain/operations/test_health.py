@@ -1,24 +1,35 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from dc_pipeline.domain.operations import health as h
 
-NOW = datetime(2025, 3, 1, 12, tzinfo=timezone.utc)
+NOW = datetime(2025, 3, 1, 12, tzinfo=UTC)
 
 
 def test_all_ok_is_healthy():
-    summary = h.summarize([h.ComponentCheck("source_db", h.OK, "fine", critical=True),
-                           h.ComponentCheck("api", h.OK, "3 up")], NOW)
+    summary = h.summarize(
+        [h.ComponentCheck("source_db", h.OK, "fine", critical=True), h.ComponentCheck("api", h.OK, "3 up")], NOW
+    )
     assert summary.status == h.HEALTHY and summary.reasons == []
 
 
 def test_noncritical_failure_degrades_and_critical_failure_is_unhealthy_first_reason():
-    degraded = h.summarize([h.ComponentCheck("source_db", h.OK, "fine", critical=True),
-                            h.ComponentCheck("api", h.DOWN, "connection refused")], NOW)
+    degraded = h.summarize(
+        [
+            h.ComponentCheck("source_db", h.OK, "fine", critical=True),
+            h.ComponentCheck("api", h.DOWN, "connection refused"),
+        ],
+        NOW,
+    )
     assert degraded.status == h.DEGRADED and degraded.reasons == ["api down: connection refused"]
-    bad = h.summarize([h.ComponentCheck("api", h.DOWN, "refused"),
-                       h.ComponentCheck("source_db", h.DOWN, "cannot connect", critical=True)], NOW)
+    bad = h.summarize(
+        [
+            h.ComponentCheck("api", h.DOWN, "refused"),
+            h.ComponentCheck("source_db", h.DOWN, "cannot connect", critical=True),
+        ],
+        NOW,
+    )
     assert bad.status == h.UNHEALTHY
     assert bad.reasons[0].startswith("source_db (critical) down")
     # A critical component that only warns (slow) degrades.

@@ -1,26 +1,33 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 
 from dc_pipeline.domain.operations import retention as r
 
-NOW = datetime(2025, 3, 31, 12, tzinfo=timezone.utc)
+NOW = datetime(2025, 3, 31, 12, tzinfo=UTC)
 
 
 def test_expired_is_strictly_older_than_window():
-    files = pd.DataFrame({"path": ["a", "b", "c"],
-                          "modified_at": [NOW - timedelta(days=31), NOW - timedelta(days=29), NOW - timedelta(days=30, seconds=-1)]})
+    files = pd.DataFrame(
+        {
+            "path": ["a", "b", "c"],
+            "modified_at": [NOW - timedelta(days=31), NOW - timedelta(days=29), NOW - timedelta(days=30, seconds=-1)],
+        }
+    )
     assert list(r.expired(files, NOW, 30)["path"]) == ["a"]
 
 
 def test_report_files_keep_latest_and_newest_per_report():
     old = NOW - timedelta(days=200)
-    files = pd.DataFrame({
-        "path": ["p1/r/t1.json", "p1/r/t2.json", "p1/r/latest.json", "p1/r/t1.html", "p2/r/t1.json"],
-        "partition": ["p1", "p1", "p1", "p1", "p2"], "report_id": ["r"] * 5,
-        "name": ["t1.json", "t2.json", "latest.json", "t1.html", "t1.json"],
-        "modified_at": [old, old + timedelta(days=1), old, old, old],
-    })
+    files = pd.DataFrame(
+        {
+            "path": ["p1/r/t1.json", "p1/r/t2.json", "p1/r/latest.json", "p1/r/t1.html", "p2/r/t1.json"],
+            "partition": ["p1", "p1", "p1", "p1", "p2"],
+            "report_id": ["r"] * 5,
+            "name": ["t1.json", "t2.json", "latest.json", "t1.html", "t1.json"],
+            "modified_at": [old, old + timedelta(days=1), old, old, old],
+        }
+    )
     deleted = r.expired_report_files(files, NOW, 90)
     # Only t1.json of p1 goes: t2.json is the newest json there, t1.html the only html, p2's only file stays.
     assert list(deleted["path"]) == ["p1/r/t1.json"]
@@ -43,7 +50,12 @@ def test_backup_grandfather_father_son():
 def test_studies_retention_keeps_newest_and_referenced():
     old = NOW - timedelta(days=200)
     names = [f"outcome|p1|all|revenue|v{i}" for i in range(5)] + ["forecast|p1|b1|dc|v0", "outcome|p2|all|revenue|v0"]
-    studies = pd.DataFrame({"study_id": range(7), "study_name": names,
-                            "last_activity": [old + timedelta(days=i) for i in range(5)] + [old, pd.NaT]})
+    studies = pd.DataFrame(
+        {
+            "study_id": range(7),
+            "study_name": names,
+            "last_activity": [old + timedelta(days=i) for i in range(5)] + [old, pd.NaT],
+        }
+    )
     deleted = r.studies_to_delete(studies, NOW, 90, keep_per_group=3, referenced={"outcome|p1|all|revenue|v0"})
     assert list(deleted["study_name"]) == ["outcome|p1|all|revenue|v1"]

@@ -110,8 +110,11 @@ def test_deterministic_and_uses_study_factory():
 
 
 def test_hgb_effect_is_mean_finite_difference(planted):
-    config = ModelConfig("hgb", "dc", params=dict(learning_rate=0.1, max_depth=3, max_iter=100, min_samples_leaf=10,
-                                                  l2_regularization=1e-3))
+    config = ModelConfig(
+        "hgb",
+        "dc",
+        params=dict(learning_rate=0.1, max_depth=3, max_iter=100, min_samples_leaf=10, l2_regularization=1e-3),
+    )
     t = TargetTransform("identity")
     x, y = planted[["dc"]], planted["revenue"].to_numpy()
     with threadpool_limits(limits=1):  # tiny data: OpenMP threads only add overhead

@@ -20,9 +20,16 @@ def faulty():
     of = lambda name: t[name][t[name]["project_id"] == pid].reset_index(drop=True)
     project = t["projects"].set_index("project_id").loc[pid].to_dict() | {"project_id": pid}
     as_of = pd.Timestamp(project["end_date"]) + pd.DateOffset(months=2)
-    assessment = assess_project(project, of("metrics"), of("project_brands"), of("normalisedvalue"),
-                                of("business_outcomes"), DqConfig(), as_of,
-                                known_metric_ids=set(t["metrics"]["metric_id"]))
+    assessment = assess_project(
+        project,
+        of("metrics"),
+        of("project_brands"),
+        of("normalisedvalue"),
+        of("business_outcomes"),
+        DqConfig(),
+        as_of,
+        known_metric_ids=set(t["metrics"]["metric_id"]),
+    )
     return assessment, planted, of("normalisedvalue")
 
 

@@ -14,16 +14,23 @@ from dc_pipeline_tests.domain.quality import builders as b
 def run(values=None, outcomes=None, metrics=None, project=None, config=None, as_of=b.AS_OF, **kwargs):
     return assess_project(
         project if project is not None else b.project(),
-        metrics if metrics is not None else b.metrics(), b.members(),
+        metrics if metrics is not None else b.metrics(),
+        b.members(),
         values if values is not None else b.values(),
         outcomes if outcomes is not None else b.outcomes(),
-        config or DqConfig(), as_of, **kwargs)
+        config or DqConfig(),
+        as_of,
+        **kwargs,
+    )
 
 
 def totals(assessment, rule_id: str) -> dict:
     rows = assessment.rule_results[assessment.rule_results["rule_id"] == rule_id]
-    return {"units": int(rows["units"].sum()), "failed": int(rows["failed"].sum()),
-            "message": " | ".join(rows["message"])}
+    return {
+        "units": int(rows["units"].sum()),
+        "failed": int(rows["failed"].sum()),
+        "message": " | ".join(rows["message"]),
+    }
 
 
 def dim(assessment, dimension: str, brand_id=None) -> float:
@@ -51,7 +58,13 @@ def test_clean_project_is_excellent_and_keeps_every_row():
     assert a.quarantine.empty and len(a.validated_values) == len(b.values())
     assert not a.is_blocked
     assert set(a.dimension_scores["dimension"]) == {
-        "completeness", "validity", "uniqueness", "timeliness", "consistency", "volume"}
+        "completeness",
+        "validity",
+        "uniqueness",
+        "timeliness",
+        "consistency",
+        "volume",
+    }
 
 
 def test_c1_missing_cells_lower_completeness():
@@ -79,7 +92,11 @@ def test_v1_out_of_range_non_numeric_and_inf_are_quarantined():
     q = quarantined(a, "V1")
     assert len(q) == 4
     assert sorted(r.split(":")[0] for r in q["reason"]) == [
-        "value_not_finite", "value_not_numeric", "value_out_of_range", "value_out_of_range"]
+        "value_not_finite",
+        "value_not_numeric",
+        "value_out_of_range",
+        "value_out_of_range",
+    ]
     assert {p["normalized_value"] for p in q["row_payload"]} == {104.2, -3.0, "abc", "inf"}
     assert dim(a, "validity") < 1.0
     assert totals(a, "C1")["failed"] == 4  # a quarantined row leaves its cell missing
@@ -106,8 +123,10 @@ def test_v2_names_metric_of_another_project():
 def test_v3_non_member_brand_bad_period_and_outside_dates():
     values = b.values()
     extra = values.iloc[:3].assign(
-        id=[5001, 5002, 5003], brand_id=[99, 11, 11],
-        period=[b.PERIODS[0], pd.Timestamp("2023-03-15"), pd.Timestamp("2024-01-01")])
+        id=[5001, 5002, 5003],
+        brand_id=[99, 11, 11],
+        period=[b.PERIODS[0], pd.Timestamp("2023-03-15"), pd.Timestamp("2024-01-01")],
+    )
     a = run(pd.concat([values, extra]))
     assert totals(a, "V3")["failed"] == 3
     codes = sorted(r.split(":")[0] for r in quarantined(a, "V3")["reason"])
@@ -187,8 +206,12 @@ def test_t1_active_project_lagging_beyond_allowance():
     project = b.project(status="active", end_date=None)
     a = run(project=project, as_of=pd.Timestamp("2023-10-05"))  # expected 2023-09, lag 1 -> need 2023-08
     assert totals(a, "T1")["failed"] == 2
-    assert run(project=project, as_of=pd.Timestamp("2023-08-05")).rule_results.pipe(
-        lambda r: r.loc[r["rule_id"] == "T1", "failed"].sum()) == 0
+    assert (
+        run(project=project, as_of=pd.Timestamp("2023-08-05")).rule_results.pipe(
+            lambda r: r.loc[r["rule_id"] == "T1", "failed"].sum()
+        )
+        == 0
+    )
 
 
 def test_t2_stale_active_project():
@@ -236,7 +259,8 @@ def test_k3_api_disagreement_and_unavailable():
 def test_k4_api_weight_and_metric_type_disagreement():
     metrics = b.metrics()
     api_weights = metrics[["metric_id", "weight"]].assign(
-        weight=np.where(metrics["metric_id"] == 1002, 9.0, metrics["weight"]))
+        weight=np.where(metrics["metric_id"] == 1002, 9.0, metrics["weight"])
+    )
     other = metrics.iloc[[0]].assign(project_id=102, metric_id=2001, metric_type="minimize")
     a = run(api_weights=api_weights, other_project_metrics=other)
     assert totals(a, "K4")["failed"] == 2 and totals(a, "K4")["units"] == 9
@@ -263,8 +287,9 @@ def test_w1_volume_against_previous_run_and_first_run():
 def test_w2_brand_period_missing_a_section_counts_only_for_that_brand():
     values = b.values()
     m = b.metrics().set_index("metric_id")["section_name"]
-    gap = (values["brand_id"] == 11) & (values["period"] == b.PERIODS[1]) & (
-        values["metric_id"].map(m) == "Socialwatch")
+    gap = (
+        (values["brand_id"] == 11) & (values["period"] == b.PERIODS[1]) & (values["metric_id"].map(m) == "Socialwatch")
+    )
     a = run(values[~gap])
     w2 = a.rule_results[a.rule_results["rule_id"] == "W2"]
     assert w2.loc[w2["brand_id"] == 11, "failed"].item() == 1
@@ -300,8 +325,9 @@ def test_empty_project_scores_poor_but_defined():
     assert totals(a, "C1")["failed"] == 96 and totals(a, "W1")["failed"] == 1
 
 
-@pytest.mark.parametrize("score, band", [(0.8, "excellent"), (0.79, "acceptable"), (0.6, "acceptable"),
-                                         (0.59, "poor"), (float("nan"), None)])
+@pytest.mark.parametrize(
+    "score, band", [(0.8, "excellent"), (0.79, "acceptable"), (0.6, "acceptable"), (0.59, "poor"), (float("nan"), None)]
+)
 def test_band_of(score, band):
     assert band_of(score) == band
 
@@ -309,13 +335,25 @@ def test_band_of(score, band):
 def test_dimension_weights_change_the_dq_score():
     values = b.values().drop(index=range(40))
     equal = run(values).project_score
-    heavy = run(values, config=DqConfig(dimension_weights={
-        "completeness": 5.0, "validity": 1, "uniqueness": 1, "timeliness": 1, "consistency": 1, "volume": 1}))
+    heavy = run(
+        values,
+        config=DqConfig(
+            dimension_weights={
+                "completeness": 5.0,
+                "validity": 1,
+                "uniqueness": 1,
+                "timeliness": 1,
+                "consistency": 1,
+                "volume": 1,
+            }
+        ),
+    )
     assert heavy.project_score < equal
 
 
 def test_quarantine_payloads_are_strict_json():
     import json
+
     values = b.values().astype({"normalized_value": object})
     values.loc[[3, 4], "normalized_value"] = [np.nan, -np.inf]
     a = run(values)
@@ -326,6 +364,7 @@ def test_quarantine_payloads_are_strict_json():
 
 def test_clean_set_check_fails_on_a_leaked_violation():
     from dc_pipeline.domain.quality.validate import _blocking
+
     a = run()
     leaked = pd.concat([a.validated_values, a.validated_values.iloc[[0]]], ignore_index=True)
     checks = _blocking(leaked, a.usable_metrics["metric_id"].to_numpy(), a.quarantine, len(leaked), DqConfig())

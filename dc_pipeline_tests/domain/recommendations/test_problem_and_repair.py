@@ -43,8 +43,11 @@ def test_metrics_that_cannot_move_the_score_are_excluded():
     rows.loc[2, "directed_score"] = np.nan
     build = build_problem(rows, OptimizerConfig())
     assert build.problem.n_metrics == 2
-    assert build.excluded == {"directed score missing or outside [0, 100]": 1,
-                              "effective weight not positive": 1, "already at 100": 1}
+    assert build.excluded == {
+        "directed score missing or outside [0, 100]": 1,
+        "effective weight not positive": 1,
+        "already at 100": 1,
+    }
 
 
 def test_repair_keeps_at_most_k_changed_metrics_with_best_ratios():

@@ -28,3 +28,12 @@ def _last_period(project: pd.Series) -> pd.Timestamp:
 
 def seasonal_period(grain: str) -> int:
     return 4 if grain == "quarter" else 12
+
+
+def one_row_per_brand_period(frame: pd.DataFrame, project_id: int, last_period=None) -> pd.DataFrame:
+    """One row per (brand_id, period) of a time line's rows (SPEC §2): where projects overlap, the row of
+    the partition's own project wins, else the latest project's. Rows after `last_period` are dropped."""
+    rows = frame if last_period is None else frame[pd.to_datetime(frame["period"]) <= pd.Timestamp(last_period)]
+    ranked = rows.assign(_own=(rows["project_id"] == project_id).astype(int))
+    ranked = ranked.sort_values(["_own", "project_id"], kind="stable")
+    return ranked.drop_duplicates(["brand_id", "period"], keep="last").drop(columns="_own")

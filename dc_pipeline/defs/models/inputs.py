@@ -12,7 +12,7 @@ from dc_pipeline.defs.io_manager import frame_data_version, read_table
 from dc_pipeline.defs.reports.inputs import read_metrics, read_scores
 from dc_pipeline.domain.scoring import DcScores
 from dc_pipeline.domain.source_tables import OUTCOME_COLUMNS, SECTIONS
-from dc_pipeline.domain.timeline import series_projects
+from dc_pipeline.domain.timeline import one_row_per_brand_period, series_projects
 
 OBS_KEYS = ["brand_id", "period"]
 
@@ -34,14 +34,6 @@ def version_hex(frame: pd.DataFrame) -> str:
 
 def combined_version(*versions: str) -> str:
     return hashlib.sha256("|".join(versions).encode()).hexdigest()
-
-
-def _own_project_first(frame: pd.DataFrame, project_id: int) -> pd.DataFrame:
-    """One row per (brand, period): where projects of a time line overlap, the row of the
-    partition's own project wins, else the latest project's."""
-    ranked = frame.assign(_own=(frame["project_id"] == project_id).astype(int))
-    ranked = ranked.sort_values(["_own", "project_id"], kind="stable")
-    return ranked.drop_duplicates(OBS_KEYS, keep="last").drop(columns="_own")
 
 
 def timeline_scores(conn, reference: dict[str, pd.DataFrame], project_id: int) -> DcScores:
@@ -75,7 +67,7 @@ def score_panel(scores: DcScores, project_id: int) -> pd.DataFrame:
         if section not in panel.columns:
             panel[section] = np.nan
     panel["period"] = pd.to_datetime(panel["period"])
-    panel = _own_project_first(panel, project_id)
+    panel = one_row_per_brand_period(panel, project_id)
     return panel.loc[:, [*OBS_KEYS, "dc", *SECTIONS]].sort_values(OBS_KEYS).reset_index(drop=True)
 
 
@@ -83,7 +75,7 @@ def outcome_observations(scores: DcScores, outcomes: pd.DataFrame, project_id: i
     """brand_id, period, dc, SECTIONS and every outcome column (NaN when not reported)."""
     panel = score_panel(scores, project_id)
     present = [c for c in OUTCOME_COLUMNS if c in outcomes.columns]
-    own = _own_project_first(outcomes.loc[:, ["project_id", *OBS_KEYS, *present]], project_id)
+    own = one_row_per_brand_period(outcomes.loc[:, ["project_id", *OBS_KEYS, *present]], project_id)
     obs = panel.merge(own.drop(columns="project_id"), on=OBS_KEYS, how="left")
     for column in OUTCOME_COLUMNS:
         if column not in obs.columns:

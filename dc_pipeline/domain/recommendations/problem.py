@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from dc_pipeline.domain.recommendations.effort import effort
 from dc_pipeline.domain.settings import OptimizerConfig
 
 METRIC_ROW_COLUMNS = (
@@ -49,10 +50,7 @@ class DecisionProblem:
 
     def effort_per_metric(self, delta: np.ndarray) -> np.ndarray:
         """c_m(Δ + Δ²/(101 − s)) + c_m·max(0, t − max(s, best)); t − max(s, best) = Δ − headroom."""
-        d = np.asarray(delta, dtype=float)
-        convex = self.cost * (d + d * d / (101.0 - self.score))
-        surcharge = self.cost * np.maximum(0.0, d - self.headroom)
-        return convex + surcharge
+        return effort(self.score, delta, self.cost, self.score + self.headroom)
 
     def effort(self, delta: np.ndarray) -> np.ndarray:
         return self.effort_per_metric(delta).sum(axis=-1)

@@ -20,26 +20,20 @@ from dc_pipeline.domain.reports.envelope import (
 from dc_pipeline.domain.reports.insights import Figure, cite, insight, recommendation, renumber
 from dc_pipeline.domain.reports.json_values import iso_date, join_pointer, to_jsonable
 from dc_pipeline.domain.reports.params import ReportParams
+from dc_pipeline.domain.recommendations.effort import effort as effort_of
 from dc_pipeline.domain.scoring import TIER_HIGH, TIER_MEDIUM, DcScores
 from dc_pipeline.domain.source_tables import SECTIONS
+from dc_pipeline.domain.timeline import one_row_per_brand_period, seasonal_period
 
 REPORT_ID = "dc_score_performance_analysis"
 TIER_FLOORS = {"high": TIER_HIGH, "medium": TIER_MEDIUM}  # SPEC §4 tiers on the unrounded DC
 TOP_N = 5
 MIN_OUTLIER_BRANDS = 4
 IQR_FENCE = 1.5
-SEASONAL_PERIOD = {"month": 12, "quarter": 4}
 
 
 def _f(x: Any) -> float | None:
     return None if x is None or pd.isna(x) else float(x)
-
-
-def _timeline(brands: pd.DataFrame, project_id: int, last_period: pd.Timestamp) -> pd.DataFrame:
-    """One row per (brand, period) up to the project's last period; the project's own row wins."""
-    rows = brands[brands["period"] <= last_period].assign(_own=lambda d: d["project_id"] == project_id)
-    rows = rows.sort_values(["brand_id", "period", "_own", "project_id"])
-    return rows.drop_duplicates(["brand_id", "period"], keep="last").drop(columns="_own")
 
 
 # ---------- analysis blocks ----------
@@ -135,12 +129,6 @@ def _metric_row(r, value: float, effort: float | None = None, with_effort: bool 
     return row
 
 
-def _effort_to_close(s: float, best: float, cost: float) -> float:
-    """SPEC §6c effort of raising a directed score from s to 100 (surcharge past the cohort best)."""
-    delta = 100.0 - s
-    return cost * (delta + delta ** 2 / (101.0 - s)) + cost * max(0.0, 100.0 - max(s, best))
-
-
 def _contribution_block(scores: DcScores, project_id: int, latest: pd.Timestamp, brand_keys: list[str],
                         name, effort_costs: dict[int, float] | None) -> dict[str, Any]:
     ids = [int(k) for k in brand_keys]
@@ -161,7 +149,7 @@ def _contribution_block(scores: DcScores, project_id: int, latest: pd.Timestamp,
         shortfalls = []
         for r in gaps.itertuples():
             cost = (effort_costs or {}).get(int(r.metric_id))
-            effort = None if cost is None else _effort_to_close(r.directed_score, best[r.metric_id], cost)
+            effort = None if cost is None else float(effort_of(r.directed_score, 100.0 - r.directed_score, cost, best[r.metric_id]))
             shortfalls.append(_metric_row(r, r.shortfall, effort, with_effort=True))
         brands[str(brand_id)] = {
             "brand_id": int(brand_id), "brand_name": name(brand_id),
@@ -380,7 +368,7 @@ def build_dc_score_performance_analysis(
         timeline = brands.iloc[0:0]
     else:
         latest = scored_own["period"].max()
-        timeline = _timeline(brands, project_id, latest)
+        timeline = one_row_per_brand_period(brands, project_id, latest).sort_values(["brand_id", "period"])
         latest_block = _latest_block(own, latest, name)
         analysis = {
             "latest_period": latest_block,
@@ -407,7 +395,7 @@ def build_dc_score_performance_analysis(
     periods = sorted(scored_tl["period"].unique())
     dq_context = _data_quality(dq, project_id)
     dq_score = dq_context.get("score")
-    seasonal = SEASONAL_PERIOD.get(str(project.get("period_grain", "month")), 12)
+    seasonal = seasonal_period(str(project.get("period_grain", "month")))
     missing_inputs = []
     if dq_score is None:
         missing_inputs.append(dq_context["reason"])

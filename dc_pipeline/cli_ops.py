@@ -41,7 +41,7 @@ def _instance(url: str):
 
 
 def cmd_status(args) -> int:
-    from dc_pipeline.defs.operations.resources import DEFAULT_API_BASE_URLS
+    from dc_pipeline.adapters.api_client import DEFAULT_BASE_URLS
     from dc_pipeline.defs.operations.status import collect_health
 
     url = _source_url(args.dsn)
@@ -51,7 +51,7 @@ def cmd_status(args) -> int:
         Path(os.environ.get("REPORTS_DIR", "reports")).resolve(),
         Path(os.environ.get("BACKUP_DIR", "backups")).resolve(),
         Path(os.environ.get("LOGS_DIR", "logs")).resolve(),
-        [u for u in os.environ.get("API_BASE_URLS", DEFAULT_API_BASE_URLS).split(",") if u.strip()],
+        [u for u in (os.environ.get("API_BASE_URLS") or ",".join(DEFAULT_BASE_URLS)).split(",") if u.strip()],
         probe_timeout_s=args.timeout,
     )
     if args.json:

@@ -92,10 +92,10 @@ def run_api_projects(
 ) -> RunSummary:
     """The API pulls and their reconciliation, one `api_job` run per project. Runs fail fast on an
     outage (no 60 s step retries): this is the interactive path of `dc-pipeline demo`."""
-    from dc_pipeline.defs.sources.api_definitions import API_JOB_NAME, api_run_config, fail_fast_tags
+    from dc_pipeline.defs.api.schedules import api_run_config, fail_fast_tags
 
     summary = RunSummary()
-    job = _job(defs, API_JOB_NAME)
+    job = _job(defs, "api_job")
     for key in keys:
         result = job.execute_in_process(
             instance=instance,

@@ -128,6 +128,30 @@ def read_frame(
     return frame
 
 
+# Columns the IO manager adds to every stored row; readers hand frames back without them.
+RUN_COLUMNS = ("run_id", "data_version")
+
+
+def read_table(
+    conn: psycopg.Connection, qualified: str, where: Mapping[str, Iterable[Any]] | None = None
+) -> pd.DataFrame:
+    """Rows of a pipeline table (`schema.table`) matching `where` (column -> allowed values), without the
+    run columns; an empty frame when the table does not exist yet (nothing materialized)."""
+    if not table_exists(conn, qualified):
+        return pd.DataFrame()
+    schema, name = qualified.split(".")
+    conditions = [
+        sql.SQL("{} = ANY({})").format(sql.Identifier(c), sql.Literal(list(v))) for c, v in (where or {}).items()
+    ]
+    query = sql.SQL("SELECT * FROM {}.{}{}").format(
+        sql.Identifier(schema),
+        sql.Identifier(name),
+        sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conditions) if conditions else sql.SQL(""),
+    )
+    frame = read_frame(conn, query)
+    return frame.drop(columns=[c for c in RUN_COLUMNS if c in frame.columns])
+
+
 def _literal(value: Any) -> sql.Composable:
     if isinstance(value, (list, tuple, set)):
         return sql.SQL("({})").format(sql.SQL(", ").join(sql.Literal(v) for v in value)) if value else sql.SQL("(NULL)")

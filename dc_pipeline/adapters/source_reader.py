@@ -66,3 +66,16 @@ def change_markers(conn: psycopg.Connection) -> dict[str, dict[str, list]]:
         ts, n = conn.execute(f"SELECT max(updated_at), count(*) FROM public.{table}").fetchone()
         markers[table] = {"*": [ts.isoformat() if ts else None, n]}
     return markers
+
+
+def project_and_brand_ids(conn: psycopg.Connection) -> tuple[list[int], list[int]]:
+    """Every project id and every brand id of the source tables (new dynamic partition keys)."""
+    projects = [r[0] for r in conn.execute("SELECT project_id FROM public.projects ORDER BY 1").fetchall()]
+    brands = [r[0] for r in conn.execute("SELECT brand_id FROM public.brands ORDER BY 1").fetchall()]
+    return projects, brands
+
+
+def active_project_ids(conn: psycopg.Connection) -> list[int]:
+    """Projects with status `active` (the ones schedules pull, SPEC §2)."""
+    rows = conn.execute("SELECT project_id FROM public.projects WHERE status = 'active' ORDER BY 1").fetchall()
+    return [r[0] for r in rows]

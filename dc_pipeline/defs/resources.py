@@ -1,4 +1,5 @@
-"""Dagster resources: thin wrappers that hand adapters their settings (SPEC §10)."""
+"""Dagster resources shared by every stage: thin wrappers that hand adapters their settings (SPEC §10), and the
+one rule that binds them to the environment."""
 
 import json
 import os
@@ -15,6 +16,15 @@ from dc_pipeline.adapters.database_location import resolve_source_url
 from dc_pipeline.domain.settings import SystemConfig, parse_system_config
 
 DEFAULT_CONFIG_PATH = Path(__file__).resolve().parents[1] / "config" / "system_config.json"
+
+
+def env_value(name: str, default=None, kind: str = "str"):
+    """A `dg.EnvVar` when the variable is set and not empty (resolved at launch, shown as a variable and never as
+    its value in the UI), else `default`. Empty counts as unset, so an empty line in a .env file never overrides
+    a default."""
+    if not os.environ.get(name):
+        return default
+    return dg.EnvVar.int(name) if kind == "int" else dg.EnvVar(name)
 
 
 class PostgresResource(dg.ConfigurableResource):
@@ -60,12 +70,12 @@ class SettingsResource(dg.ConfigurableResource):
         return parse_system_config(raw, str(path))
 
 
-class ReportStoreResource(dg.ConfigurableResource):
-    """Folder for rendered reports (REPORTS_DIR)."""
+class FolderResource(dg.ConfigurableResource):
+    """A folder the pipeline writes files to: rendered reports (REPORTS_DIR), model artifacts (MODELS_DIR)."""
 
-    reports_dir: str = "reports"
+    path: str
 
     def root(self) -> Path:
-        path = Path(self.reports_dir).resolve()
-        path.mkdir(parents=True, exist_ok=True)
-        return path
+        folder = Path(self.path).resolve()
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder

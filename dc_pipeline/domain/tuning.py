@@ -6,41 +6,17 @@ unit tests, Postgres RDB storage in Dagster). Nothing here opens a connection.
 
 from __future__ import annotations
 
-import hashlib
 import math
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import optuna
 
-SamplerName = Literal["TPE", "CMAES", "RANDOM", "AUTO"]
-PrunerName = Literal["median", "successive_halving", "none"]
+from dc_pipeline.domain.tuning_settings import PrunerName, SamplerName, TuningSettings, study_name, study_seed
 
-
-@dataclass(frozen=True)
-class TuningSettings:
-    n_trials: int = 100
-    timeout_s: float = 300.0
-    n_jobs: int = 1
-    sampler: SamplerName = "TPE"
-    pruner: PrunerName = "median"
-    patience: int = 30
-
-    def resolved_n_jobs(self) -> int:
-        return (os.cpu_count() or 1) if self.n_jobs == -1 else max(1, self.n_jobs)
-
-
-def study_seed(study_name: str) -> int:
-    """Seed = sha256(study_name) mod 2^31, so a study's sampler is reproducible by name."""
-    return int.from_bytes(hashlib.sha256(study_name.encode()).digest()[:8], "big") % (2**31)
-
-
-def study_name(kind: str, project: int | str, brand: int | str | None, target: str, data_version: str) -> str:
-    brand_part = "all" if brand is None else str(brand)
-    return f"{kind}|{project}|{brand_part}|{target}|{data_version[:12]}"
+__all__ = ["PrunerName", "SamplerName", "TuningSettings", "study_name", "study_seed"]
 
 
 def resolve_sampler_name(name: SamplerName, n_brands: int, n_metrics: int) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from dc_pipeline.domain.json_values import to_jsonable
 from dc_pipeline.domain.reports.envelope import (
     Figure,
     canonical_json,
@@ -19,7 +20,7 @@ from dc_pipeline.domain.reports.envelope import (
     with_signature,
 )
 from dc_pipeline.domain.reports.insights import format_number
-from dc_pipeline.domain.reports.json_values import PointerError, join_pointer, resolve_pointer, to_jsonable
+from dc_pipeline.domain.reports.json_values import PointerError, join_pointer, resolve_pointer
 
 
 def _envelope(text: str, figures: list[dict]) -> dict:

@@ -1,15 +1,11 @@
-"""The models stage's Dagster objects (assets, jobs), merged by dc_pipeline/definitions.py.
-Resources this stage needs are returned by extra_resources()."""
+"""The models stage: per project outcome_models and index_robustness, per (project, brand) brand_forecasts and
+brand_recommendations (SPEC §0, §6, §9)."""
 
 import dagster as dg
 
-from dc_pipeline.defs.models.assets import ALL_ASSETS
-from dc_pipeline.defs.models.jobs import brand_models_job, models_job
-from dc_pipeline.defs.models.resources import build_model_store, build_optuna_resource
+from dc_pipeline.defs.models.forecast_assets import brand_forecasts
+from dc_pipeline.defs.models.outcome_assets import outcome_models
+from dc_pipeline.defs.models.recommendation_assets import brand_recommendations
+from dc_pipeline.defs.models.robustness_assets import index_robustness
 
-defs = dg.Definitions(assets=ALL_ASSETS, jobs=[models_job, brand_models_job])
-
-
-def extra_resources(database) -> dict:
-    """`database` is the shared PostgresResource bound as source_db and pipeline_db."""
-    return {"optuna": build_optuna_resource(database), "model_store": build_model_store()}
+defs = dg.Definitions(assets=[outcome_models, index_robustness, brand_forecasts, brand_recommendations])

@@ -3,16 +3,20 @@ the loaded code differs from the version it last recorded and requests post_depl
 which makes sure a verified backup < 24 h old exists (taking one if not), loads the definitions and
 runs the canary report. Building the image and `dagster instance migrate` stay outside Dagster."""
 
+import json
+import subprocess
+import sys
 from datetime import UTC, datetime
 
 import dagster as dg
 
+from dc_pipeline.adapters.alerts import redact
 from dc_pipeline.defs.operations.backup_run import backup_is_recent, last_verified_backup, run_backup
 from dc_pipeline.defs.operations.canary import run_canary
 from dc_pipeline.defs.operations.jobs import NOTHING, log_result
 from dc_pipeline.defs.operations.resources import OperationsResource
-from dc_pipeline.defs.reports.runtime import code_version
 from dc_pipeline.defs.resources import PostgresResource, SettingsResource
+from dc_pipeline.version import code_version
 
 POST_DEPLOY_JOB = "post_deploy_validation_job"
 BACKUP_MAX_AGE_HOURS = 24.0
@@ -69,15 +73,18 @@ def ensure_recent_backup(
     description="Loads the definitions the way a code server does, so a broken deploy fails here.",
 )
 def load_definitions(context: dg.OpExecutionContext, config: PostDeployConfig, pipeline_db: PostgresResource) -> None:
-    from dc_pipeline.definitions import build_definitions  # the entry point imports this module
-
-    repository = build_definitions().get_repository_def()
-    result = {
-        "assets": len(repository.asset_graph.get_all_asset_keys()),
-        "jobs": len(repository.get_all_jobs()),
-        "sensors": len(repository.sensor_defs),
-        "schedules": len(repository.schedule_defs),
-    }
+    # A fresh process, as a code server loads the location: a broken deploy fails here, and this module never
+    # imports the entry point that imports it.
+    done = subprocess.run(
+        [sys.executable, "-m", "dc_pipeline.definitions"], capture_output=True, text=True, timeout=300
+    )
+    if done.returncode != 0:
+        last_lines = "\n".join(done.stderr.strip().splitlines()[-15:])
+        raise dg.Failure(
+            description="the definitions do not load in a fresh process",
+            metadata={"stderr": dg.MetadataValue.md(f"```\n{redact(last_lines)}\n```")},
+        )
+    result = json.loads(done.stdout.strip().splitlines()[-1])
     log_result(context, pipeline_db, "load_definitions", {**result, "code_version": config.code_version})
 
 

@@ -10,7 +10,7 @@ from dc_pipeline.defs.operations.canary import run_canary
 from dc_pipeline.defs.operations.performance import duration_summary
 from dc_pipeline.defs.operations.resources import OperationsResource
 from dc_pipeline.defs.operations.weekly_report import render_weekly_report
-from dc_pipeline.defs.resources import PostgresResource, ReportStoreResource, SettingsResource
+from dc_pipeline.defs.resources import FolderResource, PostgresResource, SettingsResource
 from dc_pipeline.domain.operations.health import UNHEALTHY
 
 # The ops' results go to dc_ops.maintenance_log and the step's output metadata; their outputs are
@@ -91,7 +91,7 @@ def prune_logs(context, pipeline_db: PostgresResource, ops: OperationsResource, 
 
 @dg.op(out=NOTHING)
 def prune_reports(
-    context, pipeline_db: PostgresResource, report_store: ReportStoreResource, settings: SettingsResource
+    context, pipeline_db: PostgresResource, report_store: FolderResource, settings: SettingsResource
 ) -> None:
     days = settings.load().maintenance_config.report_retention_days
     log_result(context, pipeline_db, "reports", maintenance.prune_reports(report_store.root(), _now(), days))
@@ -140,7 +140,7 @@ def prune_optuna(context, pipeline_db: PostgresResource, settings: SettingsResou
 
 
 @dg.op(ins={"after": dg.In(dg.Nothing)}, out=NOTHING)
-def performance_summary(context, pipeline_db: PostgresResource, report_store: ReportStoreResource):
+def performance_summary(context, pipeline_db: PostgresResource, report_store: FolderResource):
     """weekly_ops_report: run durations and failures of the week, slowest steps, Optuna trials, DQ trend."""
     now = _now()
     jobs, steps = duration_summary(context.instance, now, hours=24 * 7)

@@ -4,9 +4,10 @@ from pathlib import Path
 
 import dagster as dg
 
+from dc_pipeline.adapters.api_client import DEFAULT_BASE_URLS
 from dc_pipeline.domain.operations.performance import PerformanceThresholds
 
-DEFAULT_API_BASE_URLS = "http://localhost:7000,http://localhost:8001,http://localhost:8002"
+_DEFAULTS = PerformanceThresholds()
 
 
 class OperationsResource(dg.ConfigurableResource):
@@ -16,17 +17,17 @@ class OperationsResource(dg.ConfigurableResource):
     backup_dir: str = "backups"
     logs_dir: str = "logs"
     alert_webhook_url: str = ""
-    api_base_urls: str = DEFAULT_API_BASE_URLS
+    api_base_urls: str = ",".join(DEFAULT_BASE_URLS)
     cache_timeout_s: int = 3600
     config_dir: str = ""
     freshness_hours: float = 26.0
     probe_timeout_s: int = 5
     # performance_monitor_sensor thresholds (SPEC §11: 80 % CPU or memory, a canary slower than 60 s).
-    cpu_alert_percent: float = 80.0
-    memory_alert_percent: float = 80.0
-    canary_alert_seconds: float = 60.0
-    min_disk_free_fraction: float = 0.10
-    job_p95_alert_seconds: float = 1800.0
+    cpu_alert_percent: float = _DEFAULTS.cpu_percent
+    memory_alert_percent: float = _DEFAULTS.memory_percent
+    canary_alert_seconds: float = _DEFAULTS.canary_seconds
+    min_disk_free_fraction: float = _DEFAULTS.min_disk_free_fraction
+    job_p95_alert_seconds: float = _DEFAULTS.job_p95_seconds
 
     def thresholds(self) -> PerformanceThresholds:
         return PerformanceThresholds(

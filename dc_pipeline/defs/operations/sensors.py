@@ -15,7 +15,7 @@ from dc_pipeline.defs.operations.jobs import health_incident_job
 from dc_pipeline.defs.operations.performance import duration_summary
 from dc_pipeline.defs.operations.resources import OperationsResource
 from dc_pipeline.defs.operations.status import collect_health, record_health
-from dc_pipeline.defs.resources import PostgresResource, ReportStoreResource, SettingsResource
+from dc_pipeline.defs.resources import FolderResource, PostgresResource, SettingsResource
 from dc_pipeline.domain.operations import health as h
 from dc_pipeline.domain.operations.performance import performance_breaches
 
@@ -43,7 +43,7 @@ def health_metadata(summary: h.HealthSummary) -> dict:
 def system_health_sensor(
     context: dg.SensorEvaluationContext,
     pipeline_db: PostgresResource,
-    report_store: ReportStoreResource,
+    report_store: FolderResource,
     ops: OperationsResource,
 ) -> dg.SensorResult:
     previous = json.loads(context.cursor)["status"] if context.cursor else None
@@ -108,7 +108,7 @@ def system_health_sensor(
 def performance_monitor_sensor(
     context: dg.SensorEvaluationContext,
     pipeline_db: PostgresResource,
-    report_store: ReportStoreResource,
+    report_store: FolderResource,
     ops: OperationsResource,
     settings: SettingsResource,
 ) -> dg.SensorResult:

@@ -8,16 +8,17 @@ asset checks. ERROR checks are blocking, so a failing project never reaches `dc_
 import dagster as dg
 import pandas as pd
 
+from dc_pipeline.adapters import readers
+from dc_pipeline.adapters.store import stored_metadata
 from dc_pipeline.defs.partitions import project_backfill_policy, projects_partitions
-from dc_pipeline.defs.quality.accounting import account_for_rows
-from dc_pipeline.defs.quality.api_inputs import read_api_inputs
-from dc_pipeline.defs.quality.check_results import accounted_check, band_check, blocking_check, project_metadata
-from dc_pipeline.defs.quality.tables import dq_tables
+from dc_pipeline.defs.quality.checks import accounted_check, band_check, blocking_check, project_metadata
 from dc_pipeline.defs.resources import PostgresResource, SettingsResource
 from dc_pipeline.domain.partition_keys import project_id_of, project_key
 from dc_pipeline.domain.quality import assess_project
+from dc_pipeline.domain.quality.accounting import account_for_rows
+from dc_pipeline.domain.quality.tables import counts_by_rule, dq_tables
+from dc_pipeline.domain.reference import Reference
 
-DQ_TABLES = ["dq_rule_results", "dq_dimension_scores", "dq_scores", "quarantine"]
 VALIDATED_COLUMNS = [
     "id",
     "project_id",
@@ -38,17 +39,17 @@ BLOCKING_CHECKS = DOMAIN_BLOCKING_CHECKS + (ACCOUNTING_CHECK,)
 @dg.multi_asset(
     outs={
         "validated_values": dg.AssetOut(
-            metadata={"dc/schema": "dc_core"},
+            metadata=stored_metadata("validated_values"),
             kinds={"pandas", "postgres"},
             description="Typed, de-duplicated normalized values that passed every quarantine rule.",
         ),
         "validated_outcomes": dg.AssetOut(
-            metadata={"dc/schema": "dc_core"},
+            metadata=stored_metadata("validated_outcomes"),
             kinds={"pandas", "postgres"},
             description="Business outcomes with out-of-range cells nulled (and quarantined).",
         ),
         "dq_results": dg.AssetOut(
-            metadata={"dc/schema": "dc_dq", "dc/tables": DQ_TABLES},
+            metadata=stored_metadata("dq_results"),
             kinds={"postgres"},
             description="Rule results, dimension scores, DQ score per project and brand, quarantine.",
         ),
@@ -94,8 +95,7 @@ def validate_project(
 ):
     config = settings.load().dq_config
     as_of = pd.Timestamp.now(tz="UTC").tz_localize(None).normalize()
-    projects = reference_snapshot["ref_projects"].set_index("project_id")
-    members = reference_snapshot["ref_project_brands"]
+    reference = Reference.from_snapshot(reference_snapshot)
     previous_counts = _previous_row_counts(context)
     known_metric_ids = set(src_metrics["metric_id"].astype(int))
     results, landed_by_project = [], {}
@@ -103,11 +103,11 @@ def validate_project(
         project_id = project_id_of(key)
         landed = src_normalised_values[src_normalised_values["project_id"] == project_id]
         with pipeline_db.connection() as conn:
-            api_inputs = read_api_inputs(conn, project_id)
+            api_inputs = readers.read_api_landing(conn, project_id)
         assessment = assess_project(
-            project=projects.loc[project_id].to_dict() | {"project_id": project_id},
+            project=reference.project(project_id),
             metrics=src_metrics[src_metrics["project_id"] == project_id],
-            members=members[members["project_id"] == project_id],
+            members=reference.memberships(project_id),
             landed_values=landed,
             landed_outcomes=src_business_outcomes[src_business_outcomes["project_id"] == project_id],
             config=config,
@@ -175,8 +175,7 @@ def _dq_metadata(tables: dict[str, pd.DataFrame]) -> dict:
         brands["score"] = brands["score"].round(3)
         meta["brand_scores"] = dg.MetadataValue.md(brands.to_markdown(index=False) if len(brands) else "none")
     if len(quarantine):
-        by_rule = quarantine.groupby(["source", "rule_id"]).size()
-        meta["quarantined_by_rule"] = dg.MetadataValue.json({f"{s}/{r}": int(n) for (s, r), n in by_rule.items()})
+        meta["quarantined_by_rule"] = dg.MetadataValue.json(counts_by_rule(quarantine))
     dims = tables["dq_dimension_scores"]
     if len(dims):
         dims = dims[dims["scope"] == "project"][["project_id", "dimension", "score", "units"]]

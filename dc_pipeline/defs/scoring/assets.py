@@ -3,55 +3,24 @@
 import dagster as dg
 import pandas as pd
 
+from dc_pipeline.adapters.store import scores_as_tables, stored_metadata
+from dc_pipeline.defs.automation import ON_UPSTREAM_CHANGE_IF_VALID
 from dc_pipeline.defs.partitions import project_backfill_policy, projects_partitions
 from dc_pipeline.defs.resources import SettingsResource
 from dc_pipeline.domain.quality.confidence import with_dq_confidence
 from dc_pipeline.domain.scoring import (
-    BRAND_COLUMNS,
-    METRIC_COLUMNS,
-    PLATFORM_COLUMNS,
-    SECTION_COLUMNS,
     DcScores,
     check_contribution_identities,
     compute_dc_scores,
     scores_outside_range,
 )
 
-DC_SCORE_TABLES = {
-    "brands": "dc_scores",
-    "sections": "dc_section_scores",
-    "platforms": "dc_platform_scores",
-    "metrics": "dc_metric_contributions",
-}
-
-
-def as_tables(scores: DcScores) -> dict[str, pd.DataFrame]:
-    return {table: getattr(scores, field) for field, table in DC_SCORE_TABLES.items()}
-
-
-_COLUMNS = {
-    "brands": BRAND_COLUMNS,
-    "sections": SECTION_COLUMNS,
-    "platforms": PLATFORM_COLUMNS,
-    "metrics": METRIC_COLUMNS,
-}
-
-
-def from_tables(tables: dict[str, pd.DataFrame]) -> DcScores:
-    """DcScores from stored tables; a column stored nowhere yet (null in every row so far) reads as null."""
-    frames = {}
-    for field, table in DC_SCORE_TABLES.items():
-        frame = tables[table]
-        missing = [c for c in _COLUMNS[field] if c not in frame.columns]
-        frames[field] = frame.assign(**{c: None for c in missing}) if missing else frame
-    return DcScores(**frames)
-
 
 @dg.asset(
     partitions_def=projects_partitions,
     backfill_policy=project_backfill_policy,
     group_name="scoring",
-    metadata={"dc/schema": "dc_core", "dc/tables": list(DC_SCORE_TABLES.values())},
+    metadata=stored_metadata("dc_scores"),
     kinds={"pandas", "postgres"},
     check_specs=[
         dg.AssetCheckSpec(
@@ -67,8 +36,7 @@ def from_tables(tables: dict[str, pd.DataFrame]) -> DcScores:
             description="Every DC, section, platform and directed metric score lies in [0, 100].",
         ),
     ],
-    # Never score a partition whose validation failed a blocking check (SPEC §5).
-    automation_condition=dg.AutomationCondition.eager() & dg.AutomationCondition.all_deps_blocking_checks_passed(),
+    automation_condition=ON_UPSTREAM_CHANGE_IF_VALID,
 )
 def dc_scores(
     context: dg.AssetExecutionContext,
@@ -89,7 +57,7 @@ def dc_scores(
     )
     broken = check_contribution_identities(scores)
     outside = scores_outside_range(scores)
-    yield dg.Output(as_tables(scores), metadata=score_metadata(scores))
+    yield dg.Output(scores_as_tables(scores), metadata=score_metadata(scores))
     yield dg.AssetCheckResult(
         check_name="contributions_sum_to_score",
         passed=broken.empty,

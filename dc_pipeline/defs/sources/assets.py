@@ -1,4 +1,4 @@
-"""Source tables as external assets, the reference snapshot, and per-project SQL pulls."""
+"""Source tables as external assets, the reference snapshot, and per-project SQL pulls (SPEC §0)."""
 
 from datetime import timedelta
 
@@ -6,21 +6,32 @@ import dagster as dg
 import pandas as pd
 
 from dc_pipeline.adapters import source_reader
-from dc_pipeline.defs.partitions import brands_partitions, project_backfill_policy, projects_partitions
+from dc_pipeline.adapters.store import stored_metadata
+from dc_pipeline.defs.partitions import (
+    brands_partitions,
+    project_backfill_policy,
+    projects_partitions,
+    run_project_ids,
+)
 from dc_pipeline.defs.resources import PostgresResource
 from dc_pipeline.domain.operations.freshness import SOURCE_FRESHNESS_HOURS, SOURCE_WARN_HOURS
-from dc_pipeline.domain.partition_keys import brand_key, project_id_of, project_key
+from dc_pipeline.domain.partition_keys import brand_key, project_key
+from dc_pipeline.domain.reference import Reference
 
 # Source pulls must be refreshed daily (SPEC §11); stale ones show in the UI and in `dc-pipeline status`.
 SOURCE_FRESHNESS = dg.FreshnessPolicy.time_window(
     fail_window=timedelta(hours=SOURCE_FRESHNESS_HOURS), warn_window=timedelta(hours=SOURCE_WARN_HOURS)
 )
-
 SOURCE_GROUP = "digi_cadence_source"
+
+
+def source_key(table: str) -> dg.AssetKey:
+    return dg.AssetKey(["digi_cadence", table])
+
 
 source_tables = [
     dg.AssetSpec(
-        key=dg.AssetKey(["digi_cadence", table]),
+        key=source_key(table),
         group_name=SOURCE_GROUP,
         description=f"Digi-Cadence source table public.{table} (read only).",
         kinds={"postgres"},
@@ -29,17 +40,10 @@ source_tables = [
 ]
 
 
-def _source_key(table: str) -> dg.AssetKey:
-    return dg.AssetKey(["digi_cadence", table])
-
-
 @dg.asset(
-    deps=[_source_key(t) for t in source_reader.REFERENCE_TABLES],
+    deps=[source_key(t) for t in source_reader.REFERENCE_TABLES],
     group_name="sources",
-    metadata={
-        "dc/schema": "dc_staging",
-        "dc/tables": ["ref_projects", "ref_categories", "ref_brands", "ref_project_brands"],
-    },
+    metadata=stored_metadata("reference_snapshot"),
     kinds={"postgres"},
     pool="source_pg",
     freshness_policy=SOURCE_FRESHNESS,
@@ -48,21 +52,19 @@ def reference_snapshot(context: dg.AssetExecutionContext, source_db: PostgresRes
     """Projects, categories, brands and memberships; registers new project and brand partitions."""
     with source_db.connection() as conn:
         source_reader.check_source_schema(conn)
-        reference = source_reader.read_reference(conn)
-    new_projects = _add_partitions(
-        context, projects_partitions.name, map(project_key, reference["projects"]["project_id"])
-    )
-    new_brands = _add_partitions(context, brands_partitions.name, map(brand_key, reference["brands"]["brand_id"]))
+        reference = Reference.from_snapshot(source_reader.read_reference(conn))
+    new_projects = _add_partitions(context, projects_partitions.name, map(project_key, reference.project_ids()))
+    new_brands = _add_partitions(context, brands_partitions.name, map(brand_key, reference.brand_ids()))
     context.add_output_metadata(
         {
-            "projects": len(reference["projects"]),
-            "brands": len(reference["brands"]),
-            "memberships": len(reference["project_brands"]),
+            "projects": len(reference.projects),
+            "brands": len(reference.brands),
+            "memberships": len(reference.project_brands),
             "new_project_partitions": ", ".join(new_projects) or "none",
             "new_brand_partitions": ", ".join(new_brands) or "none",
         }
     )
-    return {f"ref_{table}": frame for table, frame in reference.items()}
+    return reference.as_snapshot()
 
 
 def _add_partitions(context: dg.AssetExecutionContext, name: str, keys) -> list[str]:
@@ -76,18 +78,18 @@ def _add_partitions(context: dg.AssetExecutionContext, name: str, keys) -> list[
 def _project_pull(table: str, asset_name: str, description: str):
     @dg.asset(
         name=asset_name,
-        deps=[_source_key(table)],
+        deps=[source_key(table)],
         partitions_def=projects_partitions,
         backfill_policy=project_backfill_policy,
         group_name="sources",
-        metadata={"dc/schema": "dc_staging"},
+        metadata=stored_metadata(asset_name),
         kinds={"postgres"},
         pool="source_pg",
         freshness_policy=SOURCE_FRESHNESS,
         description=description,
     )
     def _pull(context: dg.AssetExecutionContext, source_db: PostgresResource) -> pd.DataFrame:
-        project_ids = [project_id_of(k) for k in context.partition_keys]
+        project_ids = run_project_ids(context)
         with source_db.connection() as conn:
             frame = source_reader.read_project_rows(conn, table, project_ids)
         context.add_output_metadata(

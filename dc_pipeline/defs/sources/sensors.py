@@ -1,5 +1,6 @@
 """source_change_sensor (SPEC §11): new partitions and runs for new or changed projects."""
 
+import hashlib
 import json
 
 import dagster as dg
@@ -23,8 +24,7 @@ def source_change_sensor(context: dg.SensorEvaluationContext, source_db: Postgre
     previous = json.loads(context.cursor) if context.cursor else {}
     with source_db.connection() as conn:
         markers = source_reader.change_markers(conn)
-        project_ids = [r[0] for r in conn.execute("SELECT project_id FROM public.projects ORDER BY 1").fetchall()]
-        brand_ids = [r[0] for r in conn.execute("SELECT brand_id FROM public.brands ORDER BY 1").fetchall()]
+        project_ids, brand_ids = source_reader.project_and_brand_ids(conn)
 
     known_projects = set(context.instance.get_dynamic_partitions(projects_partitions.name))
     known_brands = set(context.instance.get_dynamic_partitions(brands_partitions.name))
@@ -55,7 +55,5 @@ def source_change_sensor(context: dg.SensorEvaluationContext, source_db: Postgre
 
 
 def _stamp(markers: dict, project_id: int | None = None) -> str:
-    import hashlib
-
     scope = markers if project_id is None else {t: m.get(str(project_id)) for t, m in markers.items()}
     return hashlib.sha256(json.dumps(scope, sort_keys=True).encode()).hexdigest()[:16]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from dc_pipeline.domain.json_values import frame_records
 from dc_pipeline.domain.quality.catalog import QUARANTINE_COLUMNS, RULES
-from dc_pipeline.domain.quality.json_safe import json_safe_records
 from dc_pipeline.domain.quality.rules_values import RowFailures
 
 VALUE_KEY_COLUMNS = ("id", "project_id", "brand_id", "metric_id", "period")
@@ -19,7 +19,7 @@ def empty_quarantine() -> pd.DataFrame:
 
 
 def _frame(source_table: str, rule_ids, reasons, rows: pd.DataFrame, key_columns) -> pd.DataFrame:
-    payloads = json_safe_records(rows)
+    payloads = frame_records(rows, non_finite="text")
     keys = [{k: p.get(k) for k in key_columns if k in p} for p in payloads]
     return pd.DataFrame(
         {

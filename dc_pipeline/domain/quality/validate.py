@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from dc_pipeline.domain.json_values import frame_records
 from dc_pipeline.domain.quality.catalog import RULE_ORDER, RULE_RESULT_COLUMNS, VALUE_QUARANTINE_ORDER
 from dc_pipeline.domain.quality.context import build_context
-from dc_pipeline.domain.quality.json_safe import json_safe_records
 from dc_pipeline.domain.quality.quarantine import (
     VALUE_KEY_COLUMNS,
     empty_quarantine,
@@ -129,7 +129,7 @@ def _blocking(
             f"clean set of {len(valid)} rows has {int(bad_v1.sum())} V1, {int(bad_v2.sum())} V2 and "
             f"{int(bad_u1.sum())} U1 violations; quarantined: {held_text}"
         ),
-        "rows": json_safe_records(examples),
+        "rows": frame_records(examples, non_finite="text"),
     }
     share = len(value_q) / n_landed if n_landed else 0.0
     limit = config.quarantine_max_fraction

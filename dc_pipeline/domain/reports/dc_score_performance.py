@@ -18,7 +18,8 @@ from dc_pipeline.domain.reports.envelope import (
     confidence, dq_band, executive_summary, health, ok_block, reason, skipped_block, unavailable_block,
 )
 from dc_pipeline.domain.reports.insights import Figure, cite, insight, recommendation, renumber
-from dc_pipeline.domain.reports.json_values import iso_date, join_pointer, to_jsonable
+from dc_pipeline.domain.json_values import to_jsonable
+from dc_pipeline.domain.reports.json_values import iso_date, join_pointer
 from dc_pipeline.domain.reports.params import ReportParams
 from dc_pipeline.domain.recommendations.effort import effort as effort_of
 from dc_pipeline.domain.scoring import TIER_HIGH, TIER_MEDIUM, DcScores

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import math
-from datetime import date, datetime
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 
@@ -45,23 +42,3 @@ def resolve_pointer(document: Any, pointer: str) -> Any:
 
 def iso_date(value: Any) -> str:
     return pd.Timestamp(value).date().isoformat()
-
-
-def to_jsonable(value: Any) -> Any:
-    """Plain JSON types only: numpy scalars to Python, NaN/NA to None, dates to ISO strings, keys to str."""
-    if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [to_jsonable(v) for v in value]
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        value = float(value)
-        return None if math.isnan(value) or math.isinf(value) else value
-    if isinstance(value, (pd.Timestamp, datetime, date, np.datetime64)):
-        return None if pd.isna(value) else iso_date(value)
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    return value

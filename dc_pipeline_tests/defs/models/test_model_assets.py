@@ -159,8 +159,8 @@ def test_untracked_pair_succeeds_with_no_rows(models_env, project_run):
     for asset, table in (("brand_forecasts", "brand_forecast_summaries"),
                          ("brand_recommendations", "brand_recommendation_summaries")):
         meta = _metadata(result, asset)
-        assert meta["not_tracked"] == f"- not tracked: brand b{brand} is not a member of project p{PROJECT}"
-        assert meta["pairs_tracked"] == 0
+        assert meta["not_tracked"] == f"not tracked: brand b{brand} is not a member of project p{PROJECT}"
+        assert "forecasts" not in meta and "recommendations" not in meta  # no neighbour's results
         (n,) = models_env.query(f"SELECT count(*) FROM dc_core.{table} WHERE brand_id = %s AND project_id = %s",
                                 (brand, PROJECT))[0]
         assert n == 0

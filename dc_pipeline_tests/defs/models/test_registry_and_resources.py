@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from dc_pipeline.adapters import model_registry, postgres
-from dc_pipeline.defs.models.inputs import latest_metric_rows, outcome_observations
+from dc_pipeline.domain.panels import latest_metric_rows, outcome_observations
 from dc_pipeline.defs.models.resources import OptunaResource, TuningConfig
-from dc_pipeline.defs.models.tuning_run import json_safe
+from dc_pipeline.domain.json_values import to_jsonable
 from dc_pipeline.defs.resources import PostgresResource
 from dc_pipeline.domain.scoring import DcScores
 from dc_pipeline.domain.settings import OptimizationConfig
@@ -50,8 +50,8 @@ def test_tuning_budget_precedence_run_over_env_over_config():
         resource.settings(system, TuningConfig(sampler="GRID"))
 
 
-def test_json_safe_turns_non_finite_numbers_into_null():
-    assert json_safe({"a": np.float64("nan"), "b": [np.int64(2), float("inf")], "c": np.bool_(True)}) == {
+def test_to_jsonable_turns_non_finite_numbers_into_null():
+    assert to_jsonable({"a": np.float64("nan"), "b": [np.int64(2), float("inf")], "c": np.bool_(True)}) == {
         "a": None, "b": [2, None], "c": True}
 
 

@@ -11,7 +11,7 @@ from dc_pipeline.adapters import postgres
 from dc_pipeline.defs.operations import assets, jobs, schedules
 from dc_pipeline.defs.operations.resources import OperationsResource
 from dc_pipeline.defs.operations.sensors import run_failure_alert_sensor
-from dc_pipeline.defs.resources import PostgresResource, ReportStoreResource, SettingsResource
+from dc_pipeline.defs.resources import FolderResource, PostgresResource, SettingsResource
 
 
 @dg.op
@@ -110,7 +110,7 @@ def test_daily_maintenance_prunes_only_past_retention(instance, fresh_db, tmp_pa
     resources = {
         "pipeline_db": PostgresResource(url=fresh_db),
         "settings": SettingsResource(),
-        "report_store": ReportStoreResource(reports_dir=str(reports)),
+        "report_store": FolderResource(path=str(reports)),
         "ops": OperationsResource(logs_dir=str(logs), cache_timeout_s=3600),
     }
     result = jobs.daily_maintenance_job.execute_in_process(instance=instance, resources=resources)

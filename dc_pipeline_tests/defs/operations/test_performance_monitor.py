@@ -10,7 +10,7 @@ import psutil
 
 from dc_pipeline.defs.operations.resources import OperationsResource
 from dc_pipeline.defs.operations.sensors import performance_monitor_sensor
-from dc_pipeline.defs.resources import PostgresResource, ReportStoreResource, SettingsResource
+from dc_pipeline.defs.resources import FolderResource, PostgresResource, SettingsResource
 
 SLEEPS = (0.1, 0.4, 0.7)
 
@@ -72,7 +72,7 @@ def test_measurements_and_one_alert_per_new_breach(ops_env, webhook, tmp_path):
         resources = {
             "pipeline_db": PostgresResource(url=ops_env.url),
             "settings": SettingsResource(),
-            "report_store": ReportStoreResource(reports_dir=str(tmp_path / "reports")),
+            "report_store": FolderResource(path=str(tmp_path / "reports")),
             "ops": OperationsResource(
                 backup_dir=str(tmp_path / "backups"), alert_webhook_url=hook_url, **{**quiet, **limits}
             ),

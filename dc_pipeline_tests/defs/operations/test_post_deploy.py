@@ -9,7 +9,7 @@ from dc_pipeline.adapters import postgres
 from dc_pipeline.definitions import build_definitions
 from dc_pipeline.defs.operations import backup_run, ops_log
 from dc_pipeline.defs.operations.deploy import POST_DEPLOY_JOB, code_version_sensor
-from dc_pipeline.defs.reports.runtime import code_version
+from dc_pipeline.version import code_version
 
 
 def _tick(instance, cursor):

@@ -15,7 +15,7 @@ from dc_pipeline.adapters.embedded_postgres import EmbeddedPostgres
 from dc_pipeline.defs.operations.jobs import health_incident_job
 from dc_pipeline.defs.operations.resources import OperationsResource
 from dc_pipeline.defs.operations.sensors import system_health_sensor
-from dc_pipeline.defs.resources import PostgresResource, ReportStoreResource
+from dc_pipeline.defs.resources import FolderResource, PostgresResource
 
 
 @pytest.fixture()
@@ -51,7 +51,7 @@ def test_unhealthy_when_database_stops_and_healthy_components_after_restart(
     monkeypatch.setenv("API_BASE_URLS", "http://127.0.0.1:9")
     resources = {
         "pipeline_db": PostgresResource(url=url),
-        "report_store": ReportStoreResource(reports_dir=str(tmp_path / "reports")),
+        "report_store": FolderResource(path=str(tmp_path / "reports")),
         "ops": OperationsResource(
             backup_dir=str(tmp_path / "b"),
             logs_dir=str(tmp_path / "l"),

@@ -6,7 +6,7 @@ import math
 
 import pandas as pd
 
-from dc_pipeline.defs.quality.accounting import account_for_rows
+from dc_pipeline.domain.quality.accounting import account_for_rows
 from dc_pipeline.domain.quality.confidence import dq_confidence, with_dq_confidence
 
 DQ_SCORES = pd.DataFrame(

@@ -12,11 +12,12 @@ from dagster._serdes import serialize_value
 
 from dc_pipeline import runner
 from dc_pipeline.adapters import postgres
-from dc_pipeline.defs.sources.api_definitions import API_JOB_NAME, api_run_config, fail_fast_tags
+from dc_pipeline.defs.api.schedules import api_run_config, fail_fast_tags
 from dc_pipeline.demo.dataset import demo_dataset
 from dc_pipeline.demo.simulator import ApiSimulator
 from dc_pipeline_tests.conftest import make_pipeline_env, restored_environment
 
+API_JOB_NAME = "api_job"
 API_KEY = "sim-api-key-5f1e2d3c4b"
 SECRET_KEY = "sim-secret-key-9a8b7c6d"
 PROJECT = "p1"
@@ -224,8 +225,8 @@ def test_api_pull_schedule_requests_one_run_per_active_project(api_env):
 
     import dagster as dg
 
+    from dc_pipeline.defs.api.schedules import api_pull
     from dc_pipeline.defs.resources import PostgresResource
-    from dc_pipeline.defs.sources.api_definitions import api_pull
 
     when = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
 

@@ -49,3 +49,11 @@ def dq_tables(results, asset_for_source: dict[str, str]) -> dict[str, pd.DataFra
         "dq_scores": tagged(results, "dq_scores"),
         "quarantine": quarantine_table(results, asset_for_source),
     }
+
+
+def counts_by_rule(quarantine: pd.DataFrame) -> dict[str, int]:
+    """Quarantined rows per `source/rule_id` (dc_dq.quarantine layout)."""
+    if quarantine.empty:
+        return {}
+    counts = quarantine.groupby(["source", "rule_id"]).size()
+    return {f"{source}/{rule}": int(n) for (source, rule), n in counts.items()}

@@ -6,8 +6,6 @@ names the variable on a bad value. `client()` builds a `DigiCadenceClient` whose
 `dc_staging.api_cache` (TTL CACHE_TIMEOUT), wrapped in a recorder so assets can land raw bodies.
 """
 
-import os
-
 import dagster as dg
 
 from dc_pipeline.adapters.api_cache_postgres import PostgresResponseCache, RecordingCache
@@ -71,14 +69,3 @@ class DigiCadenceApiResource(dg.ConfigurableResource):
             recorder = RecordingCache()
         recorder.inner = inner
         return DigiCadenceClient(self.client_settings(), cache=recorder)
-
-
-def _env_or_default(name: str):
-    """EnvVar when set (resolved at launch, hidden in the UI), else empty (config file default)."""
-    return dg.EnvVar(name) if os.environ.get(name) else ""
-
-
-def api_resource_from_env(database: PostgresResource, settings: SettingsResource) -> DigiCadenceApiResource:
-    return DigiCadenceApiResource(
-        db=database, settings=settings, **{field: _env_or_default(name) for name, field in ENV_FIELDS.items()}
-    )

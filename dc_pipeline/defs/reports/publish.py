@@ -1,23 +1,21 @@
-"""What every report asset needs from the runtime: signing key, code version, writing outputs."""
+"""Publishing a report: signing key, system metadata, rendered files and the report_index row (SPEC §7.1)."""
 
 from __future__ import annotations
 
 import os
-import subprocess
 import time
-from datetime import datetime, timezone
-from functools import lru_cache
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
 import pandas as pd
 
-from dc_pipeline import __version__
 from dc_pipeline.adapters import postgres
 from dc_pipeline.adapters.report_store import write_report_files
 from dc_pipeline.domain.reports.envelope import attach_system_metadata
 from dc_pipeline.domain.reports.render import render_html, render_markdown
 from dc_pipeline.domain.reports.signing import with_signature
+from dc_pipeline.version import code_version
 
 _DEV_KEY = b"dc_pipeline-development-signing-key"
 
@@ -32,25 +30,32 @@ def signing_key() -> tuple[bytes, bool]:
     return _DEV_KEY, True
 
 
-@lru_cache(maxsize=1)
-def code_version() -> str:
-    try:
-        sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5,
-                             cwd=Path(__file__).resolve().parent).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        sha = ""
-    return f"dc_pipeline {__version__}" + (f"+g{sha}" if sha else "")
-
-
-def publish_report(context: dg.AssetExecutionContext, conn, reports_root: Path, envelope: dict, *, partition: str,
-                   started: float, input_data_versions: dict[str, str], parameters: dict, output_formats: list[str],
-                   seed: int) -> dict:
+def publish_report(
+    context: dg.AssetExecutionContext,
+    conn,
+    reports_root: Path,
+    envelope: dict,
+    *,
+    partition: str,
+    started: float,
+    input_data_versions: dict[str, str],
+    parameters: dict,
+    output_formats: list[str],
+    seed: int,
+) -> dict:
     """Sign, render and write the files and the report_index row; return metadata for the asset."""
-    generated_at = datetime.now(timezone.utc)
+    generated_at = datetime.now(UTC)
     envelope = attach_system_metadata(
-        envelope, generated_at=generated_at.isoformat(), generation_seconds=time.perf_counter() - started,
-        code_version=code_version(), dagster_run_id=context.run_id, partition=partition,
-        input_data_versions=input_data_versions, parameters=parameters, seed=seed)
+        envelope,
+        generated_at=generated_at.isoformat(),
+        generation_seconds=time.perf_counter() - started,
+        code_version=code_version(),
+        dagster_run_id=context.run_id,
+        partition=partition,
+        input_data_versions=input_data_versions,
+        parameters=parameters,
+        seed=seed,
+    )
     key, dev = signing_key()
     envelope = with_signature(envelope, key, dev)
     import json
@@ -61,18 +66,30 @@ def publish_report(context: dg.AssetExecutionContext, conn, reports_root: Path, 
     if "markdown" in output_formats:
         rendered["md"] = render_markdown(envelope)
     paths = write_report_files(reports_root, partition, envelope["report_id"], rendered, generated_at)
-    index_row = pd.DataFrame([{
-        "report_id": envelope["report_id"], "project_id": int(partition[1:]), "generated_at": pd.Timestamp(generated_at),
-        "health": envelope["health"]["status"], "confidence": envelope["data_context"]["confidence"]["value"],
-        "paths": paths, "params_hash": _params_hash(parameters), "input_data_versions": input_data_versions,
-        "code_version": envelope["system_metadata"]["code_version"], "signature": envelope["system_metadata"]["signature"],
-        "run_id": context.run_id,
-    }])
+    index_row = pd.DataFrame(
+        [
+            {
+                "report_id": envelope["report_id"],
+                "project_id": int(partition[1:]),
+                "generated_at": pd.Timestamp(generated_at),
+                "health": envelope["health"]["status"],
+                "confidence": envelope["data_context"]["confidence"]["value"],
+                "paths": paths,
+                "params_hash": _params_hash(parameters),
+                "input_data_versions": input_data_versions,
+                "code_version": envelope["system_metadata"]["code_version"],
+                "signature": envelope["system_metadata"]["signature"],
+                "run_id": context.run_id,
+            }
+        ]
+    )
     postgres.ensure_table(conn, "dc_reports.report_index", index_row)
     postgres.copy_frame(conn, "dc_reports.report_index", index_row)
     return {
         "health": envelope["health"]["status"],
-        "health_reasons": dg.MetadataValue.md("\n".join(f"- {r['message']}" for r in envelope["health"]["reasons"]) or "none"),
+        "health_reasons": dg.MetadataValue.md(
+            "\n".join(f"- {r['message']}" for r in envelope["health"]["reasons"]) or "none"
+        ),
         "confidence": envelope["data_context"]["confidence"]["value"],
         "insights": len(envelope["key_insights"]),
         **{f"path_{ext}": dg.MetadataValue.path(p) for ext, p in paths.items()},

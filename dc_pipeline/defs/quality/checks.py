@@ -9,15 +9,9 @@ import dagster as dg
 import pandas as pd
 
 from dc_pipeline.domain.partition_keys import brand_key, project_key
+from dc_pipeline.domain.quality.tables import counts_by_rule
 
 EXAMPLE_ROWS = 20
-
-
-def _by_rule(quarantine: pd.DataFrame) -> dict[str, int]:
-    if quarantine.empty:
-        return {}
-    counts = quarantine.groupby(["source", "rule_id"]).size()
-    return {f"{source}/{rule}": int(n) for (source, rule), n in counts.items()}
 
 
 def _named_rows(quarantine: pd.DataFrame, project_id: int) -> list[dict]:
@@ -49,7 +43,7 @@ def blocking_check(check_name: str, results, quarantine: pd.DataFrame) -> dg.Ass
             "quarantined_rows_of_failed_projects": int((failed_quarantine["source"] == "normalisedvalue").sum())
             if len(failed_quarantine)
             else 0,
-            "quarantined_by_rule": dg.MetadataValue.json(_by_rule(failed_quarantine)),
+            "quarantined_by_rule": dg.MetadataValue.json(counts_by_rule(failed_quarantine)),
             "rows": dg.MetadataValue.json(rows),
         },
     )
@@ -117,7 +111,7 @@ def project_metadata(results, accounting: dict[int, dict], quarantine: pd.DataFr
         "rows": sum(a["validated"] for a in accounting.values()),
         "landed_rows": sum(a["landed"] for a in accounting.values()),
         "quarantined_rows": sum(a["quarantined"] for a in accounting.values()),
-        "quarantined_by_rule": dg.MetadataValue.json(_by_rule(quarantine)),
+        "quarantined_by_rule": dg.MetadataValue.json(counts_by_rule(quarantine)),
     }
     for pid, assessment in results:
         key = project_key(pid)

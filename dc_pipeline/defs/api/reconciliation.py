@@ -8,8 +8,9 @@ Rows on one side only, values differing by more than 0.01 and API weights differ
 import dagster as dg
 import pandas as pd
 
+from dc_pipeline.adapters.store import stored_metadata
+from dc_pipeline.defs.api.session import API_GROUP
 from dc_pipeline.defs.partitions import projects_partitions
-from dc_pipeline.defs.sources.api_assets import API_GROUP
 from dc_pipeline.domain import api_mapping
 from dc_pipeline.domain.partition_keys import project_id_of
 
@@ -21,7 +22,7 @@ CHECK_NAME = "api_matches_postgres"
 @dg.asset(
     partitions_def=projects_partitions,
     group_name=API_GROUP,
-    metadata={"dc/schema": "dc_staging"},
+    metadata=stored_metadata("api_reconciliation"),
     kinds={"postgres"},
     check_specs=[
         dg.AssetCheckSpec(

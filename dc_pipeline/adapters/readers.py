@@ -1,0 +1,107 @@
+"""One reader per stored thing: what assets, sensors, reports and the CLI read from the pipeline tables.
+
+Each reader knows its table from `store.STORED` and returns frames without the run columns; a table not
+materialized yet reads as empty.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import psycopg
+
+from dc_pipeline.adapters.postgres import read_table, table_exists
+from dc_pipeline.adapters.store import STORED, scores_from_tables
+from dc_pipeline.domain.reference import Reference
+from dc_pipeline.domain.scoring import DcScores
+from dc_pipeline.domain.source_tables import OUTCOME_COLUMNS
+
+
+def _where(project_ids, brand_ids=None) -> dict:
+    where = {"project_id": [int(p) for p in project_ids]}
+    if brand_ids is not None:
+        where["brand_id"] = [int(b) for b in brand_ids]
+    return where
+
+
+def read_reference(conn: psycopg.Connection) -> Reference:
+    """The last materialized reference snapshot."""
+    stored = STORED["reference_snapshot"]
+    return Reference.from_snapshot({t: read_table(conn, stored.qualified(t)) for t in stored.tables})
+
+
+def read_dc_scores(conn: psycopg.Connection, project_ids, brand_ids=None) -> DcScores:
+    """DC, section, platform and metric scores of the given projects (and brands)."""
+    stored = STORED["dc_scores"]
+    where = _where(project_ids, brand_ids)
+    return scores_from_tables({t: read_table(conn, stored.qualified(t), where) for t in stored.tables})
+
+
+def read_metric_definitions(conn: psycopg.Connection, project_ids) -> pd.DataFrame:
+    """The landed metric definitions (src_metrics) of the given projects."""
+    return read_table(conn, "dc_staging.src_metrics", _where(project_ids))
+
+
+def read_validated_outcomes(conn: psycopg.Connection, project_ids, brand_ids=None) -> pd.DataFrame:
+    """validated_outcomes rows; an empty frame with every outcome column when nothing is stored."""
+    outcomes = read_table(conn, "dc_core.validated_outcomes", _where(project_ids, brand_ids))
+    if outcomes.empty:
+        return pd.DataFrame(columns=["project_id", "brand_id", "period", *OUTCOME_COLUMNS])
+    outcomes["period"] = pd.to_datetime(outcomes["period"])
+    return outcomes
+
+
+def read_dq_summary(conn: psycopg.Connection, project_id: int) -> dict | None:
+    """{score, band, per_brand, quarantined_rows} of the project's latest validation, or None."""
+    stored = STORED["dq_results"]
+    scores = read_table(conn, stored.qualified("dq_scores"), _where([project_id]))
+    project_row = scores[scores["scope"] == "project"] if len(scores) else scores
+    if project_row.empty:
+        return None
+    per_brand = {
+        f"b{int(r.brand_id)}": {"score": float(r.score), "band": r.band}
+        for r in scores[scores["scope"] == "brand"].itertuples()
+    }
+    quarantine = read_table(conn, stored.qualified("quarantine"), _where([project_id]))
+    by_rule = quarantine["rule_id"].value_counts().sort_index() if len(quarantine) else pd.Series(dtype=int)
+    return {
+        "score": float(project_row["score"].iloc[0]),
+        "band": project_row["band"].iloc[0],
+        "per_brand": per_brand,
+        "quarantined_rows": {str(k): int(v) for k, v in by_rule.items()},
+    }
+
+
+def read_outcome_model_results(conn: psycopg.Connection, project_id: int) -> pd.DataFrame:
+    return read_table(conn, STORED["outcome_models"].qualified("outcome_model_results"), _where([project_id]))
+
+
+def read_api_landing(conn: psycopg.Connection, project_id: int) -> dict[str, pd.DataFrame | None]:
+    """The API-side inputs of quality rules K3 and K4 (values, weights, outcomes) as the api_* assets last
+    landed them; None where nothing was landed (the Postgres path never waits for the API)."""
+    wanted = {
+        "api_values": ("dc_staging.api_normalized_values", ["brand_id", "metric_id", "period", "normalized_value"]),
+        "api_weights": ("dc_staging.api_weights", ["metric_id", "weight"]),
+        "api_outcomes": ("dc_staging.api_brand_outcomes", ["brand_id", "period", *OUTCOME_COLUMNS]),
+    }
+    inputs: dict[str, pd.DataFrame | None] = {}
+    for name, (table, columns) in wanted.items():
+        frame = read_table(conn, table, _where([project_id]))
+        usable = len(frame) > 0 and all(c in frame.columns for c in columns)
+        inputs[name] = frame[columns] if usable else None
+    return inputs
+
+
+def read_data_versions(conn: psycopg.Connection, tables: dict[str, list[int]]) -> dict[str, str]:
+    """The data_version tags of the rows of `schema.table` per project (`table/p<id>` -> version)."""
+    versions = {}
+    for table, project_ids in tables.items():
+        if not table_exists(conn, table):
+            continue
+        schema, name = table.split(".")
+        rows = conn.execute(
+            f'SELECT DISTINCT project_id, data_version FROM "{schema}"."{name}" WHERE project_id = ANY(%s)',
+            (list(project_ids),),
+        ).fetchall()
+        for project_id, version in rows:
+            versions[f"{name}/p{project_id}"] = version
+    return dict(sorted(versions.items()))

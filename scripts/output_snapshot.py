@@ -40,8 +40,11 @@ def snapshot(out: Path, size: str) -> None:
         postgres.ensure_database(admin, f"{name}_dagster")
         url = postgres.database_url(admin, name)
         load_demo(url, size, 42)
-        os.environ.update(DATABASE_URL=url, REPORTS_DIR=str(root / "reports"),
-                          DAGSTER_PG_URL=postgres.database_url(admin, f"{name}_dagster"))
+        os.environ.update(
+            DATABASE_URL=url,
+            REPORTS_DIR=str(root / "reports"),
+            DAGSTER_PG_URL=postgres.database_url(admin, f"{name}_dagster"),
+        )
         instance = runner.prepare_instance(root / "dagster_home", url)
         from dc_pipeline.definitions import build_definitions
 
@@ -49,8 +52,9 @@ def snapshot(out: Path, size: str) -> None:
         runner.run_reference(defs, instance)
         summary = runner.run_projects(defs, instance, runner.project_keys(instance))
         out.mkdir(parents=True, exist_ok=True)
-        (out / "runs.json").write_text(json.dumps({"succeeded": sorted(summary.succeeded),
-                                                   "failed": sorted(summary.failed)}, indent=1))
+        (out / "runs.json").write_text(
+            json.dumps({"succeeded": sorted(summary.succeeded), "failed": sorted(summary.failed)}, indent=1)
+        )
         with postgres.connect(url) as conn:
             for table in SCORE_TABLES:
                 frame = postgres.read_frame(conn, f"SELECT * FROM dc_core.{table}")

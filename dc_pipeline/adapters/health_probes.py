@@ -13,6 +13,7 @@ from pathlib import Path
 
 import psycopg
 
+from dc_pipeline.adapters import ops_log, postgres
 from dc_pipeline.adapters.postgres import redact_url
 from dc_pipeline.domain.operations.health import DOWN, MISSING, OK, WARN, ComponentCheck
 from dc_pipeline.domain.source_tables import SOURCE_COLUMNS
@@ -177,3 +178,19 @@ def system_resources(paths: Sequence[Path]) -> dict[str, float]:
         "disk_free_fraction": min(fractions.values()) if fractions else None,
         "load_1m": float(os.getloadavg()[0]),
     }
+
+
+def project_dq_scores(url: str) -> dict[str, tuple[float, str]]:
+    """`p<id>` -> (score, band) of every validated project; {} before the first validation."""
+    with postgres.connect(url, connect_timeout=5) as conn:
+        if not postgres.table_exists(conn, "dc_dq.dq_scores"):
+            return {}
+        rows = conn.execute("SELECT project_id, score, band FROM dc_dq.dq_scores WHERE scope = 'project'").fetchall()
+    return {f"p{p}": (float(s), b) for p, s, b in rows if s is not None}
+
+
+def last_verified_backup_at(url: str):
+    """Time of the newest verified backup in dc_ops.backup_log, or None."""
+
+    with postgres.connect(url, connect_timeout=5) as conn:
+        return ops_log.last_verified_backup(conn)[0]

@@ -3,7 +3,7 @@
 
 import dagster as dg
 
-from dc_pipeline.defs.operations.backup_run import RESTORE_CHECK_DATABASE, run_backup
+from dc_pipeline.adapters.backup_run import RESTORE_CHECK_DATABASE, run_backup
 from dc_pipeline.defs.operations.resources import OperationsResource
 from dc_pipeline.defs.resources import PostgresResource, SettingsResource
 

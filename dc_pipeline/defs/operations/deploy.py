@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from dc_pipeline.adapters.alerts import redact
-from dc_pipeline.defs.operations.backup_run import backup_is_recent, last_verified_backup, run_backup
+from dc_pipeline.adapters.backup_run import backup_is_recent, run_backup
+from dc_pipeline.adapters.ops_log import last_verified_backup
 from dc_pipeline.defs.operations.canary import run_canary
 from dc_pipeline.defs.operations.jobs import NOTHING, log_result
 from dc_pipeline.defs.operations.resources import OperationsResource

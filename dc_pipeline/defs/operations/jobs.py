@@ -1,17 +1,18 @@
 """Operations jobs (SPEC §11): health incidents, daily and weekly maintenance, nightly backup."""
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
-from dc_pipeline.defs.operations import maintenance, ops_log
+from dc_pipeline.adapters import maintenance, ops_log
+from dc_pipeline.adapters.report_store import write_report_files
 from dc_pipeline.defs.operations.canary import run_canary
 from dc_pipeline.defs.operations.performance import duration_summary
 from dc_pipeline.defs.operations.resources import OperationsResource
-from dc_pipeline.defs.operations.weekly_report import render_weekly_report
 from dc_pipeline.defs.resources import FolderResource, PostgresResource, SettingsResource
 from dc_pipeline.domain.operations.health import UNHEALTHY
+from dc_pipeline.domain.operations.weekly_report import render_weekly_report
 
 # The ops' results go to dc_ops.maintenance_log and the step's output metadata; their outputs are
 # Nothing, so no IO manager sees them (the definitions' PartitionedTableIOManager stores asset
@@ -43,11 +44,7 @@ class IncidentConfig(dg.Config):
 def record_incident(context: dg.OpExecutionContext, config: IncidentConfig, pipeline_db: PostgresResource) -> None:
     """Writes dc_ops.incidents; retried while the database that went down comes back."""
     with pipeline_db.connection() as conn:
-        ops_log.ensure(conn, "dc_ops.incidents")
-        conn.execute(
-            "INSERT INTO dc_ops.incidents VALUES (%s, %s, %s, %s)",
-            (config.opened_at, config.status, json.dumps(config.reasons), context.run_id),
-        )
+        ops_log.record_incident(conn, config.opened_at, config.status, config.reasons, context.run_id)
 
 
 @dg.job(description="Records an unhealthy transition in dc_ops.incidents (requested by system_health_sensor).")
@@ -145,7 +142,9 @@ def performance_summary(context, pipeline_db: PostgresResource, report_store: Fo
     now = _now()
     jobs, steps = duration_summary(context.instance, now, hours=24 * 7)
     with pipeline_db.connection() as conn:
-        paths, facts = render_weekly_report(conn, report_store.root(), now, jobs, steps)
+        trials, dq = ops_log.trial_counts(conn), ops_log.dq_trend(conn, (now - timedelta(days=7)).date())
+    pages, facts = render_weekly_report(now, jobs, steps, trials, dq)
+    paths = write_report_files(report_store.root(), "ops", "weekly_ops_report", pages, now)
     log_result(context, pipeline_db, "performance_summary", facts)
     yield dg.AssetMaterialization(
         asset_key="weekly_ops_report",

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import dagster as dg
 import pandas as pd
 
-from dc_pipeline.domain.operations.performance import run_duration_stats
+from dc_pipeline.domain.operations.performance import run_duration_stats, step_duration_stats
 
 FINISHED = [dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE]
 
@@ -34,12 +34,7 @@ def step_stats(instance: dg.DagsterInstance, run_ids: list[str]) -> pd.DataFrame
                 rows.append((stat.step_key, stat.end_time - stat.start_time))
     if not rows:
         return pd.DataFrame(columns=["step_key", "n", "p50_s", "p95_s"])
-    frame = pd.DataFrame(rows, columns=["step_key", "duration_s"]).groupby("step_key")["duration_s"]
-    return (
-        pd.DataFrame({"n": frame.size(), "p50_s": frame.quantile(0.5), "p95_s": frame.quantile(0.95)})
-        .reset_index()
-        .sort_values("p95_s", ascending=False, ignore_index=True)
-    )
+    return step_duration_stats(pd.DataFrame(rows, columns=["step_key", "duration_s"]))
 
 
 def duration_summary(

@@ -52,26 +52,16 @@ def daemon_check(instance: dg.DagsterInstance | None, now: datetime) -> h.Compon
 def dq_component(url: str) -> h.ComponentCheck:
     """Latest DQ score and band per project (dc_dq.dq_scores, scope project)."""
     try:
-        with postgres.connect(url, connect_timeout=5) as conn:
-            if not postgres.table_exists(conn, "dc_dq.dq_scores"):
-                return h.dq_check({})
-            rows = conn.execute(
-                "SELECT project_id, score, band FROM dc_dq.dq_scores WHERE scope = 'project'"
-            ).fetchall()
+        scores = probes.project_dq_scores(url)
     except postgres.DatabaseError:
         return h.ComponentCheck("dq", h.DOWN, "database unreachable: DQ scores unknown")
-    return h.dq_check({f"p{p}": (float(s), b) for p, s, b in rows if s is not None})
+    return h.dq_check(scores)
 
 
 def backup_component(url: str, now: datetime) -> h.ComponentCheck:
     """Last verified backup (dc_ops.backup_log) no older than 26 h."""
     try:
-        with postgres.connect(url, connect_timeout=5) as conn:
-            last = (
-                conn.execute("SELECT max(created_at) FROM dc_ops.backup_log WHERE verified").fetchone()[0]
-                if postgres.table_exists(conn, "dc_ops.backup_log")
-                else None
-            )
+        last = probes.last_verified_backup_at(url)
     except postgres.DatabaseError:
         return h.ComponentCheck("backup", h.DOWN, "database unreachable: backup log unknown")
     return h.age_check("backup", {"db_backup": last}, now, BACKUP_MAX_AGE_HOURS, what="verified backup")

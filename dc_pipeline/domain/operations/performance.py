@@ -80,3 +80,13 @@ def performance_alerts(
 ) -> list[str]:
     """One message per threshold crossed (see performance_breaches)."""
     return list(performance_breaches(sample, job_stats, thresholds).values())
+
+
+def step_duration_stats(durations: pd.DataFrame) -> pd.DataFrame:
+    """Per step key (rows: step_key, duration_s): n, p50_s, p95_s, slowest p95 first."""
+    frame = durations.groupby("step_key")["duration_s"]
+    return (
+        pd.DataFrame({"n": frame.size(), "p50_s": frame.quantile(0.5), "p95_s": frame.quantile(0.95)})
+        .reset_index()
+        .sort_values("p95_s", ascending=False, ignore_index=True)
+    )

@@ -1,5 +1,4 @@
-"""Recommendation optimizer (SPEC §6c): NSGA-II over bounded metric targets, tuned by Optuna."""
+"""Recommendation optimizer (SPEC §6c): NSGA-II over bounded metric targets, tuned by Optuna.
 
-from dc_pipeline.domain.recommendations.recommend import RecommendationResult, recommend
-
-__all__ = ["RecommendationResult", "recommend"]
+Import from the modules (`recommend`, `effort`, ...): the package itself stays light, so the effort function
+does not pull in Optuna."""

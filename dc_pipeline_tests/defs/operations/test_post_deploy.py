@@ -5,9 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
-from dc_pipeline.adapters import postgres
+from dc_pipeline.adapters import backup_run, ops_log, postgres
 from dc_pipeline.definitions import build_definitions
-from dc_pipeline.defs.operations import backup_run, ops_log
 from dc_pipeline.defs.operations.deploy import POST_DEPLOY_JOB, code_version_sensor
 from dc_pipeline.version import code_version
 
@@ -61,7 +60,7 @@ def test_post_deploy_job_takes_a_backup_when_none_is_recent_then_runs_the_canary
 
     # The backup just taken is recent: the next validation reuses it instead of dumping again.
     with postgres.connect(ops_env.url) as conn:
-        last, dump_file = backup_run.last_verified_backup(conn)
+        last, dump_file = ops_log.last_verified_backup(conn)
     assert dump_file == log["ensure_backup"]["dump_file"]
     assert backup_run.backup_is_recent(last, datetime.now(UTC), 24.0)
     assert not backup_run.backup_is_recent(last, datetime.now(UTC) + timedelta(hours=25), 24.0)

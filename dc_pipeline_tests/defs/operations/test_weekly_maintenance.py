@@ -7,8 +7,7 @@ from pathlib import Path
 import dagster as dg
 import optuna
 
-from dc_pipeline.adapters import postgres
-from dc_pipeline.defs.operations import maintenance
+from dc_pipeline.adapters import maintenance, postgres
 from dc_pipeline.defs.operations.canary import run_canary
 from dc_pipeline.domain.settings import SystemConfig
 from dc_pipeline.domain.tuning import study_name

@@ -10,7 +10,8 @@ from pathlib import Path
 import pandas as pd
 from psycopg import sql
 
-from dc_pipeline.adapters import postgres
+from dc_pipeline.adapters import ops_log, postgres
+from dc_pipeline.domain.operations.dq_summary import project_dq_summary
 from dc_pipeline.domain.operations.retention import expired, expired_report_files, studies_to_delete
 from dc_pipeline.domain.source_tables import SOURCE_COLUMNS
 
@@ -130,19 +131,8 @@ def dq_summary(conn, today: datetime, run_id: str | None) -> tuple[dict, pd.Data
     if not postgres.table_exists(conn, "dc_dq.dq_scores"):
         return {"status": "missing_input", "reason": "no DQ scores yet: dc_dq.dq_scores is absent"}, pd.DataFrame()
     scores = postgres.read_frame(conn, "SELECT project_id, scope, brand_id, score, band FROM dc_dq.dq_scores")
-    projects = scores[scores["scope"] == "project"][["project_id", "score", "band"]]
-    poor = scores[(scores["scope"] == "brand") & (scores["band"] == "poor")].groupby("project_id").size()
-    summary = projects.assign(brands_poor=projects["project_id"].map(poor).fillna(0).astype(int))
-    from dc_pipeline.defs.operations import ops_log
-
-    ops_log.ensure(conn, "dc_ops.dq_summary")
-    conn.execute("DELETE FROM dc_ops.dq_summary WHERE summary_date = %s", (today.date(),))
-    postgres.copy_frame(
-        conn,
-        "dc_ops.dq_summary",
-        summary.assign(summary_date=today.date(), run_id=run_id),
-        ["summary_date", "project_id", "score", "band", "brands_poor", "run_id"],
-    )
+    summary = project_dq_summary(scores)
+    ops_log.write_dq_summary(conn, today.date(), summary, run_id)
     result = {
         "projects": len(summary),
         "mean_score": round(float(summary["score"].mean()), 2) if len(summary) else None,

@@ -1,16 +1,11 @@
-"""weekly_ops_report: Markdown and HTML from the week's run statistics, Optuna trial counts and the
-DQ trend (REPORTS_DIR/ops/weekly_ops_report/<stamp>.{md,html} plus latest)."""
+"""weekly_ops_report: Markdown and HTML from the week's run statistics, Optuna trial counts and the DQ trend."""
 
 from __future__ import annotations
 
 import html
-from datetime import datetime, timedelta
-from pathlib import Path
+from datetime import datetime
 
 import pandas as pd
-
-from dc_pipeline.adapters import postgres
-from dc_pipeline.adapters.report_store import write_report_files
 
 
 def _table(frame: pd.DataFrame) -> str:
@@ -24,30 +19,10 @@ def _table(frame: pd.DataFrame) -> str:
     return head + body
 
 
-def _trial_counts(conn) -> pd.DataFrame:
-    if not postgres.table_exists(conn, "optuna.trials"):
-        return pd.DataFrame()
-    return postgres.read_frame(
-        conn, "SELECT state, count(*) AS trials FROM optuna.trials GROUP BY state ORDER BY state"
-    )
-
-
-def _dq_trend(conn, now: datetime) -> pd.DataFrame:
-    if not postgres.table_exists(conn, "dc_ops.dq_summary"):
-        return pd.DataFrame()
-    return postgres.read_frame(
-        conn,
-        "SELECT summary_date, count(*) AS projects, round(avg(score)::numeric, 2) AS mean_score, "
-        "sum((band = 'poor')::int) AS poor FROM dc_ops.dq_summary WHERE summary_date >= {since} "
-        "GROUP BY summary_date ORDER BY summary_date",
-        {"since": (now - timedelta(days=7)).date()},
-    )
-
-
 def render_weekly_report(
-    conn, reports_root: Path, now: datetime, jobs: pd.DataFrame, steps: pd.DataFrame
+    now: datetime, jobs: pd.DataFrame, steps: pd.DataFrame, trials: pd.DataFrame, dq: pd.DataFrame
 ) -> tuple[dict[str, str], dict]:
-    trials, dq = _trial_counts(conn), _dq_trend(conn, now)
+    """({"md": markdown, "html": page}, facts) of the week's run statistics, Optuna trials and DQ trend."""
     runs = int(jobs["n_runs"].sum()) if len(jobs) else 0
     failed = int(jobs["n_failed"].sum()) if len(jobs) else 0
     facts = {
@@ -69,5 +44,4 @@ def render_weekly_report(
         "<!doctype html><html><head><meta charset='utf-8'><title>Weekly operations report</title></head>"
         f"<body><pre>{html.escape(markdown)}</pre></body></html>"
     )
-    paths = write_report_files(reports_root, "ops", "weekly_ops_report", {"md": markdown, "html": page}, now)
-    return paths, facts
+    return {"md": markdown, "html": page}, facts

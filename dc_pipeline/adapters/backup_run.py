@@ -4,13 +4,11 @@ verified backup is older than 24 h."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from dc_pipeline.adapters import backup, postgres
-from dc_pipeline.defs.operations import ops_log
+from dc_pipeline.adapters import backup, ops_log, postgres
 from dc_pipeline.domain.operations.retention import backups_to_delete
 from dc_pipeline.domain.settings import SystemConfig
 
@@ -42,34 +40,9 @@ def run_backup(url: str, backup_dir: Path, config_dir: Path, system: SystemConfi
         for path in backups_to_delete(backup.list_backups(backup_dir), keep.daily, keep.weekly, keep.monthly)["path"]:
             removed += backup.delete_backup(path)
     with postgres.connect(url) as conn:
-        ops_log.ensure(conn, "dc_ops.backup_log")
-        conn.execute(
-            "INSERT INTO dc_ops.backup_log VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            (
-                result.created_at,
-                result.dump_path.name,
-                result.sha256,
-                result.size_bytes,
-                len(result.fingerprints),
-                int(result.fingerprints["rows"].sum()),
-                not problems,
-                json.dumps(problems),
-                json.dumps(removed),
-                run_id,
-            ),
-        )
+        ops_log.record_backup(conn, result, not problems, problems, removed, run_id)
         conn.commit()
     return BackupOutcome(result, check, problems, removed)
-
-
-def last_verified_backup(conn) -> tuple[datetime | None, str | None]:
-    """Time and file of the newest verified backup in dc_ops.backup_log (None when there is none)."""
-    if not postgres.table_exists(conn, "dc_ops.backup_log"):
-        return None, None
-    row = conn.execute(
-        "SELECT created_at, dump_file FROM dc_ops.backup_log WHERE verified ORDER BY created_at DESC LIMIT 1"
-    ).fetchone()
-    return (row[0], row[1]) if row else (None, None)
 
 
 def backup_is_recent(last: datetime | None, now: datetime, max_age_hours: float) -> bool:

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dc_pipeline.domain.recommendations import recommend
+from dc_pipeline.domain.recommendations.recommend import recommend
 from dc_pipeline.domain.settings import OptimizerConfig
 from dc_pipeline.domain.tuning import TuningSettings
 

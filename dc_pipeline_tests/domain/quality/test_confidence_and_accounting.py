@@ -1,4 +1,4 @@
-"""Pure helpers of defs/quality: DQ confidence carried to scores, and row accounting."""
+"""Pure quality helpers: DQ confidence carried to scores, and row accounting."""
 
 from __future__ import annotations
 

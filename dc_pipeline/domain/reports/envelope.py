@@ -9,13 +9,19 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from dc_pipeline.domain.reports.blocks.status import ok_block, skipped_block, unavailable_block
 from dc_pipeline.domain.reports.catalog import REPORT_CATEGORIES, REPORTS_BY_ID
 from dc_pipeline.domain.reports.health import confidence, dq_band, health, reason
 from dc_pipeline.domain.reports.insights import (
-    Figure, check_insights_cite_numbers, cite, format_number, insight, recommendation,
+    Figure,
+    check_insights_cite_numbers,
+    cite,
+    insight,
+    recommendation,
 )
 from dc_pipeline.domain.reports.json_values import PointerError, resolve_pointer
 from dc_pipeline.domain.reports.signing import canonical_json, sign, verify_signature, with_signature
+from dc_pipeline.domain.reports.summary import executive_summary
 
 __all__ = [
     "Figure", "insight", "recommendation", "cite", "check_insights_cite_numbers", "check_envelope_schema",
@@ -25,27 +31,13 @@ __all__ = [
 ]
 
 BLOCK_STATUSES = ("ok", "insufficient_data", "missing_input", "skipped_by_depth")
-VISUALIZATION_TYPES = ("bar", "line", "scatter", "heatmap", "radar", "fan", "pareto", "waterfall")
+VISUALIZATION_TYPES = (
+    "bar", "line", "scatter", "heatmap", "radar", "fan", "pareto", "waterfall", "bubble", "tornado",
+)
 HEALTH_STATUSES = ("PASS", "REVIEW", "FAIL")
 TOP_LEVEL_KEYS = ("report_id", "title", "category", "analysis", "key_insights", "strategic_recommendations",
                   "visualizations", "data_context", "executive_summary", "health")
 RUN_FIELDS = ("generated_at", "generation_seconds", "dagster_run_id", "signature")
-
-
-def ok_block(**values: Any) -> dict[str, Any]:
-    return {"status": "ok", "reason": None, **values}
-
-
-def unavailable_block(status: str, reason_text: str, observed: Any = None, required: Any = None,
-                      **values: Any) -> dict[str, Any]:
-    """insufficient_data / missing_input, naming observed and required counts."""
-    assert status in ("insufficient_data", "missing_input")
-    return {"status": status, "reason": reason_text, "observed": observed, "required": required, **values}
-
-
-def skipped_block(depth: str, needed: str) -> dict[str, Any]:
-    return {"status": "skipped_by_depth",
-            "reason": f"produced at analysis_depth {needed} (requested: {depth})"}
 
 
 def attach_system_metadata(
@@ -142,35 +134,3 @@ def check_envelope_schema(envelope: dict[str, Any]) -> list[str]:
             if key not in meta:
                 problems.append(f"system_metadata: missing {key!r}")
     return problems
-
-
-def _fmt(value: Any, decimals: int = 2) -> str:
-    return "n/a" if value is None else format_number(float(value), decimals)
-
-
-def executive_summary(envelope: dict[str, Any], n_headlines: int = 3) -> str:
-    """Markdown from the headline insights, health and reasons, DQ band, confidence and gaps."""
-    lines = [f"## {envelope.get('title', envelope.get('report_id'))}", ""]
-    state = envelope.get("health") or {}
-    lines.append(f"**Health: {state.get('status')}**")
-    for r in state.get("reasons") or []:
-        lines.append(f"- `{r['code']}`: {r['message']}")
-    context = envelope.get("data_context") or {}
-    dq = context.get("data_quality") or {}
-    if dq.get("status") == "missing_input":
-        lines += ["", f"**Data quality:** not available ({dq.get('reason')})"]
-    else:
-        lines += ["", f"**Data quality:** {dq.get('band')} (score {_fmt(dq.get('score'), 3)})"]
-    conf = context.get("confidence") or {}
-    lines.append(f"**Confidence:** {_fmt(conf.get('value'))} = DQ {_fmt(conf.get('dq'))} x adequacy "
-                 f"{_fmt(conf.get('adequacy'))} x validation {_fmt(conf.get('validation'))}")
-    headlines = sorted(envelope.get("key_insights") or [], key=lambda i: -i["priority"])[:n_headlines]
-    if headlines:
-        lines += ["", "**Headlines**"] + [f"- {i['text']}" for i in headlines]
-    gaps = [f"- {name}: {block['status']}, {block.get('reason')}"
-            for name, block in (envelope.get("analysis") or {}).items()
-            if isinstance(block, dict) and block.get("status") in ("insufficient_data", "missing_input")]
-    gaps += [f"- missing input: {m}" for m in context.get("missing_inputs") or []]
-    if gaps:
-        lines += ["", "**Not computed**"] + gaps
-    return "\n".join(lines) + "\n"

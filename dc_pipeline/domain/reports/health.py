@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 DQ_FAIL_BELOW = 0.6
 DQ_REVIEW_BELOW = 0.8
@@ -64,3 +65,16 @@ def health(
                                  block.get("observed"), block.get("required")))
     status = "FAIL" if fail else "REVIEW" if review else "PASS"
     return {"status": status, "reasons": fail + review}
+
+
+def tier_band_reasons(monte_carlo, brand_ids, names: dict[int, str]) -> list[dict[str, Any]]:
+    """REVIEW reasons for brands named in insights whose latest DC 5-95 % band (SPEC §9 Monte Carlo
+    weights) crosses a tier boundary; [] without robustness data."""
+    if monte_carlo is None or len(monte_carlo) == 0 or not brand_ids:
+        return []
+    latest = monte_carlo[monte_carlo["period"] == monte_carlo["period"].max()]
+    rows = latest[latest["brand_id"].isin(list(brand_ids)) & latest["tier_uncertain"].astype(bool)]
+    return [reason("tier_uncertain", f"{names.get(int(r.brand_id), r.brand_id)} is named in an insight but its DC "
+                   f"5-95 % band [{r.dc_lo:.1f}, {r.dc_hi:.1f}] crosses a tier boundary",
+                   [float(r.dc_lo), float(r.dc_hi)], [60.0, 80.0])
+            for r in rows.sort_values("brand_id").itertuples()]

@@ -23,7 +23,7 @@ class ReportParams(BaseModel):
     forecast_horizon: int = Field(12, ge=1, le=24, description="months")
     confidence_level: Literal[0.80, 0.90, 0.95, 0.99] = 0.95
     include_visualizations: bool = True
-    output_format: tuple[OutputFormat, ...] = ("html",)
+    output_format: tuple[OutputFormat, ...] = ("json", "html", "markdown")
     project_ids: tuple[int, ...] | None = None
     brand_ids: tuple[int, ...] | None = None
 

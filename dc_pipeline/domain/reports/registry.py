@@ -3,10 +3,18 @@ the two together equal to the catalog."""
 
 from __future__ import annotations
 
-from dc_pipeline.domain.reports.builders import dc_score_performance
+from dc_pipeline.domain.reports.builders import (
+    acquisition_efficiency, bestseller_rank, brand_equity, dc_score_performance, market_share, sales_performance,
+    score_revenue, sectional_deep_dive,
+)
 from dc_pipeline.domain.reports.framework import ReportBuilder
 
-BUILDERS: dict[str, ReportBuilder] = {b.report_id: b for b in (dc_score_performance.BUILDER,)}
+BUILDERS: dict[str, ReportBuilder] = {
+    b.report_id: b for b in (
+        dc_score_performance.BUILDER, sectional_deep_dive.BUILDER, score_revenue.BUILDER, market_share.BUILDER,
+        acquisition_efficiency.BUILDER, brand_equity.BUILDER, bestseller_rank.BUILDER, sales_performance.BUILDER,
+    )
+}
 
 STILL_TO_COME: tuple[str, ...] = (
     "revenue_impact_optimization", "market_position_enhancement", "customer_lifetime_value_enhancement",

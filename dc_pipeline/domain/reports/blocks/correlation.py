@@ -44,7 +44,7 @@ def corr_block(x, y, confidence_level: float, *, what: str, min_n: int = MIN_N, 
     spearman = stats.spearmanr(x, y)
     return ok_block(
         n=n,
-        confidence_level=confidence_level,
+        confidence_level=confidence_level, confidence_percent=round(100 * confidence_level),
         pearson={"r": float(pearson.statistic), "p": float(pearson.pvalue), "p_label": p_label(pearson.pvalue),
                  "ci_low": float(ci.low), "ci_high": float(ci.high)},
         spearman={"rho": float(spearman.statistic), "p": float(spearman.pvalue)},
@@ -63,7 +63,7 @@ def rank_corr_block(x, y, confidence_level: float, *, what: str, min_n: int = MI
         return insufficient(f"no variation over {n} {what}", n, min_n, n=n)
     spearman = stats.spearmanr(x, y)
     kendall = stats.kendalltau(x, y)
-    return ok_block(n=n, confidence_level=confidence_level,
+    return ok_block(n=n, confidence_level=confidence_level, confidence_percent=round(100 * confidence_level),
                     spearman={"rho": float(spearman.statistic), "p": float(spearman.pvalue)},
                     kendall={"tau": float(kendall.statistic), "p": float(kendall.pvalue)})
 

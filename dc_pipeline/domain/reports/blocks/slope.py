@@ -99,7 +99,7 @@ def slope_block(frame: pd.DataFrame, x: str, y: str, confidence_level: float, *,
         return insufficient(f"no variation: {x} is constant over {n} {what}", n, min_n, n=n, **extra)
     brands = rows["brand_id"].to_numpy()
     pooled = pooled_ols(xs, ys, brands, confidence_level)
-    return ok_block(n=n, n_brands=pooled["n_brands"], x=x, y=y, confidence_level=confidence_level,
+    return ok_block(n=n, n_brands=pooled["n_brands"], x=x, y=y, confidence_level=confidence_level, confidence_percent=round(100 * confidence_level),
                     alpha=round(1 - confidence_level, 10), pooled=pooled,
                     within=within_brand_ols(xs, ys, brands, confidence_level), significant=pooled["significant"],
                     **extra)

@@ -91,12 +91,21 @@ def outcome_model_block(ctx: ReportContext, target: str) -> dict[str, Any]:
                     model_id=row.get("model_id"))
 
 
-def relationship_blocks(ctx: ReportContext, outcome: str, x: str = "dc") -> dict[str, dict[str, Any]]:
-    """corr and slope of `outcome` on `x` over the observations (SPEC shared blocks)."""
-    obs = ctx.observations(outcome)
-    what = f"brand-periods with {x if x != 'dc' else 'DC'} and {outcome}"
-    return {"correlation": corr_block(obs[x], obs[outcome], ctx.confidence_level, what=what, outcome=outcome, x=x),
-            "slope": slope_block(obs, x, outcome, ctx.confidence_level, what=what)}
+def _what(x: str, outcome: str) -> str:
+    return f"brand-periods with {'DC' if x == 'dc' else x} and {outcome}"
+
+
+def corr_of(ctx: ReportContext, outcome: str, x: str = "dc") -> dict[str, Any]:
+    """The corr block of `outcome` against `x` over the observations (SPEC shared block)."""
+    obs = ctx.observations(outcome, x)
+    return corr_block(obs[x], obs[outcome], ctx.confidence_level, what=_what(x, outcome), outcome=outcome,
+                      against=x)
+
+
+def slope_of(ctx: ReportContext, outcome: str, x: str = "dc", frame=None) -> dict[str, Any]:
+    """The slope block of `outcome` on `x` (pooled and within-brand) over the observations."""
+    obs = ctx.observations(outcome, x) if frame is None else frame
+    return slope_block(obs, x, outcome, ctx.confidence_level, what=_what(x, outcome))
 
 
 def section_correlations(ctx: ReportContext, outcome: str) -> dict[str, Any]:
@@ -126,21 +135,21 @@ def correlation_insight(root: dict, path: str, label: str) -> dict | None:
     b = resolve_pointer(root, path)
     if not is_ok(b):
         return None
-    return insight("", label + " r = {r} (Fisher {level} CI {lo} to {hi}; Spearman {rho}) over {n} brand-periods.",
-                   [cite(root, "r", f"{path}/pearson/r", 4), cite(root, "level", f"{path}/confidence_level", 2),
+    return insight("", label + " r = {r} (Fisher {level}% CI {lo} to {hi}; Spearman {rho}) over {n} brand-periods.",
+                   [cite(root, "r", f"{path}/pearson/r", 4), cite(root, "level", f"{path}/confidence_percent", 0),
                     cite(root, "lo", f"{path}/pearson/ci_low", 3), cite(root, "hi", f"{path}/pearson/ci_high", 3),
                     cite(root, "rho", f"{path}/spearman/rho", 3), cite(root, "n", f"{path}/n", 0)],
                    abs(b["pearson"]["r"]))
 
 
 def slope_insight(root: dict, path: str, template: str, decimals: int, priority: float) -> dict | None:
-    """`template` may use {slope} {lo} {hi} {level} {within} {sig} (significance wording from the brand-clustered p)."""
+    """`template` may use {slope} {lo} {hi} {level} (percent) {within_clause} {sig} (significance wording from the brand-clustered p)."""
     b = resolve_pointer(root, path)
     if not is_ok(b):
         return None
     figures = [cite(root, "slope", f"{path}/pooled/slope", decimals),
                cite(root, "lo", f"{path}/pooled/ci_low", decimals), cite(root, "hi", f"{path}/pooled/ci_high", decimals),
-               cite(root, "level", f"{path}/confidence_level", 2), cite(root, "p", f"{path}/pooled/p_label")]
+               cite(root, "level", f"{path}/confidence_percent", 0), cite(root, "p", f"{path}/pooled/p_label")]
     text = template
     if b["within"].get("status") == "ok":
         figures.append(cite(root, "within", f"{path}/within/slope", decimals))

@@ -153,13 +153,15 @@ def _charts(root: dict, ctx: ReportContext) -> dict[str, Any]:
     a = root["analysis"]
     profiles = a["brand_profiles"]["brands"]
     keys = list(profiles)
+    values = [v for k in keys for v in profiles[k]["scores"].values()]
+    low, high = (float(np.floor(min(values) / 5) * 5), float(np.ceil(max(values) / 5) * 5)) if values else (0.0, 100.0)
     out = {"section_heatmap": charts.heatmap(
         "Section scores by brand", "/analysis/brand_profiles", [profiles[k]["brand_name"] for k in keys],
         list(SECTIONS), [[profiles[k]["scores"].get(s) for s in SECTIONS] for k in keys], value_label="score",
-        vmin=0.0, vmax=100.0, supports=["/analysis/brand_profiles", "/analysis/sections"])}
+        vmin=low, vmax=max(high, low + 5), supports=["/analysis/brand_profiles", "/analysis/sections"])}
     out["section_radar"] = charts.radar("Section profile per brand", "/analysis/brand_profiles", list(SECTIONS),
                                         {profiles[k]["brand_name"]: [profiles[k]["scores"].get(s) for s in SECTIONS]
-                                         for k in keys})
+                                         for k in keys}, r_min=max(0.0, low - 10))
     if is_ok(a["platforms"]):
         rows = a["platforms"]["platforms"]
         out["platform_scores"] = charts.bar("Mean platform score across brands", "/analysis/platforms",

@@ -58,10 +58,10 @@ def heatmap(title: str, data_path: str, rows: Sequence[str], columns: Sequence[s
 
 
 def radar(title: str, data_path: str, axes: Sequence[str], series: dict[str, Sequence[float | None]], *,
-          r_max: float = 100.0, supports: Sequence[str] = ()) -> dict:
-    """One small radar per series (brand) over the same axes (sections)."""
+          r_min: float = 0.0, r_max: float = 100.0, supports: Sequence[str] = ()) -> dict:
+    """One small radar per series (brand) over the same axes (sections), radius from r_min to r_max."""
     return _spec("radar", "radar", title, data_path, supports, axes=list(axes),
-                 series={k: list(v) for k, v in series.items()}, r_max=r_max)
+                 series={k: list(v) for k, v in series.items()}, r_min=r_min, r_max=r_max)
 
 
 def fan(title: str, data_path: str, history_x: Sequence[str], history: Sequence[float | None],

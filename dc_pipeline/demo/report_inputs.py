@@ -19,8 +19,9 @@ def _clean_values(values: pd.DataFrame) -> pd.DataFrame:
     return v.assign(period=pd.to_datetime(v["period"]))
 
 
-def demo_report_data(tables: dict[str, pd.DataFrame], project_id: int, dq: dict | None = None,
-                     **model_outputs) -> ReportData:
+def demo_report_data(
+    tables: dict[str, pd.DataFrame], project_id: int, dq: dict | None = None, **model_outputs
+) -> ReportData:
     """ReportData of `project_id` from the seven source tables (demo_dataset / techcorp_tables)."""
     projects = tables["projects"]
     group = projects.loc[projects["project_id"] == project_id, "series_group"]
@@ -33,5 +34,13 @@ def demo_report_data(tables: dict[str, pd.DataFrame], project_id: int, dq: dict 
     scores = compute_dc_scores(_clean_values(values[values["project_id"].isin(ids)]), metrics)
     outcomes = tables["business_outcomes"]
     return report_data_from_frames(
-        project_id, projects=projects, project_brands=tables["project_brands"], brands=tables["brands"],
-        scores=scores, outcomes=outcomes[outcomes["project_id"].isin(ids)], metrics=metrics, dq=dq, **model_outputs)
+        project_id,
+        projects=projects,
+        project_brands=tables["project_brands"],
+        brands=tables["brands"],
+        scores=scores,
+        outcomes=outcomes[outcomes["project_id"].isin(ids)],
+        metrics=metrics,
+        dq=dq,
+        **model_outputs,
+    )

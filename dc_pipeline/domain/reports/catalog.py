@@ -11,7 +11,10 @@ from dataclasses import dataclass
 from dc_pipeline.domain.source_tables import OUTCOME_COLUMNS
 
 REPORT_CATEGORIES: tuple[str, ...] = (
-    "dc_score_intelligence", "business_outcome", "predictive_intelligence", "executive_intelligence",
+    "dc_score_intelligence",
+    "business_outcome",
+    "predictive_intelligence",
+    "executive_intelligence",
 )
 
 
@@ -42,36 +45,90 @@ REPORTS: tuple[ReportSpec, ...] = (
     ReportSpec(2, "sectional_score_deep_dive", _D, "Sectional Score Deep Dive", 1, 1, None, (), ()),
     ReportSpec(3, "score_revenue_correlation", _D, "Score-to-Revenue Correlation", 2, 1, 5, ("revenue",), ()),
     ReportSpec(4, "market_share_impact", _D, "Market Share Impact", 2, 1, 5, ("market_share",), ()),
-    ReportSpec(5, "customer_acquisition_efficiency", _D, "Customer Acquisition Efficiency", 1, 1, 5,
-               ("customer_acquisition_cost",),
-               ("conversion_rate", "customer_lifetime_value", "marketing_spend")),
+    ReportSpec(
+        5,
+        "customer_acquisition_efficiency",
+        _D,
+        "Customer Acquisition Efficiency",
+        1,
+        1,
+        5,
+        ("customer_acquisition_cost",),
+        ("conversion_rate", "customer_lifetime_value", "marketing_spend"),
+    ),
     ReportSpec(6, "brand_equity_correlation", _D, "Brand Equity Correlation", 1, 1, 5, ("brand_equity_index",), ()),
-    ReportSpec(7, "bestseller_rank_optimization", _D, "Bestseller Rank Optimization", 1, 1, 5, ("bestseller_rank",), ()),
-    ReportSpec(8, "sales_performance_correlation", _D, "Sales Performance Correlation", 1, 1, 5,
-               ("sales_units",), ("revenue",)),
+    ReportSpec(
+        7, "bestseller_rank_optimization", _D, "Bestseller Rank Optimization", 1, 1, 5, ("bestseller_rank",), ()
+    ),
+    ReportSpec(
+        8, "sales_performance_correlation", _D, "Sales Performance Correlation", 1, 1, 5, ("sales_units",), ("revenue",)
+    ),
     ReportSpec(9, "revenue_impact_optimization", _B, "Revenue Impact Optimization", 1, 1, 5, ("revenue",), ()),
-    ReportSpec(10, "market_position_enhancement", _B, "Market Position Enhancement", 2, 1, None,
-               ("market_share",), ("revenue",)),
-    ReportSpec(11, "customer_lifetime_value_enhancement", _B, "Customer Lifetime Value Enhancement", 1, 1, 5,
-               ("customer_lifetime_value",), ("customer_acquisition_cost",)),
-    ReportSpec(12, "conversion_rate_optimization", _B, "Conversion Rate Optimization", 1, 1, 5, ("conversion_rate",), ()),
-    ReportSpec(13, "roi_maximization_strategy", _B, "ROI Maximization Strategy", 1, 2, None,
-               ("revenue", "marketing_spend"), ()),
-    ReportSpec(14, "competitive_advantage_analysis", _B, "Competitive Advantage Analysis", 2, 1, None, (), ("revenue",)),
-    ReportSpec(15, "market_penetration_strategy", _B, "Market Penetration Strategy", 1, 2, None,
-               ("market_share",), ("sales_units",)),
+    ReportSpec(
+        10,
+        "market_position_enhancement",
+        _B,
+        "Market Position Enhancement",
+        2,
+        1,
+        None,
+        ("market_share",),
+        ("revenue",),
+    ),
+    ReportSpec(
+        11,
+        "customer_lifetime_value_enhancement",
+        _B,
+        "Customer Lifetime Value Enhancement",
+        1,
+        1,
+        5,
+        ("customer_lifetime_value",),
+        ("customer_acquisition_cost",),
+    ),
+    ReportSpec(
+        12, "conversion_rate_optimization", _B, "Conversion Rate Optimization", 1, 1, 5, ("conversion_rate",), ()
+    ),
+    ReportSpec(
+        13, "roi_maximization_strategy", _B, "ROI Maximization Strategy", 1, 2, None, ("revenue", "marketing_spend"), ()
+    ),
+    ReportSpec(
+        14, "competitive_advantage_analysis", _B, "Competitive Advantage Analysis", 2, 1, None, (), ("revenue",)
+    ),
+    ReportSpec(
+        15,
+        "market_penetration_strategy",
+        _B,
+        "Market Penetration Strategy",
+        1,
+        2,
+        None,
+        ("market_share",),
+        ("sales_units",),
+    ),
     ReportSpec(16, "brand_portfolio_optimization", _B, "Brand Portfolio Optimization", 3, 1, None, (), ("revenue",)),
     ReportSpec(17, "performance_forecasting_analysis", _P, "Performance Forecasting", 1, 4, None, (), _ALL),
     ReportSpec(18, "trend_prediction_analysis", _P, "Trend Prediction", 1, 6, None, (), ()),
     ReportSpec(19, "risk_assessment_analysis", _P, "Risk Assessment", 1, 6, None, (), ("revenue",)),
-    ReportSpec(20, "opportunity_identification_analysis", _P, "Opportunity Identification", 1, 1, None, (), ("revenue",)),
+    ReportSpec(
+        20, "opportunity_identification_analysis", _P, "Opportunity Identification", 1, 1, None, (), ("revenue",)
+    ),
     # Scenario planning runs from one period; a forecast baseline needs 4 (handled by the report).
     ReportSpec(21, "scenario_planning_analysis", _P, "Scenario Planning", 1, 1, None, (), ("revenue",)),
     ReportSpec(22, "growth_trajectory_modeling", _P, "Growth Trajectory Modeling", 1, 6, None, (), ("revenue",)),
     ReportSpec(23, "executive_performance_dashboard", _E, "Executive Performance Dashboard", 1, 1, None, (), _ALL),
     ReportSpec(24, "strategic_planning_insights", _E, "Strategic Planning Insights", 1, 1, None, (), ("revenue",)),
-    ReportSpec(25, "investment_priority_analysis", _E, "Investment Priority Analysis", 1, 1, None, (),
-               ("revenue", "marketing_spend")),
+    ReportSpec(
+        25,
+        "investment_priority_analysis",
+        _E,
+        "Investment Priority Analysis",
+        1,
+        1,
+        None,
+        (),
+        ("revenue", "marketing_spend"),
+    ),
 )
 
 REPORTS_BY_ID: dict[str, ReportSpec] = {spec.report_id: spec for spec in REPORTS}
@@ -81,9 +138,7 @@ def report_spec(report_id: str) -> ReportSpec:
     try:
         return REPORTS_BY_ID[report_id]
     except KeyError:
-        raise KeyError(
-            f"unknown report_id {report_id!r}; known reports: {', '.join(REPORTS_BY_ID)}"
-        ) from None
+        raise KeyError(f"unknown report_id {report_id!r}; known reports: {', '.join(REPORTS_BY_ID)}") from None
 
 
 def full_analysis_need(spec: ReportSpec, min_data_points: int, seasonal_period: int) -> int:

@@ -21,8 +21,14 @@ INPUTS: frozenset[str] = frozenset(
 # Stored table names of the model outputs (defs/models/*_assets.py), the keys of the dict inputs.
 FORECAST_TABLES = ("brand_forecasts", "brand_forecast_summaries", "brand_forecast_coherence")
 RECOMMENDATION_TABLES = ("brand_recommendation_plans", "brand_recommendation_summaries")
-ROBUSTNESS_TABLES = ("robustness_monte_carlo", "robustness_geometric", "robustness_loso", "robustness_driver",
-                     "robustness_weights", "robustness_correlations")
+ROBUSTNESS_TABLES = (
+    "robustness_monte_carlo",
+    "robustness_geometric",
+    "robustness_loso",
+    "robustness_driver",
+    "robustness_weights",
+    "robustness_correlations",
+)
 BRAND_COLUMNS = ("brand_id", "brand_name", "role", "weight")
 
 
@@ -60,9 +66,12 @@ class ReportData:
         if not brand_ids:
             return self
         keep = {int(b) for b in brand_ids}
-        return replace(self, brands=self.brands[self.brands["brand_id"].isin(keep)].reset_index(drop=True),
-                       scores=_filter_scores(self.scores, keep),
-                       outcomes=None if self.outcomes is None else self.outcomes[self.outcomes["brand_id"].isin(keep)])
+        return replace(
+            self,
+            brands=self.brands[self.brands["brand_id"].isin(keep)].reset_index(drop=True),
+            scores=_filter_scores(self.scores, keep),
+            outcomes=None if self.outcomes is None else self.outcomes[self.outcomes["brand_id"].isin(keep)],
+        )
 
 
 def _filter_scores(scores: DcScores, brand_ids: set[int], project_ids: set[int] | None = None) -> DcScores:
@@ -82,10 +91,18 @@ def _rows_of(frame: pd.DataFrame | None, column: str, ids) -> pd.DataFrame | Non
 
 
 def report_data_from_frames(
-    project_id: int, *, projects: pd.DataFrame, project_brands: pd.DataFrame, brands: pd.DataFrame,
-    scores: DcScores, outcomes: pd.DataFrame | None = None, metrics: pd.DataFrame | None = None,
-    dq: dict[str, Any] | None = None, outcome_models: pd.DataFrame | None = None,
-    forecasts: dict[str, pd.DataFrame] | None = None, recommendations: dict[str, pd.DataFrame] | None = None,
+    project_id: int,
+    *,
+    projects: pd.DataFrame,
+    project_brands: pd.DataFrame,
+    brands: pd.DataFrame,
+    scores: DcScores,
+    outcomes: pd.DataFrame | None = None,
+    metrics: pd.DataFrame | None = None,
+    dq: dict[str, Any] | None = None,
+    outcome_models: pd.DataFrame | None = None,
+    forecasts: dict[str, pd.DataFrame] | None = None,
+    recommendations: dict[str, pd.DataFrame] | None = None,
     robustness: dict[str, pd.DataFrame] | None = None,
 ) -> ReportData:
     """ReportData of one project from reference frames (projects, project_brands, brands) and stored outputs;
@@ -111,10 +128,15 @@ def report_data_from_frames(
         cut_outcomes = outcomes[outcomes["project_id"].isin(timeline) & outcomes["brand_id"].isin(member_ids)]
         cut_outcomes = cut_outcomes.assign(period=pd.to_datetime(cut_outcomes["period"])).reset_index(drop=True)
     return ReportData(
-        project=row.iloc[0].to_dict(), timeline=timeline,
+        project=row.iloc[0].to_dict(),
+        timeline=timeline,
         brands=member_rows.loc[:, list(BRAND_COLUMNS)].sort_values("brand_id").reset_index(drop=True),
-        scores=_filter_scores(scores, member_ids, set(timeline)), outcomes=cut_outcomes,
-        metrics=_rows_of(metrics, "project_id", timeline), dq=dq,
-        outcome_models=_rows_of(outcome_models, "project_id", [project_id]), forecasts=own(forecasts),
-        recommendations=own(recommendations), robustness=own(robustness),
+        scores=_filter_scores(scores, member_ids, set(timeline)),
+        outcomes=cut_outcomes,
+        metrics=_rows_of(metrics, "project_id", timeline),
+        dq=dq,
+        outcome_models=_rows_of(outcome_models, "project_id", [project_id]),
+        forecasts=own(forecasts),
+        recommendations=own(recommendations),
+        robustness=own(robustness),
     )

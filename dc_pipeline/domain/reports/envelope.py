@@ -24,34 +24,84 @@ from dc_pipeline.domain.reports.signing import canonical_json, sign, verify_sign
 from dc_pipeline.domain.reports.summary import executive_summary
 
 __all__ = [
-    "Figure", "insight", "recommendation", "cite", "check_insights_cite_numbers", "check_envelope_schema",
-    "confidence", "health", "reason", "dq_band", "canonical_json", "sign", "verify_signature", "with_signature",
-    "executive_summary", "attach_system_metadata", "ok_block", "unavailable_block", "skipped_block",
-    "BLOCK_STATUSES", "VISUALIZATION_TYPES",
+    "Figure",
+    "insight",
+    "recommendation",
+    "cite",
+    "check_insights_cite_numbers",
+    "check_envelope_schema",
+    "confidence",
+    "health",
+    "reason",
+    "dq_band",
+    "canonical_json",
+    "sign",
+    "verify_signature",
+    "with_signature",
+    "executive_summary",
+    "attach_system_metadata",
+    "ok_block",
+    "unavailable_block",
+    "skipped_block",
+    "BLOCK_STATUSES",
+    "VISUALIZATION_TYPES",
 ]
 
 BLOCK_STATUSES = ("ok", "insufficient_data", "missing_input", "skipped_by_depth")
 VISUALIZATION_TYPES = (
-    "bar", "line", "scatter", "heatmap", "radar", "fan", "pareto", "waterfall", "bubble", "tornado",
+    "bar",
+    "line",
+    "scatter",
+    "heatmap",
+    "radar",
+    "fan",
+    "pareto",
+    "waterfall",
+    "bubble",
+    "tornado",
 )
 HEALTH_STATUSES = ("PASS", "REVIEW", "FAIL")
-TOP_LEVEL_KEYS = ("report_id", "title", "category", "analysis", "key_insights", "strategic_recommendations",
-                  "visualizations", "data_context", "executive_summary", "health")
+TOP_LEVEL_KEYS = (
+    "report_id",
+    "title",
+    "category",
+    "analysis",
+    "key_insights",
+    "strategic_recommendations",
+    "visualizations",
+    "data_context",
+    "executive_summary",
+    "health",
+)
 RUN_FIELDS = ("generated_at", "generation_seconds", "dagster_run_id", "signature")
 
 
 def attach_system_metadata(
-    envelope: dict[str, Any], *, generated_at: str, generation_seconds: float, code_version: str,
-    dagster_run_id: str | None, partition: str, input_data_versions: dict[str, str],
-    parameters: dict[str, Any], optuna_studies: list[str] | None = None, seed: int = 42,
+    envelope: dict[str, Any],
+    *,
+    generated_at: str,
+    generation_seconds: float,
+    code_version: str,
+    dagster_run_id: str | None,
+    partition: str,
+    input_data_versions: dict[str, str],
+    parameters: dict[str, Any],
+    optuna_studies: list[str] | None = None,
+    seed: int = 42,
 ) -> dict[str, Any]:
     """A copy with `system_metadata` set (unsigned; sign with `with_signature`)."""
     out = copy.deepcopy(envelope)
     out["system_metadata"] = {
-        "generated_at": generated_at, "generation_seconds": float(generation_seconds),
-        "code_version": code_version, "dagster_run_id": dagster_run_id, "partition": partition,
-        "input_data_versions": dict(sorted(input_data_versions.items())), "parameters": parameters,
-        "optuna_studies": list(optuna_studies or []), "seed": int(seed), "signature": None,
+        "generated_at": generated_at,
+        "generation_seconds": float(generation_seconds),
+        "code_version": code_version,
+        "dagster_run_id": dagster_run_id,
+        "partition": partition,
+        "input_data_versions": dict(sorted(input_data_versions.items())),
+        "parameters": parameters,
+        "optuna_studies": list(optuna_studies or []),
+        "seed": int(seed),
+        "signature": None,
     }
     return out
 
@@ -94,8 +144,11 @@ def check_envelope_schema(envelope: dict[str, Any]) -> list[str]:
         if isinstance(item, dict) and not (0.0 <= float(item.get("priority", -1)) <= 1.0):
             problems.append(f"key_insights {item.get('id')}: priority outside [0, 1]")
     for item in envelope.get("strategic_recommendations") or []:
-        problems += _check_item_fields("strategic_recommendations", item, (
-            "id", "text", "brand_id", "section", "expected_delta_dc", "effort", "figures", "source"))
+        problems += _check_item_fields(
+            "strategic_recommendations",
+            item,
+            ("id", "text", "brand_id", "section", "expected_delta_dc", "effort", "figures", "source"),
+        )
     visualizations = envelope.get("visualizations")
     if not isinstance(visualizations, dict):
         problems.append("visualizations is not an object")
@@ -114,8 +167,15 @@ def check_envelope_schema(envelope: dict[str, Any]) -> list[str]:
     if not isinstance(context, dict):
         problems.append("data_context is not an object")
     else:
-        for key in ("projects_analyzed", "brands_analyzed", "periods", "observations", "data_quality",
-                    "confidence", "missing_inputs"):
+        for key in (
+            "projects_analyzed",
+            "brands_analyzed",
+            "periods",
+            "observations",
+            "data_quality",
+            "confidence",
+            "missing_inputs",
+        ):
             if key not in context:
                 problems.append(f"data_context: missing {key!r}")
     if not isinstance(envelope.get("executive_summary"), str):

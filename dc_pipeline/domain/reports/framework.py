@@ -114,15 +114,26 @@ def _kpis(builder: ReportBuilder, root: Root, ctx: ReportContext) -> list[dict[s
 
 
 def _model_problems(analysis: dict[str, Any]) -> list[dict[str, Any]]:
-    return [reason("model_not_validated", f"{name}: model used is not validated ({b.get('validation_reason')})",
-                   b.get("skill"), 0) for name, b in analysis.items()
-            if b.get("status") == "ok" and b.get("model_validated") is False]
+    return [
+        reason(
+            "model_not_validated",
+            f"{name}: model used is not validated ({b.get('validation_reason')})",
+            b.get("skill"),
+            0,
+        )
+        for name, b in analysis.items()
+        if b.get("status") == "ok" and b.get("model_validated") is False
+    ]
 
 
 def _named_brands(insights: list[dict[str, Any]], names: dict[int, str]) -> set[int]:
     by_name = {name: brand_id for brand_id, name in names.items()}
-    return {by_name[f["value"]] for i in insights for f in i["figures"] if isinstance(f["value"], str)
-            and f["value"] in by_name}
+    return {
+        by_name[f["value"]]
+        for i in insights
+        for f in i["figures"]
+        if isinstance(f["value"], str) and f["value"] in by_name
+    }
 
 
 def _data_context(ctx: ReportContext, analysis: dict[str, Any]) -> dict[str, Any]:
@@ -130,8 +141,12 @@ def _data_context(ctx: ReportContext, analysis: dict[str, Any]) -> dict[str, Any
     periods = sorted(panel["period"].unique())
     dq = dict(ctx.data.dq or {})
     if ctx.data.dq is None:
-        dq = {"status": "missing_input", "score": None, "band": None,
-              "reason": f"no data-quality score for project {ctx.project_id}"}
+        dq = {
+            "status": "missing_input",
+            "score": None,
+            "band": None,
+            "reason": f"no data-quality score for project {ctx.project_id}",
+        }
     else:
         dq.setdefault("band", dq_band(dq.get("score")))
     spec = ctx.spec
@@ -139,22 +154,36 @@ def _data_context(ctx: ReportContext, analysis: dict[str, Any]) -> dict[str, Any
     n_obs = observation_count(ctx) if len(panel) else 0
     validated = not any(b.get("model_validated") is False for b in analysis.values() if b.get("status") == "ok")
     missing = [dq["reason"]] if dq.get("status") == "missing_input" else []
-    missing += [f"optional outcome {o}: no values" for o in spec.optional_outcomes
-                if o in panel and panel[o].notna().sum() == 0]
-    return to_jsonable({
-        "projects_analyzed": sorted(ctx.data.timeline), "brands_analyzed": sorted(panel["brand_id"].unique()),
-        "periods": {"first": iso_date(periods[0]) if periods else None,
-                    "last": iso_date(periods[-1]) if periods else None, "n": len(periods),
-                    "grain": ctx.data.grain},
-        "observations": n_obs, "data_quality": dq,
-        "confidence": confidence(dq.get("score"), n_obs, n_full, validated),
-        "missing_inputs": missing,
-    })
+    missing += [
+        f"optional outcome {o}: no values" for o in spec.optional_outcomes if o in panel and panel[o].notna().sum() == 0
+    ]
+    return to_jsonable(
+        {
+            "projects_analyzed": sorted(ctx.data.timeline),
+            "brands_analyzed": sorted(panel["brand_id"].unique()),
+            "periods": {
+                "first": iso_date(periods[0]) if periods else None,
+                "last": iso_date(periods[-1]) if periods else None,
+                "n": len(periods),
+                "grain": ctx.data.grain,
+            },
+            "observations": n_obs,
+            "data_quality": dq,
+            "confidence": confidence(dq.get("score"), n_obs, n_full, validated),
+            "missing_inputs": missing,
+        }
+    )
 
 
-def build_report(builder: ReportBuilder, data: ReportData, params: ReportParams, *,
-                 settings: AnalysisSettings = AnalysisSettings(), run: RunInfo | None = None,
-                 signing_key: tuple[bytes, bool] | None = None) -> dict[str, Any]:
+def build_report(
+    builder: ReportBuilder,
+    data: ReportData,
+    params: ReportParams,
+    *,
+    settings: AnalysisSettings = AnalysisSettings(),
+    run: RunInfo | None = None,
+    signing_key: tuple[bytes, bool] | None = None,
+) -> dict[str, Any]:
     """The §7.1 envelope of one report; with `run` it carries system_metadata, with `signing_key` a signature."""
     started = time.perf_counter()
     spec = report_spec(builder.report_id)
@@ -162,8 +191,9 @@ def build_report(builder: ReportBuilder, data: ReportData, params: ReportParams,
     failed = minimum_problems(ctx)
     analysis = _analysis(builder, ctx, failed)
     root: Root = {"analysis": analysis}
-    ranked = sorted(enumerate(builder.insights(root, ctx)) if not failed else [],
-                    key=lambda t: (-t[1]["priority"], t[0]))
+    ranked = sorted(
+        enumerate(builder.insights(root, ctx)) if not failed else [], key=lambda t: (-t[1]["priority"], t[0])
+    )
     insights = renumber([c for _, c in ranked[: params.n_insights]], "I")
     recommendations = renumber(builder.recommendations(root, ctx)[: params.n_insights] if not failed else [], "R")
     visualizations = _charts(builder, root, ctx) if params.include_visualizations and not failed else {}
@@ -171,24 +201,39 @@ def build_report(builder: ReportBuilder, data: ReportData, params: ReportParams,
     dq = context["data_quality"]
     robustness = (ctx.data.robustness or {}).get("robustness_monte_carlo")
     envelope: dict[str, Any] = {
-        "report_id": spec.report_id, "title": spec.title, "category": spec.category,
+        "report_id": spec.report_id,
+        "title": spec.title,
+        "category": spec.category,
         "project": {"project_id": ctx.project_id, "project_name": data.project.get("project_name")},
-        "analysis": analysis, "key_insights": insights, "strategic_recommendations": recommendations,
-        "visualizations": visualizations, "data_context": context,
+        "analysis": analysis,
+        "key_insights": insights,
+        "strategic_recommendations": recommendations,
+        "visualizations": visualizations,
+        "data_context": context,
         "health": health(
-            analysis=analysis, minimum_problems=[{k: v for k, v in p.items() if k != "status"} for p in failed],
-            dq_score=dq.get("score"), quarantined_rows=dq.get("quarantined_rows"),
+            analysis=analysis,
+            minimum_problems=[{k: v for k, v in p.items() if k != "status"} for p in failed],
+            dq_score=dq.get("score"),
+            quarantined_rows=dq.get("quarantined_rows"),
             model_problems=_model_problems(analysis),
-            tier_uncertain_brands=tier_band_reasons(robustness, _named_brands(insights, ctx.names), ctx.names)),
+            tier_uncertain_brands=tier_band_reasons(robustness, _named_brands(insights, ctx.names), ctx.names),
+        ),
     }
     envelope["kpis"] = _kpis(builder, envelope, ctx) if not failed else []
     envelope["executive_summary"] = executive_summary(envelope)
     if run is not None:
         envelope = attach_system_metadata(
-            envelope, generated_at=run.generated_at, generation_seconds=time.perf_counter() - started,
-            code_version=run.code_version, dagster_run_id=run.dagster_run_id, partition=run.partition,
-            input_data_versions=run.input_data_versions, parameters=params.model_dump(mode="json"),
-            optuna_studies=list(run.optuna_studies), seed=settings.seed)
+            envelope,
+            generated_at=run.generated_at,
+            generation_seconds=time.perf_counter() - started,
+            code_version=run.code_version,
+            dagster_run_id=run.dagster_run_id,
+            partition=run.partition,
+            input_data_versions=run.input_data_versions,
+            parameters=params.model_dump(mode="json"),
+            optuna_studies=list(run.optuna_studies),
+            seed=settings.seed,
+        )
     if signing_key is not None:
         envelope = with_signature(envelope, *signing_key)
     return envelope

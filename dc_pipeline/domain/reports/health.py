@@ -25,9 +25,14 @@ def confidence(dq: float | None, n_obs: int, n_full: int, validation_ok: bool) -
     """confidence = dq x adequacy x validation; adequacy = min(1, n_obs / n_full)."""
     adequacy = min(1.0, n_obs / n_full) if n_full > 0 else 1.0
     validation = 1.0 if validation_ok else UNVALIDATED_FACTOR
-    out: dict[str, Any] = {"value": None if dq is None else float(dq) * adequacy * validation,
-                           "dq": None if dq is None else float(dq), "adequacy": adequacy,
-                           "validation": validation, "n_obs": int(n_obs), "n_full": int(n_full)}
+    out: dict[str, Any] = {
+        "value": None if dq is None else float(dq) * adequacy * validation,
+        "dq": None if dq is None else float(dq),
+        "adequacy": adequacy,
+        "validation": validation,
+        "n_obs": int(n_obs),
+        "n_full": int(n_full),
+    }
     if dq is None:
         out["status"] = "missing_input"
         out["reason"] = "no data-quality score given, so confidence cannot be computed"
@@ -52,8 +57,9 @@ def health(
     elif dq_score < DQ_FAIL_BELOW:
         fail.append(reason("dq_poor", f"project DQ {dq_score:.3f} < {DQ_FAIL_BELOW}", dq_score, DQ_FAIL_BELOW))
     elif dq_score < DQ_REVIEW_BELOW:
-        review.append(reason("dq_below_excellent", f"project DQ {dq_score:.3f} < {DQ_REVIEW_BELOW}",
-                             dq_score, DQ_REVIEW_BELOW))
+        review.append(
+            reason("dq_below_excellent", f"project DQ {dq_score:.3f} < {DQ_REVIEW_BELOW}", dq_score, DQ_REVIEW_BELOW)
+        )
     counts = {rule: int(n) for rule, n in sorted((quarantined_rows or {}).items()) if n}
     if counts:
         listing = ", ".join(f"{rule} {n}" for rule, n in counts.items())
@@ -61,8 +67,11 @@ def health(
     review += list(model_problems) + list(coverage_problems) + list(tier_uncertain_brands)
     for name, block in analysis.items():
         if isinstance(block, dict) and block.get("status") == "insufficient_data":
-            review.append(reason("insufficient_data", f"{name}: {block.get('reason')}",
-                                 block.get("observed"), block.get("required")))
+            review.append(
+                reason(
+                    "insufficient_data", f"{name}: {block.get('reason')}", block.get("observed"), block.get("required")
+                )
+            )
     status = "FAIL" if fail else "REVIEW" if review else "PASS"
     return {"status": status, "reasons": fail + review}
 
@@ -74,7 +83,13 @@ def tier_band_reasons(monte_carlo, brand_ids, names: dict[int, str]) -> list[dic
         return []
     latest = monte_carlo[monte_carlo["period"] == monte_carlo["period"].max()]
     rows = latest[latest["brand_id"].isin(list(brand_ids)) & latest["tier_uncertain"].astype(bool)]
-    return [reason("tier_uncertain", f"{names.get(int(r.brand_id), r.brand_id)} is named in an insight but its DC "
-                   f"5-95 % band [{r.dc_lo:.1f}, {r.dc_hi:.1f}] crosses a tier boundary",
-                   [float(r.dc_lo), float(r.dc_hi)], [60.0, 80.0])
-            for r in rows.sort_values("brand_id").itertuples()]
+    return [
+        reason(
+            "tier_uncertain",
+            f"{names.get(int(r.brand_id), r.brand_id)} is named in an insight but its DC "
+            f"5-95 % band [{r.dc_lo:.1f}, {r.dc_hi:.1f}] crosses a tier boundary",
+            [float(r.dc_lo), float(r.dc_hi)],
+            [60.0, 80.0],
+        )
+        for r in rows.sort_values("brand_id").itertuples()
+    ]

@@ -39,8 +39,9 @@ def format_figure(figure: Figure) -> str:
         return figure.value
     if figure.value is None:
         return "n/a"
-    return format_number(float(figure.value), figure.decimals, figure.signed,
-                         grouping=abs(float(figure.value)) >= 10_000)
+    return format_number(
+        float(figure.value), figure.decimals, figure.signed, grouping=abs(float(figure.value)) >= 10_000
+    )
 
 
 def cite(root: dict, name: str, path: str, decimals: int = 1, signed: bool = False) -> Figure:
@@ -57,16 +58,37 @@ def _priority(value: float) -> float:
 
 
 def insight(id: str, template: str, figures: list[Figure], priority: float) -> dict[str, Any]:
-    return {"id": id, "text": _render(template, figures), "figures": [f.as_json() for f in figures],
-            "priority": _priority(priority)}
+    return {
+        "id": id,
+        "text": _render(template, figures),
+        "figures": [f.as_json() for f in figures],
+        "priority": _priority(priority),
+    }
 
 
-def recommendation(id: str, template: str, figures: list[Figure], *, brand_id: int | None, section: str | None,
-                   expected_delta_dc: float | None, effort: float | None, source: str,
-                   **extra: Any) -> dict[str, Any]:
-    return {"id": id, "text": _render(template, figures), "brand_id": brand_id, "section": section,
-            "expected_delta_dc": expected_delta_dc, "effort": effort,
-            "figures": [f.as_json() for f in figures], "source": source, **extra}
+def recommendation(
+    id: str,
+    template: str,
+    figures: list[Figure],
+    *,
+    brand_id: int | None,
+    section: str | None,
+    expected_delta_dc: float | None,
+    effort: float | None,
+    source: str,
+    **extra: Any,
+) -> dict[str, Any]:
+    return {
+        "id": id,
+        "text": _render(template, figures),
+        "brand_id": brand_id,
+        "section": section,
+        "expected_delta_dc": expected_delta_dc,
+        "effort": effort,
+        "figures": [f.as_json() for f in figures],
+        "source": source,
+        **extra,
+    }
 
 
 def renumber(items: list[dict[str, Any]], prefix: str) -> list[dict[str, Any]]:
@@ -79,8 +101,10 @@ _NUMBER = re.compile(r"(?<![\w.])([+\-\u2212]?)(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(
 
 def _numbers_in(text: str) -> list[tuple[str, str, int]]:
     """(sign, unsigned digits without grouping, decimals) per number in text."""
-    return [(sign.replace("\u2212", "-"), (whole + (frac or "")).replace(",", ""), len(frac) - 1 if frac else 0)
-            for sign, whole, frac in _NUMBER.findall(text)]
+    return [
+        (sign.replace("\u2212", "-"), (whole + (frac or "")).replace(",", ""), len(frac) - 1 if frac else 0)
+        for sign, whole, frac in _NUMBER.findall(text)
+    ]
 
 
 def _is_rounding(sign: str, digits: str, decimals: int, value: float) -> bool:
@@ -102,8 +126,11 @@ def _check_item(envelope: dict, where: str, item: dict[str, Any]) -> list[str]:
     # String figures (brand, metric, period names) may contain digits; they are cited, not numbers.
     for fig in sorted((f for f in figures if isinstance(f.get("value"), str)), key=lambda f: -len(f["value"])):
         text = text.replace(fig["value"], " ")
-    numeric = [float(f["value"]) for f in figures
-               if isinstance(f.get("value"), (int, float)) and not isinstance(f.get("value"), bool)]
+    numeric = [
+        float(f["value"])
+        for f in figures
+        if isinstance(f.get("value"), (int, float)) and not isinstance(f.get("value"), bool)
+    ]
     for sign, digits, decimals in _numbers_in(text):
         if not any(_is_rounding(sign, digits, decimals, v) for v in numeric):
             problems.append(f"{where}: number {sign}{digits} in text is not a rounding of any cited figure")
@@ -114,8 +141,10 @@ def _check_item(envelope: dict, where: str, item: dict[str, Any]) -> list[str]:
             problems.append(f"{where}: figure {fig.get('name')!r} path does not resolve: {exc}")
             continue
         if not _same_value(found, fig.get("value")):
-            problems.append(f"{where}: figure {fig.get('name')!r} value {fig.get('value')!r} differs from "
-                            f"{found!r} at {fig.get('path')}")
+            problems.append(
+                f"{where}: figure {fig.get('name')!r} value {fig.get('value')!r} differs from "
+                f"{found!r} at {fig.get('path')}"
+            )
     return problems
 
 

@@ -26,26 +26,53 @@ def minimum_problems(ctx: ReportContext) -> list[dict[str, Any]]:
     problems = []
     n_brands = int(ctx.latest_panel["brand_id"].nunique())
     if n_brands < spec.min_brands:
-        problems.append({**reason("minimum_data_unmet", f"insufficient brands: {n_brands} brands with a DC score "
-                                  f"in the latest period, {spec.min_brands} needed", n_brands, spec.min_brands),
-                         "status": "insufficient_data"})
+        problems.append(
+            {
+                **reason(
+                    "minimum_data_unmet",
+                    f"insufficient brands: {n_brands} brands with a DC score "
+                    f"in the latest period, {spec.min_brands} needed",
+                    n_brands,
+                    spec.min_brands,
+                ),
+                "status": "insufficient_data",
+            }
+        )
     n_periods = int(ctx.panel["period"].nunique())
     if n_periods < spec.min_periods:
-        problems.append({**reason("minimum_data_unmet", f"insufficient history: {n_periods} periods, "
-                                  f"{spec.min_periods} needed", n_periods, spec.min_periods),
-                         "status": "insufficient_data"})
+        problems.append(
+            {
+                **reason(
+                    "minimum_data_unmet",
+                    f"insufficient history: {n_periods} periods, {spec.min_periods} needed",
+                    n_periods,
+                    spec.min_periods,
+                ),
+                "status": "insufficient_data",
+            }
+        )
     for outcome in spec.required_outcomes:
         n_obs = len(ctx.observations(outcome))
         if n_obs == 0:
-            text = (f"missing outcome: {outcome} is null for all {len(ctx.panel)} brand-periods of project "
-                    f"{ctx.project_id}" if ctx.data.outcomes is not None
-                    else f"missing outcome: {outcome} not loaded (validated_outcomes absent for project "
-                    f"{ctx.project_id})")
+            text = (
+                f"missing outcome: {outcome} is null for all {len(ctx.panel)} brand-periods of project {ctx.project_id}"
+                if ctx.data.outcomes is not None
+                else f"missing outcome: {outcome} not loaded (validated_outcomes absent for project {ctx.project_id})"
+            )
             problems.append({**reason("missing_outcome", text, 0, spec.min_obs or 1), "status": "missing_input"})
         elif spec.min_obs is not None and n_obs < spec.min_obs:
-            problems.append({**reason("minimum_data_unmet", f"insufficient observations: {n_obs} brand-periods "
-                                      f"with DC and {outcome}, {spec.min_obs} needed", n_obs, spec.min_obs),
-                             "status": "insufficient_data"})
+            problems.append(
+                {
+                    **reason(
+                        "minimum_data_unmet",
+                        f"insufficient observations: {n_obs} brand-periods "
+                        f"with DC and {outcome}, {spec.min_obs} needed",
+                        n_obs,
+                        spec.min_obs,
+                    ),
+                    "status": "insufficient_data",
+                }
+            )
     return problems
 
 

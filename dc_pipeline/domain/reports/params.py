@@ -46,9 +46,7 @@ class ReportParams(BaseModel):
     def _within_configured_max(cls, value: int, info: ValidationInfo) -> int:
         limit = (info.context or {}).get("max_forecast_horizon")
         if limit is not None and value > limit:
-            raise ValueError(
-                f"forecast_horizon {value} exceeds analysis_config.max_forecast_horizon {limit}"
-            )
+            raise ValueError(f"forecast_horizon {value} exceeds analysis_config.max_forecast_horizon {limit}")
         return value
 
     @property
@@ -79,13 +77,10 @@ def parse_report_params(raw: dict[str, Any] | None, analysis: AnalysisConfig | N
     data = dict(raw or {})
     data.setdefault("confidence_level", analysis.default_confidence_level)
     try:
-        return ReportParams.model_validate(
-            data, context={"max_forecast_horizon": analysis.max_forecast_horizon}
-        )
+        return ReportParams.model_validate(data, context={"max_forecast_horizon": analysis.max_forecast_horizon})
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'ReportConfig'}: {err['msg']}"
-            for err in exc.errors()
+            f"{'.'.join(str(p) for p in err['loc']) or 'ReportConfig'}: {err['msg']}" for err in exc.errors()
         )
         raise ConfigError(
             f"invalid report parameters: {problems}. Allowed: analysis_depth basic|standard|detailed, "

@@ -38,5 +38,5 @@ def verify_signature(envelope: dict[str, Any], key: bytes) -> bool:
     stated = (envelope.get("system_metadata") or {}).get("signature")
     if not isinstance(stated, str) or not stated.startswith(PREFIX):
         return False
-    dev = stated[len(PREFIX):].startswith(DEV_MARKER)
+    dev = stated[len(PREFIX) :].startswith(DEV_MARKER)
     return hmac.compare_digest(stated, sign(envelope, key, dev))

@@ -32,16 +32,21 @@ def executive_summary(envelope: dict[str, Any], n_headlines: int = 3) -> str:
     else:
         lines += ["", f"**Data quality:** {dq.get('band')} (score {_fmt(dq.get('score'), 3)})"]
     conf = context.get("confidence") or {}
-    lines.append(f"**Confidence:** {_fmt(conf.get('value'))} = DQ {_fmt(conf.get('dq'))} x adequacy "
-                 f"{_fmt(conf.get('adequacy'))} x validation {_fmt(conf.get('validation'))}")
+    lines.append(
+        f"**Confidence:** {_fmt(conf.get('value'))} = DQ {_fmt(conf.get('dq'))} x adequacy "
+        f"{_fmt(conf.get('adequacy'))} x validation {_fmt(conf.get('validation'))}"
+    )
     headlines = sorted(envelope.get("key_insights") or [], key=lambda i: -i["priority"])[:n_headlines]
     if headlines:
         lines += ["", "**Headlines**", ""] + [f"- {md_escape(i['text'])}" for i in headlines]
     stated = {r["message"] for r in state.get("reasons") or []}
-    gaps = [f"- {md_escape(name)}: {md_escape(block.get('reason'))}"
-            for name, block in (envelope.get("analysis") or {}).items()
-            if isinstance(block, dict) and block.get("status") in ("insufficient_data", "missing_input")
-            and f"{name}: {block.get('reason')}" not in stated]
+    gaps = [
+        f"- {md_escape(name)}: {md_escape(block.get('reason'))}"
+        for name, block in (envelope.get("analysis") or {}).items()
+        if isinstance(block, dict)
+        and block.get("status") in ("insufficient_data", "missing_input")
+        and f"{name}: {block.get('reason')}" not in stated
+    ]
     gaps += [f"- missing input: {md_escape(m)}" for m in context.get("missing_inputs") or []]
     if gaps:
         lines += ["", "**Not computed**", ""] + gaps

@@ -25,17 +25,37 @@ def techcorp_p2(techcorp):
     return demo_report_data(techcorp, 2, dq=DQ)
 
 
-def synthetic_data(dc: dict[str, list[float]], *, outcomes: dict[str, dict[str, list[float]]] | None = None,
-                   grain: str = "month", start: str = "2022-01-01", dq: dict | None = DQ, sections=None):
+def synthetic_data(
+    dc: dict[str, list[float]],
+    *,
+    outcomes: dict[str, dict[str, list[float]]] | None = None,
+    grain: str = "month",
+    start: str = "2022-01-01",
+    dq: dict | None = DQ,
+    sections=None,
+):
     """One project (id 9) whose brands have the given DC series: one weight-1 metric per section, all four
     equal to the DC unless `sections` gives per-brand section series."""
     names = list(dc)
     n = len(next(iter(dc.values())))
     step = 3 if grain == "quarter" else 1
     periods = pd.date_range(start, periods=n, freq=f"{step}MS")
-    metrics = pd.DataFrame([dict(metric_id=i + 1, project_id=9, section_name=s, platform_name="Composite",
-                                 metric_name=f"m{i + 1}", metric_type="maximize", weight=1.0, effort_cost=1.0,
-                                 is_active=True) for i, s in enumerate(SECTIONS)])
+    metrics = pd.DataFrame(
+        [
+            dict(
+                metric_id=i + 1,
+                project_id=9,
+                section_name=s,
+                platform_name="Composite",
+                metric_name=f"m{i + 1}",
+                metric_type="maximize",
+                weight=1.0,
+                effort_cost=1.0,
+                is_active=True,
+            )
+            for i, s in enumerate(SECTIONS)
+        ]
+    )
     rows = []
     for b, name in enumerate(names, start=1):
         for t, period in enumerate(periods):
@@ -43,14 +63,35 @@ def synthetic_data(dc: dict[str, list[float]], *, outcomes: dict[str, dict[str, 
                 v = sections[name][s][t] if sections else dc[name][t]
                 rows.append(dict(project_id=9, brand_id=b, metric_id=i + 1, period=period, normalized_value=v))
     scores = compute_dc_scores(pd.DataFrame(rows), metrics)
-    out_rows = [dict(project_id=9, brand_id=b, period=p, **{k: v[name][t] for k, v in (outcomes or {}).items()})
-                for b, name in enumerate(names, start=1) for t, p in enumerate(periods)]
-    projects = pd.DataFrame([dict(project_id=9, project_name="Synthetic <Project>", series_group=None,
-                                  period_grain=grain, start_date=periods[0], end_date=periods[-1])])
+    out_rows = [
+        dict(project_id=9, brand_id=b, period=p, **{k: v[name][t] for k, v in (outcomes or {}).items()})
+        for b, name in enumerate(names, start=1)
+        for t, p in enumerate(periods)
+    ]
+    projects = pd.DataFrame(
+        [
+            dict(
+                project_id=9,
+                project_name="Synthetic <Project>",
+                series_group=None,
+                period_grain=grain,
+                start_date=periods[0],
+                end_date=periods[-1],
+            )
+        ]
+    )
     members = pd.DataFrame({"project_id": 9, "brand_id": range(1, len(names) + 1), "role": "competitor", "weight": 1.0})
     brands = pd.DataFrame({"brand_id": range(1, len(names) + 1), "brand_name": names})
-    return report_data_from_frames(9, projects=projects, project_brands=members, brands=brands, scores=scores,
-                                   outcomes=pd.DataFrame(out_rows), metrics=metrics, dq=dq)
+    return report_data_from_frames(
+        9,
+        projects=projects,
+        project_brands=members,
+        brands=brands,
+        scores=scores,
+        outcomes=pd.DataFrame(out_rows),
+        metrics=metrics,
+        dq=dq,
+    )
 
 
 def noisy(rng: np.random.Generator, base: float, slope: float, sd: float, n: int = 36) -> list[float]:

@@ -34,19 +34,27 @@ def corr_block(x, y, confidence_level: float, *, what: str, min_n: int = MIN_N, 
     x, y = _finite_pairs(x, y)
     n = int(x.size)
     if n < min_n:
-        return insufficient(f"insufficient observations: {n} {what}, {min_n} needed for a correlation", n, min_n,
-                            n=n, **extra)
+        return insufficient(
+            f"insufficient observations: {n} {what}, {min_n} needed for a correlation", n, min_n, n=n, **extra
+        )
     if np.ptp(x) == 0 or np.ptp(y) == 0:
-        return insufficient(f"no variation: {'x' if np.ptp(x) == 0 else 'y'} is constant over {n} {what}", n, min_n,
-                            n=n, **extra)
+        return insufficient(
+            f"no variation: {'x' if np.ptp(x) == 0 else 'y'} is constant over {n} {what}", n, min_n, n=n, **extra
+        )
     pearson = stats.pearsonr(x, y)
     ci = pearson.confidence_interval(confidence_level)  # Fisher z
     spearman = stats.spearmanr(x, y)
     return ok_block(
         n=n,
-        confidence_level=confidence_level, confidence_percent=round(100 * confidence_level),
-        pearson={"r": float(pearson.statistic), "p": float(pearson.pvalue), "p_label": p_label(pearson.pvalue),
-                 "ci_low": float(ci.low), "ci_high": float(ci.high)},
+        confidence_level=confidence_level,
+        confidence_percent=round(100 * confidence_level),
+        pearson={
+            "r": float(pearson.statistic),
+            "p": float(pearson.pvalue),
+            "p_label": p_label(pearson.pvalue),
+            "ci_low": float(ci.low),
+            "ci_high": float(ci.high),
+        },
         spearman={"rho": float(spearman.statistic), "p": float(spearman.pvalue)},
         **extra,
     )
@@ -57,24 +65,32 @@ def rank_corr_block(x, y, confidence_level: float, *, what: str, min_n: int = MI
     x, y = _finite_pairs(x, y)
     n = int(x.size)
     if n < min_n:
-        return insufficient(f"insufficient observations: {n} {what}, {min_n} needed for a rank correlation", n,
-                            min_n, n=n)
+        return insufficient(
+            f"insufficient observations: {n} {what}, {min_n} needed for a rank correlation", n, min_n, n=n
+        )
     if np.ptp(x) == 0 or np.ptp(y) == 0:
         return insufficient(f"no variation over {n} {what}", n, min_n, n=n)
     spearman = stats.spearmanr(x, y)
     kendall = stats.kendalltau(x, y)
-    return ok_block(n=n, confidence_level=confidence_level, confidence_percent=round(100 * confidence_level),
-                    spearman={"rho": float(spearman.statistic), "p": float(spearman.pvalue)},
-                    kendall={"tau": float(kendall.statistic), "p": float(kendall.pvalue)})
+    return ok_block(
+        n=n,
+        confidence_level=confidence_level,
+        confidence_percent=round(100 * confidence_level),
+        spearman={"rho": float(spearman.statistic), "p": float(spearman.pvalue)},
+        kendall={"tau": float(kendall.statistic), "p": float(kendall.pvalue)},
+    )
 
 
 def spearman_matrix(frame, columns: list[str], *, min_n: int = MIN_N) -> dict[str, Any]:
     """Spearman rho between every pair of columns over rows where both are finite."""
     n = int(frame[columns].dropna().shape[0])
     if n < min_n:
-        return insufficient(f"insufficient observations: {n} complete rows, {min_n} needed for a Spearman matrix",
-                            n, min_n, n=n)
+        return insufficient(
+            f"insufficient observations: {n} complete rows, {min_n} needed for a Spearman matrix", n, min_n, n=n
+        )
     rho = frame[columns].corr(method="spearman", min_periods=min_n)
-    return ok_block(n=n, columns=list(columns),
-                    matrix={a: {b: (None if np.isnan(rho.at[a, b]) else float(rho.at[a, b])) for b in columns}
-                            for a in columns})
+    return ok_block(
+        n=n,
+        columns=list(columns),
+        matrix={a: {b: (None if np.isnan(rho.at[a, b]) else float(rho.at[a, b])) for b in columns} for a in columns},
+    )

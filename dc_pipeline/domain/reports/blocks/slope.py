@@ -32,9 +32,19 @@ def _summary(result, inference: str, confidence_level: float, alpha: float, n: i
     low, high = result.conf_int(alpha=1 - confidence_level)[1]
     p = float(result.pvalues[1])
     df = float(getattr(result, "df_resid_inference", None) or result.df_resid)
-    return {"slope": float(result.params[1]), "se": float(result.bse[1]), "ci_low": float(low),
-            "ci_high": float(high), "p": p, "p_label": p_label(p), "df": df, "inference": inference,
-            "n": n, "n_brands": n_brands, "significant": bool(p < alpha)}
+    return {
+        "slope": float(result.params[1]),
+        "se": float(result.bse[1]),
+        "ci_low": float(low),
+        "ci_high": float(high),
+        "p": p,
+        "p_label": p_label(p),
+        "df": df,
+        "inference": inference,
+        "n": n,
+        "n_brands": n_brands,
+        "significant": bool(p < alpha),
+    }
 
 
 def _clusters(brands: np.ndarray) -> np.ndarray | None:
@@ -64,8 +74,13 @@ def fit_band(pooled: dict, x_grid, confidence_level: float) -> dict:
     cov = pooled["cov"]
     se = np.sqrt(np.maximum(0.0, cov["intercept"] + 2 * x * cov["intercept_slope"] + x * x * cov["slope"]))
     half = stats.t.ppf(0.5 + confidence_level / 2, pooled["df"]) * se
-    return {"x": x.tolist(), "fit": fitted.tolist(), "low": (fitted - half).tolist(), "high": (fitted + half).tolist(),
-            "level": confidence_level}
+    return {
+        "x": x.tolist(),
+        "fit": fitted.tolist(),
+        "low": (fitted - half).tolist(),
+        "high": (fitted + half).tolist(),
+        "level": confidence_level,
+    }
 
 
 def within_brand_ols(x: np.ndarray, y: np.ndarray, brands: np.ndarray, confidence_level: float) -> dict[str, Any]:
@@ -74,32 +89,50 @@ def within_brand_ols(x: np.ndarray, y: np.ndarray, brands: np.ndarray, confidenc
     keep = np.isin(brands, counts[counts >= 2].index.to_numpy())
     n_brands = int((counts >= 2).sum())
     if n_brands < MIN_WITHIN_BRANDS:
-        return insufficient(f"insufficient panel: {n_brands} brands with 2 or more periods, "
-                            f"{MIN_WITHIN_BRANDS} needed for a within-brand slope", n_brands, MIN_WITHIN_BRANDS)
+        return insufficient(
+            f"insufficient panel: {n_brands} brands with 2 or more periods, "
+            f"{MIN_WITHIN_BRANDS} needed for a within-brand slope",
+            n_brands,
+            MIN_WITHIN_BRANDS,
+        )
     x, y, brands = x[keep], y[keep], brands[keep]
     dummies = pd.get_dummies(pd.Series(brands), dtype=float).to_numpy()
     if np.ptp(x - pd.Series(x).groupby(brands).transform("mean").to_numpy()) == 0:
         return insufficient("no within-brand variation of x", n_brands, MIN_WITHIN_BRANDS)
     design = np.column_stack([dummies[:, :1], x, dummies[:, 1:]])  # column 1 is the slope, as in pooled
     result, inference = _fit(y, design, np.unique(brands, return_inverse=True)[1])
-    return {"status": "ok", "reason": None,
-            **_summary(result, inference, confidence_level, 1 - confidence_level, int(x.size), n_brands)}
+    return {
+        "status": "ok",
+        "reason": None,
+        **_summary(result, inference, confidence_level, 1 - confidence_level, int(x.size), n_brands),
+    }
 
 
-def slope_block(frame: pd.DataFrame, x: str, y: str, confidence_level: float, *, what: str,
-                min_n: int = MIN_N, **extra: Any) -> dict[str, Any]:
+def slope_block(
+    frame: pd.DataFrame, x: str, y: str, confidence_level: float, *, what: str, min_n: int = MIN_N, **extra: Any
+) -> dict[str, Any]:
     """Slope of column y on column x over rows where both are finite; `frame` has a brand_id column."""
     rows = frame.loc[np.isfinite(frame[x].astype(float)) & np.isfinite(frame[y].astype(float))]
     n = len(rows)
     if n < min_n:
-        return insufficient(f"insufficient observations: {n} {what}, {min_n} needed for a slope", n, min_n,
-                            n=n, **extra)
+        return insufficient(
+            f"insufficient observations: {n} {what}, {min_n} needed for a slope", n, min_n, n=n, **extra
+        )
     xs, ys = rows[x].to_numpy(dtype=float), rows[y].to_numpy(dtype=float)
     if np.ptp(xs) == 0:
         return insufficient(f"no variation: {x} is constant over {n} {what}", n, min_n, n=n, **extra)
     brands = rows["brand_id"].to_numpy()
     pooled = pooled_ols(xs, ys, brands, confidence_level)
-    return ok_block(n=n, n_brands=pooled["n_brands"], x=x, y=y, confidence_level=confidence_level, confidence_percent=round(100 * confidence_level),
-                    alpha=round(1 - confidence_level, 10), pooled=pooled,
-                    within=within_brand_ols(xs, ys, brands, confidence_level), significant=pooled["significant"],
-                    **extra)
+    return ok_block(
+        n=n,
+        n_brands=pooled["n_brands"],
+        x=x,
+        y=y,
+        confidence_level=confidence_level,
+        confidence_percent=round(100 * confidence_level),
+        alpha=round(1 - confidence_level, 10),
+        pooled=pooled,
+        within=within_brand_ols(xs, ys, brands, confidence_level),
+        significant=pooled["significant"],
+        **extra,
+    )

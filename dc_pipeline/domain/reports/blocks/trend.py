@@ -36,8 +36,14 @@ def mann_kendall(y) -> dict[str, float]:
     var = (n * (n - 1) * (2 * n + 5) - float(np.sum(ties * (ties - 1) * (2 * ties + 5)))) / 18.0
     z = 0.0 if var <= 0 or s == 0 else (s - np.sign(s)) / np.sqrt(var)
     p = float(2 * stats.norm.sf(abs(z)))
-    return {"s": s, "var_s": float(var), "z": float(z), "p": p, "p_label": p_label(p),
-            "tau": float(s / (n * (n - 1) / 2))}
+    return {
+        "s": s,
+        "var_s": float(var),
+        "z": float(z),
+        "p": p,
+        "p_label": p_label(p),
+        "tau": float(s / (n * (n - 1) / 2)),
+    }
 
 
 def consistency(values: np.ndarray, spread: float | None) -> float | None:
@@ -52,8 +58,9 @@ def trend_block(x, y, confidence_level: float, *, what: str, min_n: int = MIN_N,
     x, y = x[keep], y[keep]
     n = int(y.size)
     if n < min_n:
-        return insufficient(f"insufficient history: {n} periods of {what}, {min_n} needed for a trend test", n,
-                            min_n, n=n, **extra)
+        return insufficient(
+            f"insufficient history: {n} periods of {what}, {min_n} needed for a trend test", n, min_n, n=n, **extra
+        )
     alpha = round(1 - confidence_level, 10)
     mk = mann_kendall(y)
     sen = stats.theilslopes(y, x, alpha=confidence_level)
@@ -63,11 +70,25 @@ def trend_block(x, y, confidence_level: float, *, what: str, min_n: int = MIN_N,
     significant = mk["p"] < alpha
     direction = ("rising" if mk["s"] > 0 else "falling") if significant else "no_clear_trend"
     return ok_block(
-        n=n, confidence_level=confidence_level, alpha=alpha, mann_kendall=mk,
-        sen={"slope": float(sen.slope), "intercept": float(sen.intercept), "ci_low": float(sen.low_slope),
-             "ci_high": float(sen.high_slope)},
-        significant=bool(significant), direction=direction,
-        first_value=float(y[0]), last_value=float(y[-1]), trend_change=float(sen.slope * (x[-1] - x[0])),
-        mean=float(np.mean(y)), sd=sd, residual_sd=spread,
-        consistency=consistency(y, sd), consistency_detrended=consistency(y, spread), **extra,
+        n=n,
+        confidence_level=confidence_level,
+        alpha=alpha,
+        mann_kendall=mk,
+        sen={
+            "slope": float(sen.slope),
+            "intercept": float(sen.intercept),
+            "ci_low": float(sen.low_slope),
+            "ci_high": float(sen.high_slope),
+        },
+        significant=bool(significant),
+        direction=direction,
+        first_value=float(y[0]),
+        last_value=float(y[-1]),
+        trend_change=float(sen.slope * (x[-1] - x[0])),
+        mean=float(np.mean(y)),
+        sd=sd,
+        residual_sd=spread,
+        consistency=consistency(y, sd),
+        consistency_detrended=consistency(y, spread),
+        **extra,
     )

@@ -28,10 +28,12 @@ UPLIFT = 5.0
 def rank_correlations(ctx: ReportContext, _: dict) -> dict[str, Any]:
     obs = ctx.observations(RANK)
     m = obs.dropna(subset=[MARKET])
-    return ok_block(dc=rank_corr_block(obs["dc"], obs[RANK], ctx.confidence_level, what="brand-periods with DC and "
-                                       "rank"),
-                    marketplace=rank_corr_block(m[MARKET], m[RANK], ctx.confidence_level,
-                                                what="brand-periods with Marketplace and rank"))
+    return ok_block(
+        dc=rank_corr_block(obs["dc"], obs[RANK], ctx.confidence_level, what="brand-periods with DC and rank"),
+        marketplace=rank_corr_block(
+            m[MARKET], m[RANK], ctx.confidence_level, what="brand-periods with Marketplace and rank"
+        ),
+    )
 
 
 def log_rank_model(ctx: ReportContext, _: dict) -> dict[str, Any]:
@@ -42,21 +44,39 @@ def log_rank_model(ctx: ReportContext, _: dict) -> dict[str, Any]:
         return block
     b = block["pooled"]
     latest = obs[obs["period"] == obs["period"].max()]
-    brands = {str(r.brand_id): {"brand_name": ctx.name(r.brand_id), "marketplace": float(r.Marketplace),
-                                "rank": float(r.bestseller_rank),
-                                "expected_rank": float(np.exp(b["intercept"] + b["slope"] * r.Marketplace)),
-                                "expected_rank_plus_5": float(np.exp(b["intercept"] + b["slope"] * (r.Marketplace
-                                                                                                    + UPLIFT)))}
-              for r in latest.itertuples()}
-    return {**block, "uplift": UPLIFT, "rank_factor_per_5_points": float(np.exp(UPLIFT * b["slope"])),
-            "period": iso_date(latest["period"].max()), "brands": brands}
+    brands = {
+        str(r.brand_id): {
+            "brand_name": ctx.name(r.brand_id),
+            "marketplace": float(r.Marketplace),
+            "rank": float(r.bestseller_rank),
+            "expected_rank": float(np.exp(b["intercept"] + b["slope"] * r.Marketplace)),
+            "expected_rank_plus_5": float(np.exp(b["intercept"] + b["slope"] * (r.Marketplace + UPLIFT))),
+        }
+        for r in latest.itertuples()
+    }
+    return {
+        **block,
+        "uplift": UPLIFT,
+        "rank_factor_per_5_points": float(np.exp(UPLIFT * b["slope"])),
+        "period": iso_date(latest["period"].max()),
+        "brands": brands,
+    }
 
 
 def rank_stability(ctx: ReportContext, _: dict) -> dict[str, Any]:
     obs = ctx.observations(RANK)
     g = obs.groupby("brand_id")[RANK]
-    return ok_block(brands={str(b): {"brand_name": ctx.name(b), "n_periods": int(s.size), "mean_rank": float(s.mean()),
-                                     "rank_sd": float(s.std(ddof=1)) if s.size >= 2 else None} for b, s in g})
+    return ok_block(
+        brands={
+            str(b): {
+                "brand_name": ctx.name(b),
+                "n_periods": int(s.size),
+                "mean_rank": float(s.mean()),
+                "rank_sd": float(s.std(ddof=1)) if s.size >= 2 else None,
+            }
+            for b, s in g
+        }
+    )
 
 
 def marketplace_plans(ctx: ReportContext, _: dict) -> dict[str, Any]:
@@ -81,21 +101,41 @@ def marketplace_plans(ctx: ReportContext, _: dict) -> dict[str, Any]:
         reach = np.flatnonzero(front.gain >= target - 1e-9)
         entry = {"brand_name": ctx.name(brand_id), "marketplace_weight": share, "target_delta_dc": target}
         if reach.size == 0:
-            brands[str(brand_id)] = {**entry, **insufficient(
-                f"+{UPLIFT:g} Marketplace points not reachable within bounds for {ctx.name(brand_id)}: max "
-                f"+{front.gain[-1] / share:.1f}", round(front.gain[-1] / share, 1), UPLIFT)}
+            brands[str(brand_id)] = {
+                **entry,
+                **insufficient(
+                    f"+{UPLIFT:g} Marketplace points not reachable within bounds for {ctx.name(brand_id)}: max "
+                    f"+{front.gain[-1] / share:.1f}",
+                    round(front.gain[-1] / share, 1),
+                    UPLIFT,
+                ),
+            }
             continue
         k = int(reach[0])
         delta = front.allocation(k, problem.n_metrics)
         changed = np.flatnonzero(delta > 0)
-        brands[str(brand_id)] = ok_block(**entry, delta_dc=float(front.gain[k]), effort=float(front.effort[k]),
-                                         n_metrics=int(changed.size), metrics=[{"metric_name": problem.metrics.at[i, "metric_name"],
-                                                   "platform": problem.metrics.at[i, "platform_name"],
-                                                   "current": float(problem.score[i]),
-                                                   "target": float(problem.score[i] + delta[i]),
-                                                   "delta": float(delta[i])} for i in changed])
-    return ok_block(period=iso_date(ctx.latest), uplift=UPLIFT, method="exact water-filling front (SPEC 6c oracle) "
-                    "on a 0.1-point grid, Marketplace metrics only", brands=brands)
+        brands[str(brand_id)] = ok_block(
+            **entry,
+            delta_dc=float(front.gain[k]),
+            effort=float(front.effort[k]),
+            n_metrics=int(changed.size),
+            metrics=[
+                {
+                    "metric_name": problem.metrics.at[i, "metric_name"],
+                    "platform": problem.metrics.at[i, "platform_name"],
+                    "current": float(problem.score[i]),
+                    "target": float(problem.score[i] + delta[i]),
+                    "delta": float(delta[i]),
+                }
+                for i in changed
+            ],
+        )
+    return ok_block(
+        period=iso_date(ctx.latest),
+        uplift=UPLIFT,
+        method="exact water-filling front (SPEC 6c oracle) on a 0.1-point grid, Marketplace metrics only",
+        brands=brands,
+    )
 
 
 def _insights(root: dict, ctx: ReportContext) -> list[dict[str, Any]]:
@@ -103,18 +143,35 @@ def _insights(root: dict, ctx: ReportContext) -> list[dict[str, Any]]:
     rc = a["rank_correlations"]
     if is_ok(rc) and is_ok(rc["dc"]):
         P = "/analysis/rank_correlations"
-        out.append(insight("", "Higher DC goes with a better bestseller rank: Spearman {rho}, Kendall tau {tau} over "
-                           "{n} brand-periods.", [cite(root, "rho", P + "/dc/spearman/rho", 3),
-                                                  cite(root, "tau", P + "/dc/kendall/tau", 3),
-                                                  cite(root, "n", P + "/dc/n", 0)], abs(rc["dc"]["spearman"]["rho"])))
+        out.append(
+            insight(
+                "",
+                "Higher DC goes with a better bestseller rank: Spearman {rho}, Kendall tau {tau} over "
+                "{n} brand-periods.",
+                [
+                    cite(root, "rho", P + "/dc/spearman/rho", 3),
+                    cite(root, "tau", P + "/dc/kendall/tau", 3),
+                    cite(root, "n", P + "/dc/n", 0),
+                ],
+                abs(rc["dc"]["spearman"]["rho"]),
+            )
+        )
     lm = a["log_rank_model"]
     if is_ok(lm):
         P = "/analysis/log_rank_model"
-        out.append(insight("", "Five more Marketplace points multiply the expected rank by {factor} (log-rank slope "
-                           "{slope} per point, brand-clustered {p}).",
-                           [cite(root, "factor", P + "/rank_factor_per_5_points", 3),
-                            cite(root, "slope", P + "/pooled/slope", 4), cite(root, "p", P + "/pooled/p_label")],
-                           min(1.0, abs(1 - lm["rank_factor_per_5_points"]))))
+        out.append(
+            insight(
+                "",
+                "Five more Marketplace points multiply the expected rank by {factor} (log-rank slope "
+                "{slope} per point, brand-clustered {p}).",
+                [
+                    cite(root, "factor", P + "/rank_factor_per_5_points", 3),
+                    cite(root, "slope", P + "/pooled/slope", 4),
+                    cite(root, "p", P + "/pooled/p_label"),
+                ],
+                min(1.0, abs(1 - lm["rank_factor_per_5_points"])),
+            )
+        )
     return out
 
 
@@ -127,37 +184,71 @@ def _recommendations(root: dict, ctx: ReportContext) -> list[dict[str, Any]]:
         if not is_ok(b):
             continue
         P = join_pointer("analysis", "marketplace_plans", "brands", key)
-        out.append(recommendation("", "{brand}: the cheapest {up} Marketplace points cost {effort} effort units across "
-                                  "{n} metric(s) and add {gain} DC points.",
-                                  [cite(root, "brand", P + "/brand_name"), cite(root, "effort", P + "/effort"),
-                                   cite(root, "n", P + "/n_metrics", 0), cite(root, "gain", P + "/delta_dc", 2),
-                                   cite(root, "up", "/analysis/marketplace_plans/uplift", 0, signed=True)],
-                                  brand_id=int(key), section=MARKET, expected_delta_dc=b["delta_dc"],
-                                  effort=b["effort"], source=P))
+        out.append(
+            recommendation(
+                "",
+                "{brand}: the cheapest {up} Marketplace points cost {effort} effort units across "
+                "{n} metric(s) and add {gain} DC points.",
+                [
+                    cite(root, "brand", P + "/brand_name"),
+                    cite(root, "effort", P + "/effort"),
+                    cite(root, "n", P + "/n_metrics", 0),
+                    cite(root, "gain", P + "/delta_dc", 2),
+                    cite(root, "up", "/analysis/marketplace_plans/uplift", 0, signed=True),
+                ],
+                brand_id=int(key),
+                section=MARKET,
+                expected_delta_dc=b["delta_dc"],
+                effort=b["effort"],
+                source=P,
+            )
+        )
     return out
 
 
 def _charts(root: dict, ctx: ReportContext) -> dict[str, Any]:
-    out = {"marketplace_vs_rank": scatter_by_brand(ctx, root, "/analysis/log_rank_model", RANK, MARKET,
-                                                   title="Marketplace score vs bestseller rank (1 = best, on top)",
-                                                   x_label="Marketplace score", y_label="bestseller rank",
-                                                   invert_y=True)}
+    out = {
+        "marketplace_vs_rank": scatter_by_brand(
+            ctx,
+            root,
+            "/analysis/log_rank_model",
+            RANK,
+            MARKET,
+            title="Marketplace score vs bestseller rank (1 = best, on top)",
+            x_label="Marketplace score",
+            y_label="bestseller rank",
+            invert_y=True,
+        )
+    }
     periods = latest_series_labels(ctx)
-    out["rank_over_time"] = charts.line("Bestseller rank over time (1 = best, on top)", "/analysis/rank_stability",
-                                        periods, {ctx.name(b): [dict(zip(g["period"].map(iso_date), g[RANK])).get(p)
-                                                                for p in periods]
-                                                  for b, g in ctx.observations(RANK).groupby("brand_id")},
-                                        y_label="bestseller rank", invert_y=True)
+    out["rank_over_time"] = charts.line(
+        "Bestseller rank over time (1 = best, on top)",
+        "/analysis/rank_stability",
+        periods,
+        {
+            ctx.name(b): [dict(zip(g["period"].map(iso_date), g[RANK])).get(p) for p in periods]
+            for b, g in ctx.observations(RANK).groupby("brand_id")
+        },
+        y_label="bestseller rank",
+        invert_y=True,
+    )
     return out
 
 
 BUILDER = ReportBuilder(
     report_id="bestseller_rank_optimization",
     needs=frozenset({"scores", "outcomes", "metrics", "dq"}),
-    blocks=(Block("rank_correlations", rank_correlations), Block("log_rank_model", log_rank_model),
-            Block("rank_stability", rank_stability), Block("marketplace_plans", marketplace_plans, "standard")),
-    insights=_insights, recommendations=_recommendations, charts=_charts,
-    kpis=lambda root, ctx: [Kpi("Spearman (DC, rank)", "/analysis/rank_correlations/dc/spearman/rho", "coefficient"),
-                            Kpi("Rank factor per +5 Marketplace", "/analysis/log_rank_model/rank_factor_per_5_points",
-                                "coefficient")],
+    blocks=(
+        Block("rank_correlations", rank_correlations),
+        Block("log_rank_model", log_rank_model),
+        Block("rank_stability", rank_stability),
+        Block("marketplace_plans", marketplace_plans, "standard"),
+    ),
+    insights=_insights,
+    recommendations=_recommendations,
+    charts=_charts,
+    kpis=lambda root, ctx: [
+        Kpi("Spearman (DC, rank)", "/analysis/rank_correlations/dc/spearman/rho", "coefficient"),
+        Kpi("Rank factor per +5 Marketplace", "/analysis/log_rank_model/rank_factor_per_5_points", "coefficient"),
+    ],
 )

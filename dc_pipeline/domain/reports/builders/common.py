@@ -36,9 +36,11 @@ def brand_trends(ctx: ReportContext, column: str, what: str) -> dict[str, Any]:
     (a brand is called trending only when its adjusted p < alpha)."""
     out: dict[str, Any] = {}
     for brand_id, g in ctx.panel.dropna(subset=[column]).groupby("brand_id", sort=True):
-        out[str(brand_id)] = {"brand_id": int(brand_id), "brand_name": ctx.name(brand_id),
-                              **trend_block(g["t"], g[column], ctx.confidence_level, what=f"{what} of "
-                                            f"{ctx.name(brand_id)}")}
+        out[str(brand_id)] = {
+            "brand_id": int(brand_id),
+            "brand_name": ctx.name(brand_id),
+            **trend_block(g["t"], g[column], ctx.confidence_level, what=f"{what} of {ctx.name(brand_id)}"),
+        }
     tested = [k for k, b in out.items() if b["status"] == "ok"]
     if tested:
         adjusted = multipletests([out[k]["mann_kendall"]["p"] for k in tested], method="holm")[1]
@@ -46,8 +48,9 @@ def brand_trends(ctx: ReportContext, column: str, what: str) -> dict[str, Any]:
             b = out[key]
             b["p_holm"] = float(p)
             b["significant"] = bool(p < ctx.alpha)
-            b["direction"] = ("rising" if b["mann_kendall"]["s"] > 0 else "falling") if b["significant"] \
-                else "no_clear_trend"
+            b["direction"] = (
+                ("rising" if b["mann_kendall"]["s"] > 0 else "falling") if b["significant"] else "no_clear_trend"
+            )
     return out
 
 
@@ -57,38 +60,59 @@ def trend_insight(root: dict, path: str, subject: str, unit: str, *, what: str =
     if b.get("status") != "ok" or b["direction"] == "no_clear_trend":
         return None
     verb = "rose" if b["direction"] == "rising" else "fell"
-    figures = [cite(root, "v0", f"{path}/first_value"), cite(root, "v1", f"{path}/last_value"),
-               cite(root, "n", f"{path}/n", 0), cite(root, "slope", f"{path}/sen/slope", 2, signed=True),
-               cite(root, "p", f"{path}/mann_kendall/p_label")]
+    figures = [
+        cite(root, "v0", f"{path}/first_value"),
+        cite(root, "v1", f"{path}/last_value"),
+        cite(root, "n", f"{path}/n", 0),
+        cite(root, "slope", f"{path}/sen/slope", 2, signed=True),
+        cite(root, "p", f"{path}/mann_kendall/p_label"),
+    ]
     lead = subject
     if subject.startswith("/"):
         figures.insert(0, cite(root, "who", subject))
         lead = "{who}"
-    text = (lead + f" {what} {verb} from {{v0}} to {{v1}} over {{n}} {unit}s (Sen slope {{slope}} per {unit}, "
-            "Mann-Kendall {p}).")
+    text = (
+        lead + f" {what} {verb} from {{v0}} to {{v1}} over {{n}} {unit}s (Sen slope {{slope}} per {unit}, "
+        "Mann-Kendall {p})."
+    )
     return insight("", text, figures, min(1.0, abs(b["trend_change"]) / 20))
 
 
 def outcome_model_block(ctx: ReportContext, target: str) -> dict[str, Any]:
     """The stored 6a model of `target` (skill, validated, outcome per DC point with CI), or why not."""
     if ctx.data.outcome_models is None:
-        return unavailable_block("missing_input", f"outcome model results not loaded for project {ctx.project_id}",
-                                 0, 1)
+        return unavailable_block(
+            "missing_input", f"outcome model results not loaded for project {ctx.project_id}", 0, 1
+        )
     row = ctx.outcome_model(target)
     if row is None:
         return unavailable_block("missing_input", f"no {target} model stored for project {ctx.project_id}", 0, 1)
     if row.get("status") != "ok":
-        return insufficient(str(row.get("reason") or f"{target} model not fitted"), f(row.get("n_obs")),
-                            ctx.settings.min_data_points, target=target, n_obs=f(row.get("n_obs")))
-    return ok_block(target=target, candidate=row.get("candidate"), feature_set=row.get("feature_set"),
-                    n_obs=f(row.get("n_obs")), skill=f(row.get("skill")), rmse=f(row.get("rmse")),
-                    r2=f(row.get("r2")), model_validated=bool(row.get("validated")),
-                    validation_reason=row.get("validation_reason"),
-                    outcome_per_dc_point={"estimate": f(row.get("effect_estimate")),
-                                          "ci_low": f(row.get("effect_ci_low")),
-                                          "ci_high": f(row.get("effect_ci_high")),
-                                          "level": f(row.get("effect_level"))},
-                    model_id=row.get("model_id"))
+        return insufficient(
+            str(row.get("reason") or f"{target} model not fitted"),
+            f(row.get("n_obs")),
+            ctx.settings.min_data_points,
+            target=target,
+            n_obs=f(row.get("n_obs")),
+        )
+    return ok_block(
+        target=target,
+        candidate=row.get("candidate"),
+        feature_set=row.get("feature_set"),
+        n_obs=f(row.get("n_obs")),
+        skill=f(row.get("skill")),
+        rmse=f(row.get("rmse")),
+        r2=f(row.get("r2")),
+        model_validated=bool(row.get("validated")),
+        validation_reason=row.get("validation_reason"),
+        outcome_per_dc_point={
+            "estimate": f(row.get("effect_estimate")),
+            "ci_low": f(row.get("effect_ci_low")),
+            "ci_high": f(row.get("effect_ci_high")),
+            "level": f(row.get("effect_level")),
+        },
+        model_id=row.get("model_id"),
+    )
 
 
 def _what(x: str, outcome: str) -> str:
@@ -98,8 +122,7 @@ def _what(x: str, outcome: str) -> str:
 def corr_of(ctx: ReportContext, outcome: str, x: str = "dc") -> dict[str, Any]:
     """The corr block of `outcome` against `x` over the observations (SPEC shared block)."""
     obs = ctx.observations(outcome, x)
-    return corr_block(obs[x], obs[outcome], ctx.confidence_level, what=_what(x, outcome), outcome=outcome,
-                      against=x)
+    return corr_block(obs[x], obs[outcome], ctx.confidence_level, what=_what(x, outcome), outcome=outcome, against=x)
 
 
 def slope_of(ctx: ReportContext, outcome: str, x: str = "dc", frame=None) -> dict[str, Any]:
@@ -110,14 +133,27 @@ def slope_of(ctx: ReportContext, outcome: str, x: str = "dc", frame=None) -> dic
 
 def section_correlations(ctx: ReportContext, outcome: str) -> dict[str, Any]:
     obs = ctx.observations(outcome)
-    sections = {s: corr_block(obs[s], obs[outcome], ctx.confidence_level, what=f"brand-periods with {s} and "
-                              f"{outcome}") for s in SECTIONS}
+    sections = {
+        s: corr_block(obs[s], obs[outcome], ctx.confidence_level, what=f"brand-periods with {s} and {outcome}")
+        for s in SECTIONS
+    }
     ranked = sorted((k for k, b in sections.items() if is_ok(b)), key=lambda k: -abs(sections[k]["pearson"]["r"]))
     return ok_block(outcome=outcome, sections=sections, strongest=ranked[0] if ranked else None)
 
 
-def scatter_by_brand(ctx: ReportContext, root: dict, name_path: str, outcome: str, x: str, *, title: str,
-                     x_label: str, y_label: str, invert_y: bool = False, slope_path: str | None = None) -> dict:
+def scatter_by_brand(
+    ctx: ReportContext,
+    root: dict,
+    name_path: str,
+    outcome: str,
+    x: str,
+    *,
+    title: str,
+    x_label: str,
+    y_label: str,
+    invert_y: bool = False,
+    slope_path: str | None = None,
+) -> dict:
     """Observations coloured by brand with the pooled fit and its CI band when the slope block is ok."""
     obs = ctx.observations(outcome, x) if x != "dc" else ctx.observations(outcome)
     fit = None
@@ -126,20 +162,37 @@ def scatter_by_brand(ctx: ReportContext, root: dict, name_path: str, outcome: st
         if is_ok(block):
             grid = np.linspace(obs[x].min(), obs[x].max(), 25)
             fit = fit_band(block["pooled"], grid, ctx.confidence_level)
-    return charts.scatter(title, name_path, obs[x].tolist(), obs[outcome].tolist(),
-                          [ctx.name(b) for b in obs["brand_id"]], x_label=x_label, y_label=y_label, fit=fit,
-                          invert_y=invert_y, supports=[name_path] + ([slope_path] if slope_path else []))
+    return charts.scatter(
+        title,
+        name_path,
+        obs[x].tolist(),
+        obs[outcome].tolist(),
+        [ctx.name(b) for b in obs["brand_id"]],
+        x_label=x_label,
+        y_label=y_label,
+        fit=fit,
+        invert_y=invert_y,
+        supports=[name_path] + ([slope_path] if slope_path else []),
+    )
 
 
 def correlation_insight(root: dict, path: str, label: str) -> dict | None:
     b = resolve_pointer(root, path)
     if not is_ok(b):
         return None
-    return insight("", label + " r = {r} (Fisher {level}% CI {lo} to {hi}; Spearman {rho}) over {n} brand-periods.",
-                   [cite(root, "r", f"{path}/pearson/r", 4), cite(root, "level", f"{path}/confidence_percent", 0),
-                    cite(root, "lo", f"{path}/pearson/ci_low", 3), cite(root, "hi", f"{path}/pearson/ci_high", 3),
-                    cite(root, "rho", f"{path}/spearman/rho", 3), cite(root, "n", f"{path}/n", 0)],
-                   abs(b["pearson"]["r"]))
+    return insight(
+        "",
+        label + " r = {r} (Fisher {level}% CI {lo} to {hi}; Spearman {rho}) over {n} brand-periods.",
+        [
+            cite(root, "r", f"{path}/pearson/r", 4),
+            cite(root, "level", f"{path}/confidence_percent", 0),
+            cite(root, "lo", f"{path}/pearson/ci_low", 3),
+            cite(root, "hi", f"{path}/pearson/ci_high", 3),
+            cite(root, "rho", f"{path}/spearman/rho", 3),
+            cite(root, "n", f"{path}/n", 0),
+        ],
+        abs(b["pearson"]["r"]),
+    )
 
 
 def slope_insight(root: dict, path: str, template: str, decimals: int, priority: float) -> dict | None:
@@ -147,9 +200,13 @@ def slope_insight(root: dict, path: str, template: str, decimals: int, priority:
     b = resolve_pointer(root, path)
     if not is_ok(b):
         return None
-    figures = [cite(root, "slope", f"{path}/pooled/slope", decimals),
-               cite(root, "lo", f"{path}/pooled/ci_low", decimals), cite(root, "hi", f"{path}/pooled/ci_high", decimals),
-               cite(root, "level", f"{path}/confidence_percent", 0), cite(root, "p", f"{path}/pooled/p_label")]
+    figures = [
+        cite(root, "slope", f"{path}/pooled/slope", decimals),
+        cite(root, "lo", f"{path}/pooled/ci_low", decimals),
+        cite(root, "hi", f"{path}/pooled/ci_high", decimals),
+        cite(root, "level", f"{path}/confidence_percent", 0),
+        cite(root, "p", f"{path}/pooled/p_label"),
+    ]
     text = template
     if b["within"].get("status") == "ok":
         figures.append(cite(root, "within", f"{path}/within/slope", decimals))

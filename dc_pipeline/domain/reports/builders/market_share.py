@@ -10,7 +10,12 @@ import numpy as np
 from dc_pipeline.domain.reports import charts
 from dc_pipeline.domain.reports.blocks.status import is_ok, ok_block
 from dc_pipeline.domain.reports.builders.common import (
-    corr_of, correlation_insight, outcome_model_block, scatter_by_brand, slope_insight, slope_of,
+    corr_of,
+    correlation_insight,
+    outcome_model_block,
+    scatter_by_brand,
+    slope_insight,
+    slope_of,
 )
 from dc_pipeline.domain.reports.context import ReportContext
 from dc_pipeline.domain.reports.framework import Block, Kpi, ReportBuilder
@@ -31,9 +36,15 @@ def relative_dc(ctx: ReportContext, _: dict) -> dict[str, Any]:
     rel = _relative(ctx)
     from dc_pipeline.domain.reports.blocks.correlation import corr_block
 
-    return ok_block(correlation=corr_block(rel["relative_dc"], rel[OUTCOME], ctx.confidence_level,
-                                           what="brand-periods with relative DC and market share"),
-                    slope=slope_of(ctx, OUTCOME, "relative_dc", rel))
+    return ok_block(
+        correlation=corr_block(
+            rel["relative_dc"],
+            rel[OUTCOME],
+            ctx.confidence_level,
+            what="brand-periods with relative DC and market share",
+        ),
+        slope=slope_of(ctx, OUTCOME, "relative_dc", rel),
+    )
 
 
 def residuals(ctx: ReportContext, done: dict) -> dict[str, Any]:
@@ -49,29 +60,63 @@ def residuals(ctx: ReportContext, done: dict) -> dict[str, Any]:
     for r in latest.itertuples():
         fitted = p["intercept"] + p["slope"] * r.relative_dc
         resid = float(getattr(r, OUTCOME) - fitted)
-        flag = "over_performer" if resid > RESIDUAL_SD * sd else "under_performer" if resid < -RESIDUAL_SD * sd \
+        flag = (
+            "over_performer"
+            if resid > RESIDUAL_SD * sd
+            else "under_performer"
+            if resid < -RESIDUAL_SD * sd
             else "in_line"
-        brands[str(r.brand_id)] = {"brand_name": ctx.name(r.brand_id), "dc": float(r.dc), "share": float(
-            getattr(r, OUTCOME)), "fitted_share": float(fitted), "residual": resid, "residual_abs": abs(resid), "flag": flag}
-    return ok_block(period=iso_date(latest["period"].max()), fit="share on relative DC (pooled)", residual_sd=sd, threshold_sd=RESIDUAL_SD, brands=brands)
+        )
+        brands[str(r.brand_id)] = {
+            "brand_name": ctx.name(r.brand_id),
+            "dc": float(r.dc),
+            "share": float(getattr(r, OUTCOME)),
+            "fitted_share": float(fitted),
+            "residual": resid,
+            "residual_abs": abs(resid),
+            "flag": flag,
+        }
+    return ok_block(
+        period=iso_date(latest["period"].max()),
+        fit="share on relative DC (pooled)",
+        residual_sd=sd,
+        threshold_sd=RESIDUAL_SD,
+        brands=brands,
+    )
 
 
 def hhi(ctx: ReportContext, _: dict) -> dict[str, Any]:
     """Herfindahl-Hirschman index of the member brands' shares per period (sum of squared percentages)."""
     obs = ctx.observations(OUTCOME)
     per = obs.groupby("period")[OUTCOME].agg(hhi=lambda s: float(np.sum(np.square(s))), total="sum", n="count")
-    return ok_block(definition="sum over member brands of share^2 (share in percent)",
-                    periods=[{"period": iso_date(p), "hhi": float(r.hhi), "total_share": float(r.total),
-                              "n_brands": int(r.n)} for p, r in per.iterrows()])
+    return ok_block(
+        definition="sum over member brands of share^2 (share in percent)",
+        periods=[
+            {"period": iso_date(p), "hhi": float(r.hhi), "total_share": float(r.total), "n_brands": int(r.n)}
+            for p, r in per.iterrows()
+        ],
+    )
 
 
 def _insights(root: dict, ctx: ReportContext) -> list[dict[str, Any]]:
     a, out = root["analysis"], []
-    for item in (correlation_insight(root, "/analysis/correlation", "DC and market share move together:"),
-                 slope_insight(root, "/analysis/slope", "Each DC point goes with {slope} pp of market share "
-                               "({level}% CI {lo} to {hi}; {within_clause} {sig}).", 3, 0.85),
-                 slope_insight(root, "/analysis/relative_dc/slope", "A DC point above the cohort mean goes with "
-                               "{slope} pp of share ({level}% CI {lo} to {hi}; {sig}).", 3, 0.6)):
+    for item in (
+        correlation_insight(root, "/analysis/correlation", "DC and market share move together:"),
+        slope_insight(
+            root,
+            "/analysis/slope",
+            "Each DC point goes with {slope} pp of market share ({level}% CI {lo} to {hi}; {within_clause} {sig}).",
+            3,
+            0.85,
+        ),
+        slope_insight(
+            root,
+            "/analysis/relative_dc/slope",
+            "A DC point above the cohort mean goes with {slope} pp of share ({level}% CI {lo} to {hi}; {sig}).",
+            3,
+            0.6,
+        ),
+    ):
         if item:
             out.append(item)
     res = a["residuals"]
@@ -81,34 +126,64 @@ def _insights(root: dict, ctx: ReportContext) -> list[dict[str, Any]]:
                 continue
             B = join_pointer("analysis", "residuals", "brands", key)
             word = "above" if b["flag"] == "over_performer" else "below"
-            out.append(insight("", f"{{brand}} holds {{share}} % share, {{gap}} pp {word} the {{fit}} % its "
-                               "relative DC predicts.", [cite(root, "brand", B + "/brand_name"), cite(root, "share", B + "/share"),
-                                             cite(root, "gap", B + "/residual_abs", 2), cite(root, "fit", B + "/fitted_share")],
-                               min(1.0, abs(b["residual"]) / 10)))
+            out.append(
+                insight(
+                    "",
+                    f"{{brand}} holds {{share}} % share, {{gap}} pp {word} the {{fit}} % its relative DC predicts.",
+                    [
+                        cite(root, "brand", B + "/brand_name"),
+                        cite(root, "share", B + "/share"),
+                        cite(root, "gap", B + "/residual_abs", 2),
+                        cite(root, "fit", B + "/fitted_share"),
+                    ],
+                    min(1.0, abs(b["residual"]) / 10),
+                )
+            )
     return out
 
 
 def _charts(root: dict, ctx: ReportContext) -> dict[str, Any]:
-    out = {"dc_vs_share": scatter_by_brand(ctx, root, "/analysis/correlation", OUTCOME, "dc",
-                                           title="DC vs market share by brand", x_label="DC score",
-                                           y_label="market share (%)", slope_path="/analysis/slope")}
+    out = {
+        "dc_vs_share": scatter_by_brand(
+            ctx,
+            root,
+            "/analysis/correlation",
+            OUTCOME,
+            "dc",
+            title="DC vs market share by brand",
+            x_label="DC score",
+            y_label="market share (%)",
+            slope_path="/analysis/slope",
+        )
+    }
     res = root["analysis"]["residuals"]
     if is_ok(res):
-        out["share_residuals"] = charts.bar(f"Share above or below the DC fit, {res['period']}", "/analysis/residuals",
-                                            [b["brand_name"] for b in res["brands"].values()],
-                                            [b["residual"] for b in res["brands"].values()],
-                                            y_label="residual share (pp)", value_format="coefficient")
+        out["share_residuals"] = charts.bar(
+            f"Share above or below the DC fit, {res['period']}",
+            "/analysis/residuals",
+            [b["brand_name"] for b in res["brands"].values()],
+            [b["residual"] for b in res["brands"].values()],
+            y_label="residual share (pp)",
+            value_format="coefficient",
+        )
     return out
 
 
 BUILDER = ReportBuilder(
     report_id="market_share_impact",
     needs=frozenset({"scores", "outcomes", "dq", "outcome_models"}),
-    blocks=(Block("correlation", lambda ctx, _: corr_of(ctx, OUTCOME)),
-            Block("slope", lambda ctx, _: slope_of(ctx, OUTCOME)), Block("relative_dc", relative_dc),
-            Block("residuals", residuals), Block("hhi", hhi),
-            Block("share_model", lambda ctx, _: outcome_model_block(ctx, OUTCOME), "standard")),
-    insights=_insights, charts=_charts,
-    kpis=lambda root, ctx: [Kpi("Pearson r (DC, share)", "/analysis/correlation/pearson/r", "coefficient"),
-                            Kpi("Share pp per DC point", "/analysis/slope/pooled/slope", "coefficient")],
+    blocks=(
+        Block("correlation", lambda ctx, _: corr_of(ctx, OUTCOME)),
+        Block("slope", lambda ctx, _: slope_of(ctx, OUTCOME)),
+        Block("relative_dc", relative_dc),
+        Block("residuals", residuals),
+        Block("hhi", hhi),
+        Block("share_model", lambda ctx, _: outcome_model_block(ctx, OUTCOME), "standard"),
+    ),
+    insights=_insights,
+    charts=_charts,
+    kpis=lambda root, ctx: [
+        Kpi("Pearson r (DC, share)", "/analysis/correlation/pearson/r", "coefficient"),
+        Kpi("Share pp per DC point", "/analysis/slope/pooled/slope", "coefficient"),
+    ],
 )

@@ -12,11 +12,17 @@ import numpy as np
 
 from dc_pipeline.domain.reports.charts.axes import MAX_VERTICAL_BARS, is_quarterly, short_period, thinned_ticks
 
-PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
-           "#17becf")
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
 BAND_COLOURS = ("#fde2e1", "#fff4d6", "#e3f4e1")  # below the first band, between, above the last
-RC = {"svg.fonttype": "none", "text.parse_math": False, "svg.hashsalt": "dc_pipeline", "font.size": 9,
-      "axes.titlesize": 11, "axes.spines.top": False, "axes.spines.right": False}
+RC = {
+    "svg.fonttype": "none",
+    "text.parse_math": False,
+    "svg.hashsalt": "dc_pipeline",
+    "font.size": 9,
+    "axes.titlesize": 11,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+}
 
 
 def _figure(width: float = 7.2, height: float = 3.9):
@@ -35,7 +41,7 @@ def _colour(i: int) -> str:
 def _bands(ax, bands, horizontal: bool = False) -> None:
     if not bands:
         return
-    lo, hi = (ax.get_xlim() if horizontal else ax.get_ylim())
+    lo, hi = ax.get_xlim() if horizontal else ax.get_ylim()
     edges = [lo, *sorted(b for b in bands if lo < b < hi), hi]
     span = ax.axvspan if horizontal else ax.axhspan
     line = ax.axvline if horizontal else ax.axhline
@@ -88,8 +94,9 @@ def stacked_bar(ax, fig: dict) -> None:
     pos, base = np.arange(len(labels)), np.zeros(len(labels))
     for i, (name, values) in enumerate(fig["series"].items()):
         v = np.nan_to_num(_values(values))
-        (ax.barh if horizontal else ax.bar)(pos, v, **{"left" if horizontal else "bottom": base}, label=name,
-                                           color=_colour(i), zorder=2)
+        (ax.barh if horizontal else ax.bar)(
+            pos, v, **{"left" if horizontal else "bottom": base}, label=name, color=_colour(i), zorder=2
+        )
         base += v
     if horizontal:
         ax.set_yticks(pos, labels)
@@ -105,8 +112,16 @@ def line(ax, fig: dict) -> None:
     x = np.arange(len(fig["x"]))
     for i, (name, values) in enumerate(fig["series"].items()):
         bold = name == fig.get("emphasis")
-        ax.plot(x, _values(values), label=name, color="#111" if bold else _colour(i), lw=2.6 if bold else 1.2,
-                marker="o" if len(x) <= 12 else None, ms=3, zorder=3 if bold else 2)
+        ax.plot(
+            x,
+            _values(values),
+            label=name,
+            color="#111" if bold else _colour(i),
+            lw=2.6 if bold else 1.2,
+            marker="o" if len(x) <= 12 else None,
+            ms=3,
+            zorder=3 if bold else 2,
+        )
     _period_axis(ax, fig["x"])
     ax.set_ylabel(fig["y_label"])
     if fig.get("bands"):
@@ -130,8 +145,15 @@ def scatter(ax, fig: dict) -> None:
         ax.scatter(x[mask], y[mask], s=14, color=_colour(i), label=name, zorder=3)
     fit = fig.get("fit")
     if fit:
-        ax.fill_between(fit["x"], fit["low"], fit["high"], color="#888", alpha=0.25, lw=0,
-                        label=f"{round(fit['level'] * 100)}% CI of the fit")
+        ax.fill_between(
+            fit["x"],
+            fit["low"],
+            fit["high"],
+            color="#888",
+            alpha=0.25,
+            lw=0,
+            label=f"{round(fit['level'] * 100)}% CI of the fit",
+        )
         ax.plot(fit["x"], fit["fit"], color="#111", lw=1.5, label="pooled OLS fit")
     ax.set_xlabel(fig["x_label"])
     ax.set_ylabel(fig["y_label"])
@@ -142,8 +164,9 @@ def scatter(ax, fig: dict) -> None:
 
 def heatmap(ax, fig: dict) -> None:
     values = np.array([_values(r) for r in fig["values"]])
-    image = ax.imshow(values, cmap="RdBu" if fig.get("diverging") else "YlGn", vmin=fig["vmin"], vmax=fig["vmax"],
-                      aspect="auto")
+    image = ax.imshow(
+        values, cmap="RdBu" if fig.get("diverging") else "YlGn", vmin=fig["vmin"], vmax=fig["vmax"], aspect="auto"
+    )
     ax.set_xticks(range(len(fig["columns"])), fig["columns"], rotation=20, ha="right")
     ax.set_yticks(range(len(fig["rows"])), fig["rows"])
     if values.size <= 200:
@@ -205,8 +228,15 @@ def fan(ax, fig: dict) -> None:
     future = np.arange(n_hist, len(labels))
     ax.plot(np.arange(n_hist), _values(fig["history"]), color="#111", lw=1.5, label="history")
     for i, band in enumerate(fig["bands"]):
-        ax.fill_between(future, band["low"], band["high"], color=_colour(0), alpha=0.15 + 0.15 * i, lw=0,
-                        label=f"{round(band['level'] * 100)}% interval")
+        ax.fill_between(
+            future,
+            band["low"],
+            band["high"],
+            color=_colour(0),
+            alpha=0.15 + 0.15 * i,
+            lw=0,
+            label=f"{round(band['level'] * 100)}% interval",
+        )
     ax.plot(future, _values(fig["median"]), color=_colour(0), lw=1.8, label="forecast median")
     if fig.get("benchmark") is not None:
         ax.plot(future, _values(fig["benchmark"]), color=_colour(1), ls="--", label="seasonal naive")
@@ -232,8 +262,18 @@ def radar(fig_obj, spec: dict) -> None:
         ax.set_title(name, fontsize=8)
 
 
-DRAWERS = {"bar": bar, "stacked_bar": stacked_bar, "line": line, "scatter": scatter, "heatmap": heatmap,
-           "tornado": tornado, "waterfall": waterfall, "pareto": pareto, "bubble": bubble, "fan": fan}
+DRAWERS = {
+    "bar": bar,
+    "stacked_bar": stacked_bar,
+    "line": line,
+    "scatter": scatter,
+    "heatmap": heatmap,
+    "tornado": tornado,
+    "waterfall": waterfall,
+    "pareto": pareto,
+    "bubble": bubble,
+    "fan": fan,
+}
 
 
 def figure_svg(viz: dict[str, Any]) -> str:
@@ -257,4 +297,4 @@ def figure_svg(viz: dict[str, Any]) -> str:
         buf = io.StringIO()
         fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
     svg = buf.getvalue()
-    return svg[svg.index("<svg"):]
+    return svg[svg.index("<svg") :]

@@ -8,8 +8,28 @@ from typing import Any
 
 from dc_pipeline.domain.reports.insights import format_number
 
-_SCORE_WORDS = ("score", "dc", "mean", "median", "min", "max", "gap", "contribution", "shortfall", "share", "equity",
-                "value", "current", "target", "delta", "fence", "q1", "q3", "iqr", "leader")
+_SCORE_WORDS = (
+    "score",
+    "dc",
+    "mean",
+    "median",
+    "min",
+    "max",
+    "gap",
+    "contribution",
+    "shortfall",
+    "share",
+    "equity",
+    "value",
+    "current",
+    "target",
+    "delta",
+    "fence",
+    "q1",
+    "q3",
+    "iqr",
+    "leader",
+)
 MAX_LIST = 12
 
 
@@ -73,8 +93,13 @@ def tables(title: str, value: Any, depth: int = 0) -> list[dict[str, Any]]:
         flat = [(k, _flat(r)) for k, r in items]
         columns = list(dict.fromkeys(c for _, r in flat for c in r))
         key_col = [] if isinstance(value, list) else ["key"]
-        out.append({"title": title, "header": key_col + columns,
-                    "rows": [([str(k)] if key_col else []) + [cell(r.get(c), c) for c in columns] for k, r in flat]})
+        out.append(
+            {
+                "title": title,
+                "header": key_col + columns,
+                "rows": [([str(k)] if key_col else []) + [cell(r.get(c), c) for c in columns] for k, r in flat],
+            }
+        )
         if depth < 2:
             for k, r in items:
                 for sub, v in r.items():
@@ -84,8 +109,9 @@ def tables(title: str, value: Any, depth: int = 0) -> list[dict[str, Any]]:
     if isinstance(value, dict):
         scalars = _flat({k: v for k, v in value.items() if not is_records(v)})
         if scalars:
-            out.append({"title": title, "header": ["field", "value"],
-                        "rows": [[k, cell(v, k)] for k, v in scalars.items()]})
+            out.append(
+                {"title": title, "header": ["field", "value"], "rows": [[k, cell(v, k)] for k, v in scalars.items()]}
+            )
         if depth < 3:
             for k, v in value.items():
                 if is_records(v):

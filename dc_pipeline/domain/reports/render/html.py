@@ -13,9 +13,12 @@ from dc_pipeline.domain.reports.render.page import page_view
 
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
-    return Environment(loader=PackageLoader("dc_pipeline.domain.reports.render", "templates"),
-                       autoescape=select_autoescape(default=True, default_for_string=True), trim_blocks=True,
-                       lstrip_blocks=True)
+    return Environment(
+        loader=PackageLoader("dc_pipeline.domain.reports.render", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
 
 
 def _markdown_html(text: str) -> str:

@@ -16,8 +16,12 @@ from dc_pipeline.domain.reports.summary import md_escape
 
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
-    env = Environment(loader=PackageLoader("dc_pipeline.domain.reports.render", "templates"), autoescape=False,
-                      trim_blocks=True, lstrip_blocks=True)
+    env = Environment(
+        loader=PackageLoader("dc_pipeline.domain.reports.render", "templates"),
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.filters["md"] = md_escape
     env.filters["cell"] = lambda v: md_escape(cell(v))
     return env
@@ -27,5 +31,8 @@ def render_markdown(envelope: dict[str, Any], html_href: str = "latest.html") ->
     view = page_view(envelope)
     for chart in view["charts"]:
         chart["header"], chart["rows"] = figure_table(chart["viz"])
-    return _environment().get_template("report.md.j2").render(**view, summary=envelope.get("executive_summary", ""),
-                                                               html_href=html_href)
+    return (
+        _environment()
+        .get_template("report.md.j2")
+        .render(**view, summary=envelope.get("executive_summary", ""), html_href=html_href)
+    )

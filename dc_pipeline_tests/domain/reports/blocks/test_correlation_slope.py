@@ -58,8 +58,10 @@ def test_pooled_slope_and_within_brand_slope_match_normal_equations():
     resid = Y - (intercept + slope * X)
     design = np.column_stack([np.ones_like(X), X])
     bread = np.linalg.inv(design.T @ design)
-    meat = sum(np.outer(design[BRANDS == g].T @ resid[BRANDS == g], design[BRANDS == g].T @ resid[BRANDS == g])
-               for g in (1, 2, 3))
+    meat = sum(
+        np.outer(design[BRANDS == g].T @ resid[BRANDS == g], design[BRANDS == g].T @ resid[BRANDS == g])
+        for g in (1, 2, 3)
+    )
     n, k, g = len(X), 2, 3
     cr1 = bread @ meat @ bread * g / (g - 1) * (n - 1) / (n - k)
     assert block["pooled"]["se"] == pytest.approx(np.sqrt(cr1[1, 1]), rel=1e-8)

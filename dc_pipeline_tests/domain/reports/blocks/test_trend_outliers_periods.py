@@ -62,7 +62,8 @@ def test_sen_interval_covers_the_true_slope():
     x = np.arange(24.0)
     hits = sum(
         (b := trend_block(x, 70 + 0.3 * x + rng.normal(0, 2, 24), 0.90, what="DC"))["sen"]["ci_low"]
-        <= 0.3 <= b["sen"]["ci_high"]
+        <= 0.3
+        <= b["sen"]["ci_high"]
         for _ in range(600)
     )
     assert 0.86 <= hits / 600 <= 0.95

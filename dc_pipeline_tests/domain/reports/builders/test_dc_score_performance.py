@@ -68,8 +68,9 @@ def test_steady_grower_is_not_called_inconsistent():
     rng = np.random.default_rng(4)
     grower = list(60 + 2.0 * np.arange(12) + rng.normal(0, 0.2, 12))
     wobbly = list(75 + rng.normal(0, 4.0, 12))
-    env = build_report(R1, synthetic_data({"Grower": grower, "Wobbly": wobbly, "Mid": list(70 + rng.normal(0, 1, 12))}),
-                       ReportParams())
+    env = build_report(
+        R1, synthetic_data({"Grower": grower, "Wobbly": wobbly, "Mid": list(70 + rng.normal(0, 1, 12))}), ReportParams()
+    )
     trend = env["analysis"]["trend"]
     grow = env["analysis"]["period_statistics"]["brands"]["1"]
     assert grow["consistency"] < trend["brands"]["2"]["consistency"]  # plain consistency would blame the grower
@@ -83,8 +84,11 @@ def test_project_without_values_fails_with_reason(techcorp):
 
     env = build_report(R1, demo_report_data(techcorp, 3, dq={"score": 0.97}), ReportParams())
     assert env["health"]["status"] == "FAIL"
-    assert all(b["status"] == "insufficient_data" for n, b in env["analysis"].items() if n != "rank_bands"
-               and n != "metric_detail")
+    assert all(
+        b["status"] == "insufficient_data"
+        for n, b in env["analysis"].items()
+        if n != "rank_bands" and n != "metric_detail"
+    )
     assert "no normalized values for project 3" in env["analysis"]["latest_period"]["reason"]
     assert env["key_insights"] == [] and env["visualizations"] == {}
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from dc_pipeline.domain.json_values import to_jsonable
 from dc_pipeline.domain.reports.blocks.status import skipped_block, unavailable_block
 from dc_pipeline.domain.reports.catalog import full_analysis_need, report_spec
 from dc_pipeline.domain.reports.context import AnalysisSettings, ReportContext
@@ -19,7 +20,6 @@ from dc_pipeline.domain.reports.data import INPUTS, ReportData
 from dc_pipeline.domain.reports.envelope import VISUALIZATION_TYPES, attach_system_metadata, executive_summary
 from dc_pipeline.domain.reports.health import confidence, dq_band, health, reason, tier_band_reasons
 from dc_pipeline.domain.reports.insights import renumber
-from dc_pipeline.domain.json_values import to_jsonable
 from dc_pipeline.domain.reports.json_values import iso_date, resolve_pointer
 from dc_pipeline.domain.reports.minimums import minimum_problems, observation_count
 from dc_pipeline.domain.reports.params import ReportParams

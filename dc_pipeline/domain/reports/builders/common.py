@@ -196,7 +196,8 @@ def correlation_insight(root: dict, path: str, label: str) -> dict | None:
 
 
 def slope_insight(root: dict, path: str, template: str, decimals: int, priority: float) -> dict | None:
-    """`template` may use {slope} {lo} {hi} {level} (percent) {within_clause} {sig} (significance wording from the brand-clustered p)."""
+    """`template` may use {slope} {lo} {hi} {level} (percent) {within_clause} {sig}; {sig} is worded from the
+    brand-clustered p."""
     b = resolve_pointer(root, path)
     if not is_ok(b):
         return None

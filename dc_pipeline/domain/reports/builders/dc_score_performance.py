@@ -307,17 +307,17 @@ def _insights(root: dict, ctx: ReportContext) -> list[dict[str, Any]]:
                 )
     if is_ok(a["outliers"]):
         for key, o in a["outliers"]["outliers"].items():
-            O = join_pointer("analysis", "outliers", "outliers", key)
+            op = join_pointer("analysis", "outliers", "outliers", key)
             out.append(
                 insight(
                     "",
                     "{brand} is a {direction} outlier at DC {dc}, {distance} points beyond the IQR fence of {fence}.",
                     [
-                        cite(root, "brand", O + "/brand_name"),
-                        cite(root, "direction", O + "/direction"),
-                        cite(root, "dc", O + "/value"),
-                        cite(root, "distance", O + "/distance"),
-                        cite(root, "fence", O + "/fence"),
+                        cite(root, "brand", op + "/brand_name"),
+                        cite(root, "direction", op + "/direction"),
+                        cite(root, "dc", op + "/value"),
+                        cite(root, "distance", op + "/distance"),
+                        cite(root, "fence", op + "/fence"),
                     ],
                     o["distance"] / 100,
                 )

@@ -6,6 +6,7 @@ named '$x$' or '<script>' is drawn literally. Output is deterministic (fixed has
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 import numpy as np
@@ -297,4 +298,8 @@ def figure_svg(viz: dict[str, Any]) -> str:
         buf = io.StringIO()
         fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
     svg = buf.getvalue()
-    return svg[svg.index("<svg") :]
+    svg = re.sub(r"\s*<metadata>.*?</metadata>", "", svg[svg.index("<svg") :], flags=re.S)
+    # Inline in HTML5 the SVG and xlink namespaces are implied: drop their declarations, so the page holds no URL.
+    return svg.replace(' xmlns:xlink="http://www.w3.org/1999/xlink"', "").replace(
+        ' xmlns="http://www.w3.org/2000/svg"', ""
+    )

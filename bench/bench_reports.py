@@ -16,7 +16,7 @@ from dc_pipeline.demo.generator import generate
 from dc_pipeline.demo.report_inputs import demo_report_data
 from dc_pipeline.domain.reports.framework import build_report
 from dc_pipeline.domain.reports.params import ReportParams
-from dc_pipeline.domain.reports.registry import BUILDERS
+from dc_pipeline.domain.reports.registry import all_builders
 
 BUDGET_S = 1.0
 DQ = {"score": 0.95, "quarantined_rows": {}}
@@ -53,7 +53,7 @@ def main(argv=None) -> int:
     params = ReportParams(analysis_depth=args.depth)
     rows, worst = [], 0.0
     for label, data in _projects():
-        for report_id, builder in BUILDERS.items():
+        for report_id, builder in all_builders().items():
             build_report(builder, data, params)  # warm caches and lazy imports
             compute = _time(lambda b=builder, d=data: build_report(b, d, params), args.repeats)
             render = None

@@ -38,7 +38,9 @@ def build_resources() -> dict:
         "pipeline_db": database,
         "settings": settings,
         "io_manager": PartitionedTableIOManager(db=database),
-        "report_store": FolderResource(path=env_value("REPORTS_DIR", "reports")),
+        "report_store": FolderResource(
+            path=env_value("REPORTS_DIR", "reports"), public_url=env_value("REPORTS_URL", "")
+        ),
         "model_store": FolderResource(path=env_value("MODELS_DIR", "models")),
         "dc_api": DigiCadenceApiResource(
             db=database, settings=settings, **{field: env_value(name, "") for name, field in ENV_FIELDS.items()}

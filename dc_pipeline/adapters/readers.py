@@ -91,6 +91,19 @@ def read_api_landing(conn: psycopg.Connection, project_id: int) -> dict[str, pd.
     return inputs
 
 
+def qualified_tables(asset: str) -> list[str]:
+    """`schema.table` of every table an asset stores."""
+    stored = STORED[asset]
+    return [stored.qualified(t) for t in stored.tables or (asset,)]
+
+
+def read_asset_tables(conn: psycopg.Connection, asset: str, project_ids, brand_ids=None) -> dict[str, pd.DataFrame]:
+    """Every table of a stored multi-table asset (e.g. brand_forecasts), rows of the given projects (and brands)."""
+    stored = STORED[asset]
+    where = _where(project_ids, brand_ids)
+    return {t: read_table(conn, stored.qualified(t), where) for t in stored.tables or (asset,)}
+
+
 def read_data_versions(conn: psycopg.Connection, tables: dict[str, list[int]]) -> dict[str, str]:
     """The data_version tags of the rows of `schema.table` per project (`table/p<id>` -> version)."""
     versions = {}

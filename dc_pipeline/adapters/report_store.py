@@ -1,4 +1,5 @@
-"""Rendered report files: REPORTS_DIR/p<id>/<report_id>/<UTC timestamp>.<ext> plus latest.<ext>."""
+"""Rendered report files (REPORTS_DIR/<folder>/<report_id>/<UTC timestamp>.<ext> plus latest.<ext>, folder `p<id>`
+for the report assets) and their row in dc_reports.report_index."""
 
 from __future__ import annotations
 
@@ -6,6 +7,12 @@ import os
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
+
+import pandas as pd
+
+from dc_pipeline.adapters import postgres
+
+REPORT_INDEX = "dc_reports.report_index"
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -30,3 +37,10 @@ def write_report_files(
         _atomic_write(folder / f"latest.{ext}", text)
         paths[ext] = str(target)
     return paths
+
+
+def record_report(conn, row: dict) -> None:
+    """Append one row to dc_reports.report_index (created on first use)."""
+    frame = pd.DataFrame([row])
+    postgres.ensure_table(conn, REPORT_INDEX, frame)
+    postgres.copy_frame(conn, REPORT_INDEX, frame)

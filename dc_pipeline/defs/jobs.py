@@ -3,8 +3,14 @@
 import dagster as dg
 
 from dc_pipeline.defs.partitions import projects_partitions
+from dc_pipeline.domain.reports.catalog import REPORT_NEEDS
+from dc_pipeline.domain.reports.registry import BUILDER_MODULES
 
 _REFERENCE = dg.AssetSelection.assets("reference_snapshot")
+# What ingest_job computes besides the sources: quality, scores and the (cheap) index robustness, so every report
+# reading only these is published by the ingest run; reports reading tuned models follow in reports_job.
+_INGEST_INPUTS = {"scores", "dq", "metrics", "outcomes", "robustness"}
+_INGEST_REPORTS = [f"report_{r}" for r in BUILDER_MODULES if REPORT_NEEDS[r] <= _INGEST_INPUTS]
 
 reference_job = dg.define_asset_job(
     "reference_job",
@@ -12,11 +18,12 @@ reference_job = dg.define_asset_job(
     description="Refresh the reference snapshot and register new project and brand partitions.",
 )
 
-# Everything partitioned by project, from the SQL pulls to the reports.
 ingest_job = dg.define_asset_job(
     "ingest_job",
-    selection=dg.AssetSelection.groups("sources", "quality", "scoring", "reports") - _REFERENCE,
-    description="Pull, validate, score and report the selected project partitions.",
+    selection=dg.AssetSelection.groups("sources", "quality", "scoring") - _REFERENCE
+    | dg.AssetSelection.assets("index_robustness", *_INGEST_REPORTS),
+    description="Pull, validate and score the selected projects, with index robustness and the reports that read "
+    "only these (the reports reading tuned models are in reports_job).",
 )
 
 # Sources to DC scores without the reports: what the scoring benchmark and backfills of scores run.
@@ -50,4 +57,10 @@ brand_models_job = dg.define_asset_job(
     "succeed at once with no rows.",
 )
 
-ASSET_JOBS = [reference_job, ingest_job, scoring_job, api_job, models_job, brand_models_job]
+reports_job = dg.define_asset_job(
+    "reports_job",
+    selection=dg.AssetSelection.groups("reports"),
+    description="Every report of the selected projects, from what is stored (scores, models, forecasts, plans).",
+)
+
+ASSET_JOBS = [reference_job, ingest_job, scoring_job, api_job, models_job, brand_models_job, reports_job]

@@ -71,9 +71,11 @@ class SettingsResource(dg.ConfigurableResource):
 
 
 class FolderResource(dg.ConfigurableResource):
-    """A folder the pipeline writes files to: rendered reports (REPORTS_DIR), model artifacts (MODELS_DIR)."""
+    """A folder the pipeline writes files to: rendered reports (REPORTS_DIR), model artifacts (MODELS_DIR).
+    `public_url`: where the folder is served over HTTP, if it is (REPORTS_URL), so the UI can link to files."""
 
     path: str
+    public_url: str = ""
 
     def root(self) -> Path:
         folder = Path(self.path).resolve()

@@ -17,10 +17,10 @@ from dc_pipeline.domain.operations.canary import expectation_problems
 from dc_pipeline.domain.reports.envelope import check_envelope_schema
 from dc_pipeline.domain.reports.insights import check_insights_cite_numbers
 from dc_pipeline.domain.reports.params import parse_report_params
+from dc_pipeline.domain.reports.registry import BUILDER_MODULES
 from dc_pipeline.domain.settings import SystemConfig
 
 CANARY_PROJECT = 1
-CANARY_REPORTS = ("dc_score_performance_analysis",)
 
 
 @dataclass
@@ -62,7 +62,7 @@ def run_canary(
         )
     params = parse_report_params({"analysis_depth": depth}, system.analysis_config)
     problems = []
-    for report_id in CANARY_REPORTS:
+    for report_id in BUILDER_MODULES:  # every registered report, through the report assets' code path
         envelope, _ = report_envelope(conn, report_id, project_id, reference, params, system)
         found = check_envelope_schema(envelope) + check_insights_cite_numbers(envelope)
         problems += [f"{report_id}: {p}" for p in found]

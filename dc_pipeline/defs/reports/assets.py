@@ -1,4 +1,5 @@
-"""Report assets, one per report id, partitioned by project (SPEC §7)."""
+"""The 25 report assets of SPEC §7, made from the catalog: one `report_<report_id>` per report that has a
+builder, partitioned by project, depending on the assets its builder reads."""
 
 import time
 
@@ -6,108 +7,118 @@ import dagster as dg
 import pandas as pd
 
 from dc_pipeline.defs.automation import ON_UPSTREAM_CHANGE
-from dc_pipeline.defs.partitions import project_backfill_policy, projects_partitions
-from dc_pipeline.defs.reports.envelopes import report_envelope
-from dc_pipeline.defs.reports.publish import publish_report
-from dc_pipeline.defs.resources import FolderResource, PostgresResource, SettingsResource
-from dc_pipeline.domain.partition_keys import project_id_of
-from dc_pipeline.domain.reference import Reference
-from dc_pipeline.domain.reports.envelope import check_envelope_schema
-from dc_pipeline.domain.reports.insights import check_insights_cite_numbers
-from dc_pipeline.domain.reports.params import parse_report_params
-
-REPORT_ID = "dc_score_performance_analysis"
-
-
-class ReportConfig(dg.Config):
-    """Customization parameters (SPEC §7.1)."""
-
-    analysis_depth: str = "standard"
-    forecast_horizon: int = 12
-    confidence_level: float | None = None
-    include_visualizations: bool = True
-    output_format: list[str] = ["json", "html", "markdown"]
-
-
-def _report_checks(asset_name: str) -> list[dg.AssetCheckSpec]:
-    return [
-        dg.AssetCheckSpec(
-            "envelope_schema_valid",
-            asset=asset_name,
-            blocking=True,
-            description="The canonical JSON follows the §7.1 envelope.",
-        ),
-        dg.AssetCheckSpec(
-            "insights_cite_numbers",
-            asset=asset_name,
-            blocking=True,
-            description="Every number in an insight is a rounding of a cited figure whose path resolves.",
-        ),
-    ]
-
-
-@dg.asset(
-    partitions_def=projects_partitions,
-    backfill_policy=project_backfill_policy,
-    deps=["dc_scores", "dq_results"],
-    group_name="reports",
-    kinds={"html", "json", "markdown"},
-    check_specs=_report_checks("report_dc_score_performance_analysis"),
-    automation_condition=ON_UPSTREAM_CHANGE,
-    description="Report 1, DC Score Performance Analysis: per-brand DC, tiers, ranks, gaps, statistics over "
-    "periods, outliers, top contributions and shortfalls.",
+from dc_pipeline.defs.partitions import (
+    project_backfill_policy,
+    project_of_pair,
+    projects_partitions,
+    run_project_ids,
 )
-def report_dc_score_performance_analysis(
-    context: dg.AssetExecutionContext,
-    config: ReportConfig,
-    reference_snapshot: dict[str, pd.DataFrame],
-    pipeline_db: PostgresResource,
-    report_store: FolderResource,
-    settings: SettingsResource,
-):
-    system = settings.load()
-    raw_params = {k: v for k, v in config.model_dump().items() if v is not None}
-    params = parse_report_params(raw_params, system.analysis_config)
-    metadata: dict = {}
-    schema_problems: list[str] = []
-    citation_problems: list[str] = []
-    with pipeline_db.connection() as conn:
-        for key in context.partition_keys:
-            started = time.perf_counter()
-            envelope, versions = report_envelope(
-                conn, REPORT_ID, project_id_of(key), Reference.from_snapshot(reference_snapshot), params, system
-            )
-            schema_problems += [f"{key}: {p}" for p in check_envelope_schema(envelope)]
-            citation_problems += [f"{key}: {p}" for p in check_insights_cite_numbers(envelope)]
-            published = publish_report(
-                context,
-                conn,
-                report_store.root(),
-                envelope,
-                partition=key,
-                started=started,
-                input_data_versions=versions,
-                parameters=params.model_dump(mode="json"),
-                output_formats=list(params.files_to_write),
-                seed=system.random_seed,
-            )
-            metadata.update(
-                published
-                if len(context.partition_keys) == 1
-                else {
-                    f"{key}/{name}": value
-                    for name, value in published.items()
-                    if name in ("health", "confidence", "path_html")
-                }
-            )
-    yield dg.Output(None, metadata=metadata)
-    yield dg.AssetCheckResult(
-        check_name="envelope_schema_valid",
-        passed=not schema_problems,
-        metadata={"problems": dg.MetadataValue.md("\n".join(schema_problems) or "none")},
+from dc_pipeline.defs.reports.config import ReportConfig, report_params
+from dc_pipeline.defs.reports.envelopes import input_assets, report_envelope
+from dc_pipeline.defs.reports.publish import PublishedReport, publish, report_metadata
+from dc_pipeline.defs.resources import FolderResource, PostgresResource, SettingsResource
+from dc_pipeline.domain.reference import Reference
+from dc_pipeline.domain.reports.catalog import REPORT_NEEDS, report_spec
+
+PAIR_ASSETS = {"brand_forecasts", "brand_recommendations"}
+CHECKS = {
+    "envelope_schema_valid": "ERROR: the canonical JSON follows the §7.1 envelope.",
+    "insights_cite_numbers": "ERROR: every number in an insight is a rounding of a cited figure whose path resolves.",
+}
+HEALTH_CHECK = "report_health"
+
+
+def _dep(asset: str) -> dg.AssetDep:
+    # Reports are per project; the brand-level models they read are mapped through the project dimension.
+    return dg.AssetDep(asset, partition_mapping=project_of_pair) if asset in PAIR_ASSETS else dg.AssetDep(asset)
+
+
+def _health_check(reports: list[PublishedReport]) -> dg.AssetCheckResult:
+    """Non-blocking: fails as ERROR when a report is FAIL, as WARN when REVIEW; the reasons in the metadata."""
+    worst = "FAIL" if any(r.health == "FAIL" for r in reports) else "REVIEW" if reports else "PASS"
+    worst = worst if any(r.health != "PASS" for r in reports) else "PASS"
+    return dg.AssetCheckResult(
+        check_name=HEALTH_CHECK,
+        passed=worst == "PASS",
+        severity=dg.AssetCheckSeverity.ERROR if worst == "FAIL" else dg.AssetCheckSeverity.WARN,
+        metadata={
+            "health": worst,
+            "reasons": dg.MetadataValue.md(
+                "\n".join(
+                    f"- p{r.project_id} {r.health}: {'; '.join(r.health_reasons)}"
+                    for r in reports
+                    if r.health != "PASS"
+                )
+                or "every report PASS"  # fmt: skip
+            ),
+        },
     )
-    yield dg.AssetCheckResult(
-        check_name="insights_cite_numbers",
-        passed=not citation_problems,
-        metadata={"problems": dg.MetadataValue.md("\n".join(citation_problems) or "none")},
+
+
+def report_asset(report_id: str) -> dg.AssetsDefinition:
+    spec = report_spec(report_id)
+    asset_name = f"report_{report_id}"
+
+    @dg.asset(
+        name=asset_name,
+        partitions_def=projects_partitions,
+        backfill_policy=project_backfill_policy,
+        deps=[_dep(a) for a in input_assets(report_id)],
+        group_name="reports",
+        kinds={"html", "json", "markdown"},
+        check_specs=[
+            *(
+                dg.AssetCheckSpec(name, asset=asset_name, blocking=True, description=text)
+                for name, text in CHECKS.items()
+            ),
+            dg.AssetCheckSpec(HEALTH_CHECK, asset=asset_name, description="FAIL is an error, REVIEW a warning."),
+        ],
+        automation_condition=ON_UPSTREAM_CHANGE,
+        description=f"Report {spec.number}, {spec.title} ({spec.category}); reads "
+        f"{', '.join(sorted(REPORT_NEEDS[report_id]))}. Opens as an HTML page from the `report` link.",
     )
+    def _report(
+        context: dg.AssetExecutionContext,
+        config: ReportConfig,
+        reference_snapshot: dict[str, pd.DataFrame],
+        pipeline_db: PostgresResource,
+        report_store: FolderResource,
+        settings: SettingsResource,
+    ):
+        system = settings.load()
+        params = report_params(config, system)
+        reference = Reference.from_snapshot(reference_snapshot)
+        published = []
+        with pipeline_db.connection() as conn:
+            for project_id in run_project_ids(context):
+                started = time.perf_counter()
+                envelope, versions = report_envelope(conn, report_id, project_id, reference, params, system)
+                report = publish(
+                    conn, report_store.root(), envelope, folder=f"p{project_id}", project_id=project_id,
+                    run_id=context.run_id, started=started, input_data_versions=versions,
+                    parameters=params.model_dump(mode="json"), output_formats=params.output_format,
+                    seed=system.random_seed,
+                )  # fmt: skip
+                context.add_asset_metadata(
+                    report_metadata(report, report_store.public_url), partition_key=f"p{project_id}"
+                )
+                published.append(report)
+        yield dg.Output(None)
+        for name in CHECKS:
+            problems = [f"p{r.project_id}: {p}" for r in published for p in r.problems[name]]
+            yield dg.AssetCheckResult(
+                check_name=name,
+                passed=not problems,
+                metadata={"problems": dg.MetadataValue.md("\n".join(problems) or "none")},
+            )
+        yield _health_check(published)
+
+    return _report
+
+
+def report_assets() -> list[dg.AssetsDefinition]:
+    """One asset per report that has a builder, in catalog order."""
+    from dc_pipeline.domain.reports.catalog import REPORTS
+    from dc_pipeline.domain.reports.registry import BUILDER_MODULES
+
+    return [report_asset(spec.report_id) for spec in REPORTS if spec.report_id in BUILDER_MODULES]

@@ -133,6 +133,42 @@ REPORTS: tuple[ReportSpec, ...] = (
 
 REPORTS_BY_ID: dict[str, ReportSpec] = {spec.report_id: spec for spec in REPORTS}
 
+_S, _O, _M, _Q = "scores", "outcomes", "metrics", "dq"
+_MODELS, _FC, _PLANS, _ROB, _PF = "outcome_models", "forecasts", "recommendations", "robustness", "portfolio"
+# The stored inputs each report reads (ReportData fields): its builder declares these, and the report asset
+# depends on the assets that store them. Stated here, with the catalog, so wiring reads it without importing the
+# builders' statistics libraries.
+REPORT_NEEDS: dict[str, frozenset[str]] = {
+    report_id: frozenset(needs)
+    for report_id, needs in {
+        "dc_score_performance_analysis": (_S, _M, _Q, _ROB),
+        "sectional_score_deep_dive": (_S, _Q),
+        "score_revenue_correlation": (_S, _O, _Q, _MODELS),
+        "market_share_impact": (_S, _O, _Q, _MODELS),
+        "customer_acquisition_efficiency": (_S, _O, _Q, _MODELS),
+        "brand_equity_correlation": (_S, _O, _Q),
+        "bestseller_rank_optimization": (_S, _O, _M, _Q),
+        "sales_performance_correlation": (_S, _O, _Q),
+        "revenue_impact_optimization": (_S, _O, _Q, _MODELS, _PLANS),
+        "market_position_enhancement": (_S, _O, _Q, _PLANS),
+        "customer_lifetime_value_enhancement": (_S, _O, _Q, _MODELS, _PLANS),
+        "conversion_rate_optimization": (_S, _O, _Q, _MODELS, _PLANS),
+        "roi_maximization_strategy": (_S, _O, _Q),
+        "competitive_advantage_analysis": (_S, _O, _M, _Q, _PF),
+        "market_penetration_strategy": (_S, _O, _Q, _PLANS),
+        "brand_portfolio_optimization": (_S, _O, _Q, _PLANS, _PF),
+        "performance_forecasting_analysis": (_S, _O, _Q, _FC),
+        "trend_prediction_analysis": (_S, _Q, _FC),
+        "risk_assessment_analysis": (_S, _O, _Q, _FC, _ROB),
+        "opportunity_identification_analysis": (_S, _O, _M, _Q, _MODELS),
+        "scenario_planning_analysis": (_S, _O, _Q, _FC, _MODELS, _PLANS),
+        "growth_trajectory_modeling": (_S, _O, _Q),
+        "executive_performance_dashboard": (_S, _O, _Q, _FC, _ROB),
+        "strategic_planning_insights": (_S, _O, _M, _Q, _FC, _PLANS),
+        "investment_priority_analysis": (_S, _O, _M, _Q, _MODELS, _PLANS, _PF),
+    }.items()
+}
+
 
 def report_spec(report_id: str) -> ReportSpec:
     try:

@@ -87,6 +87,8 @@ def _filter_scores(scores: DcScores, brand_ids: set[int], project_ids: set[int] 
 def _rows_of(frame: pd.DataFrame | None, column: str, ids) -> pd.DataFrame | None:
     if frame is None:
         return None
+    if column not in frame.columns:  # nothing stored yet: a table that was never materialized reads as empty
+        return frame
     return frame[frame[column].isin(list(ids))].reset_index(drop=True)
 
 

@@ -1,57 +1,41 @@
-"""report_id -> builder. Reports without a builder yet are listed in STILL_TO_COME, so a test can hold
-the two together equal to the catalog."""
+"""report_id -> builder. The builder modules are named here and imported when a report is built, so the wiring
+can list the reports without loading their statistics libraries."""
 
 from __future__ import annotations
 
-from dc_pipeline.domain.reports.builders import (
-    acquisition_efficiency,
-    bestseller_rank,
-    brand_equity,
-    dc_score_performance,
-    market_share,
-    sales_performance,
-    score_revenue,
-    sectional_deep_dive,
-)
-from dc_pipeline.domain.reports.framework import ReportBuilder
+import importlib
+from typing import TYPE_CHECKING
 
-BUILDERS: dict[str, ReportBuilder] = {
-    b.report_id: b
-    for b in (
-        dc_score_performance.BUILDER,
-        sectional_deep_dive.BUILDER,
-        score_revenue.BUILDER,
-        market_share.BUILDER,
-        acquisition_efficiency.BUILDER,
-        brand_equity.BUILDER,
-        bestseller_rank.BUILDER,
-        sales_performance.BUILDER,
-    )
+from dc_pipeline.domain.reports.catalog import REPORTS_BY_ID
+
+if TYPE_CHECKING:
+    from dc_pipeline.domain.reports.framework import ReportBuilder
+
+# report_id -> module under domain/reports/builders/ holding its BUILDER.
+BUILDER_MODULES: dict[str, str] = {
+    "dc_score_performance_analysis": "dc_score_performance",
+    "sectional_score_deep_dive": "sectional_deep_dive",
+    "score_revenue_correlation": "score_revenue",
+    "market_share_impact": "market_share",
+    "customer_acquisition_efficiency": "acquisition_efficiency",
+    "brand_equity_correlation": "brand_equity",
+    "bestseller_rank_optimization": "bestseller_rank",
+    "sales_performance_correlation": "sales_performance",
 }
 
-STILL_TO_COME: tuple[str, ...] = (
-    "revenue_impact_optimization",
-    "market_position_enhancement",
-    "customer_lifetime_value_enhancement",
-    "conversion_rate_optimization",
-    "roi_maximization_strategy",
-    "competitive_advantage_analysis",
-    "market_penetration_strategy",
-    "brand_portfolio_optimization",
-    "performance_forecasting_analysis",
-    "trend_prediction_analysis",
-    "risk_assessment_analysis",
-    "opportunity_identification_analysis",
-    "scenario_planning_analysis",
-    "growth_trajectory_modeling",
-    "executive_performance_dashboard",
-    "strategic_planning_insights",
-    "investment_priority_analysis",
-)
+# Catalog reports without a builder yet.
+STILL_TO_COME: tuple[str, ...] = tuple(r for r in REPORTS_BY_ID if r not in BUILDER_MODULES)
 
 
 def builder_for(report_id: str) -> ReportBuilder:
     try:
-        return BUILDERS[report_id]
+        module = BUILDER_MODULES[report_id]
     except KeyError:
-        raise KeyError(f"report {report_id!r} has no builder yet; built reports: {', '.join(BUILDERS)}") from None
+        raise KeyError(
+            f"report {report_id!r} has no builder yet; built reports: {', '.join(BUILDER_MODULES)}"
+        ) from None
+    return importlib.import_module(f"dc_pipeline.domain.reports.builders.{module}").BUILDER
+
+
+def all_builders() -> dict[str, ReportBuilder]:
+    return {report_id: builder_for(report_id) for report_id in BUILDER_MODULES}

@@ -7,17 +7,19 @@ import re
 import pandas as pd
 import pytest
 
-from dc_pipeline.domain.reports.catalog import REPORTS_BY_ID
+from dc_pipeline.domain.reports.catalog import REPORT_NEEDS, REPORTS_BY_ID
 from dc_pipeline.domain.reports.charts import line
 from dc_pipeline.domain.reports.charts.axes import thinned_ticks
 from dc_pipeline.domain.reports.charts.draw import figure_svg
 from dc_pipeline.domain.reports.envelope import check_envelope_schema, check_insights_cite_numbers
 from dc_pipeline.domain.reports.framework import RunInfo, build_report
 from dc_pipeline.domain.reports.params import ReportParams
-from dc_pipeline.domain.reports.registry import BUILDERS, STILL_TO_COME, builder_for
+from dc_pipeline.domain.reports.registry import BUILDER_MODULES, STILL_TO_COME, all_builders, builder_for
 from dc_pipeline.domain.reports.render import render_html, render_markdown
 from dc_pipeline.domain.reports.signing import verify_signature
 from dc_pipeline_tests.domain.reports.conftest import synthetic_data
+
+BUILDERS = all_builders()
 
 EVIL = "<script>alert(1)</script>"
 
@@ -25,7 +27,10 @@ EVIL = "<script>alert(1)</script>"
 def test_registry_plus_still_to_come_is_the_catalog():
     assert set(BUILDERS).isdisjoint(STILL_TO_COME)
     assert set(BUILDERS) | set(STILL_TO_COME) == set(REPORTS_BY_ID)
-    assert {REPORTS_BY_ID[r].number for r in BUILDERS} == set(range(1, 9))
+    assert {REPORTS_BY_ID[r].number for r in BUILDERS} >= set(range(1, 9))
+    assert set(BUILDER_MODULES) == set(BUILDERS)
+    for report_id, builder in BUILDERS.items():  # each module's builder is the report it is listed for
+        assert builder.report_id == report_id and builder.needs == REPORT_NEEDS[report_id]
 
 
 @pytest.mark.parametrize("report_id", sorted(BUILDERS))

@@ -18,6 +18,7 @@ from dc_pipeline.domain.reports.builders.common import (
     slope_insight,
     slope_of,
 )
+from dc_pipeline.domain.reports.catalog import REPORT_NEEDS
 from dc_pipeline.domain.reports.context import ReportContext
 from dc_pipeline.domain.reports.framework import Block, Kpi, ReportBuilder
 from dc_pipeline.domain.reports.insights import cite, insight
@@ -214,7 +215,7 @@ def _charts(root: dict, ctx: ReportContext) -> dict[str, Any]:
 
 BUILDER = ReportBuilder(
     report_id="customer_acquisition_efficiency",
-    needs=frozenset({"scores", "outcomes", "dq", "outcome_models"}),
+    needs=REPORT_NEEDS["customer_acquisition_efficiency"],
     blocks=(
         Block("correlation", lambda ctx, _: corr_of(ctx, CAC)),
         Block("slope", lambda ctx, _: slope_of(ctx, CAC)),

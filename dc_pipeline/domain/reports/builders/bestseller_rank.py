@@ -15,6 +15,7 @@ from dc_pipeline.domain.reports.blocks.correlation import rank_corr_block
 from dc_pipeline.domain.reports.blocks.slope import slope_block
 from dc_pipeline.domain.reports.blocks.status import insufficient, is_ok, ok_block, unavailable_block
 from dc_pipeline.domain.reports.builders.common import latest_series_labels, scatter_by_brand
+from dc_pipeline.domain.reports.catalog import REPORT_NEEDS
 from dc_pipeline.domain.reports.context import ReportContext
 from dc_pipeline.domain.reports.framework import Block, Kpi, ReportBuilder
 from dc_pipeline.domain.reports.insights import cite, insight, recommendation
@@ -237,7 +238,7 @@ def _charts(root: dict, ctx: ReportContext) -> dict[str, Any]:
 
 BUILDER = ReportBuilder(
     report_id="bestseller_rank_optimization",
-    needs=frozenset({"scores", "outcomes", "metrics", "dq"}),
+    needs=REPORT_NEEDS["bestseller_rank_optimization"],
     blocks=(
         Block("rank_correlations", rank_correlations),
         Block("log_rank_model", log_rank_model),

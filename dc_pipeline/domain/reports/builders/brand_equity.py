@@ -16,6 +16,7 @@ from dc_pipeline.domain.reports.builders.common import (
     scatter_by_brand,
     section_correlations,
 )
+from dc_pipeline.domain.reports.catalog import REPORT_NEEDS
 from dc_pipeline.domain.reports.context import ReportContext
 from dc_pipeline.domain.reports.framework import Block, Kpi, ReportBuilder
 from dc_pipeline.domain.reports.insights import cite, insight
@@ -144,7 +145,7 @@ def _charts(root: dict, ctx: ReportContext) -> dict[str, Any]:
 
 BUILDER = ReportBuilder(
     report_id="brand_equity_correlation",
-    needs=frozenset({"scores", "outcomes", "dq"}),
+    needs=REPORT_NEEDS["brand_equity_correlation"],
     blocks=(
         Block("correlation", lambda ctx, _: corr_of(ctx, EQUITY)),
         Block("section_correlations", lambda ctx, _: section_correlations(ctx, EQUITY)),

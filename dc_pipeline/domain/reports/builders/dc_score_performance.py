@@ -21,6 +21,7 @@ from dc_pipeline.domain.reports.builders.common import (
     grain_unit,
     trend_insight,
 )
+from dc_pipeline.domain.reports.catalog import REPORT_NEEDS
 from dc_pipeline.domain.reports.context import ReportContext
 from dc_pipeline.domain.reports.framework import Block, Kpi, ReportBuilder
 from dc_pipeline.domain.reports.insights import cite, insight, recommendation
@@ -426,7 +427,7 @@ def _kpis(root: dict, ctx: ReportContext) -> list[Kpi]:
 
 BUILDER = ReportBuilder(
     report_id="dc_score_performance_analysis",
-    needs=frozenset({"scores", "metrics", "dq", "robustness"}),
+    needs=REPORT_NEEDS["dc_score_performance_analysis"],
     blocks=(
         Block("latest_period", latest_standing),
         Block("period_statistics", period_statistics),

@@ -17,6 +17,7 @@ from dc_pipeline.domain.reports.builders.common import (
     slope_insight,
     slope_of,
 )
+from dc_pipeline.domain.reports.catalog import REPORT_NEEDS
 from dc_pipeline.domain.reports.context import ReportContext
 from dc_pipeline.domain.reports.framework import Block, Kpi, ReportBuilder
 from dc_pipeline.domain.reports.insights import cite, insight
@@ -171,7 +172,7 @@ def _charts(root: dict, ctx: ReportContext) -> dict[str, Any]:
 
 BUILDER = ReportBuilder(
     report_id="market_share_impact",
-    needs=frozenset({"scores", "outcomes", "dq", "outcome_models"}),
+    needs=REPORT_NEEDS["market_share_impact"],
     blocks=(
         Block("correlation", lambda ctx, _: corr_of(ctx, OUTCOME)),
         Block("slope", lambda ctx, _: slope_of(ctx, OUTCOME)),

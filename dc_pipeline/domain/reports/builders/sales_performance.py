@@ -17,6 +17,7 @@ from dc_pipeline.domain.reports.builders.common import (
     latest_series_labels,
     scatter_by_brand,
 )
+from dc_pipeline.domain.reports.catalog import REPORT_NEEDS
 from dc_pipeline.domain.reports.context import ReportContext
 from dc_pipeline.domain.reports.framework import Block, Kpi, ReportBuilder
 from dc_pipeline.domain.reports.insights import cite, insight
@@ -170,7 +171,7 @@ def _charts(root: dict, ctx: ReportContext) -> dict[str, Any]:
 
 BUILDER = ReportBuilder(
     report_id="sales_performance_correlation",
-    needs=frozenset({"scores", "outcomes", "dq"}),
+    needs=REPORT_NEEDS["sales_performance_correlation"],
     blocks=(
         Block("correlation", lambda ctx, _: corr_of(ctx, SALES)),
         Block("elasticity", elasticity),

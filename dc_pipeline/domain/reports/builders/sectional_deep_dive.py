@@ -11,6 +11,7 @@ from dc_pipeline.domain.reports import charts
 from dc_pipeline.domain.reports.blocks.correlation import spearman_matrix
 from dc_pipeline.domain.reports.blocks.status import insufficient, is_ok, ok_block
 from dc_pipeline.domain.reports.builders.common import brand_pointer, f
+from dc_pipeline.domain.reports.catalog import REPORT_NEEDS
 from dc_pipeline.domain.reports.context import ReportContext
 from dc_pipeline.domain.reports.framework import Block, Kpi, ReportBuilder
 from dc_pipeline.domain.reports.insights import cite, insight, recommendation
@@ -274,7 +275,7 @@ def _kpis(root: dict, ctx: ReportContext) -> list[Kpi]:
 
 BUILDER = ReportBuilder(
     report_id="sectional_score_deep_dive",
-    needs=frozenset({"scores", "dq"}),
+    needs=REPORT_NEEDS["sectional_score_deep_dive"],
     blocks=(
         Block("sections", sections),
         Block("brand_profiles", brand_profiles),

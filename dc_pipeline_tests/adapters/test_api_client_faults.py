@@ -15,7 +15,7 @@ from dc_pipeline.adapters.api_client import (
     ApiClientError,
     ApiResponseInvalid,
     ApiUnavailable,
-    _ProcessRequestGate,
+    ProcessRequestGate,
 )
 from dc_pipeline.demo.simulator import ApiSimulator
 from dc_pipeline_tests.adapters.test_api_client_fixtures import (  # noqa: F401
@@ -34,7 +34,7 @@ def _closed_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.mark.parametrize("kind", ["status", "drop_connection", "truncated_body"])
+@pytest.mark.parametrize("kind", ["status", "drop_connection", "truncated_body", "malformed_json"])
 def test_recovers_after_two_transient_failures(sim: ApiSimulator, kind: str) -> None:
     sleeps: list[float] = []
     client = make_client(sim, sleeps=sleeps)
@@ -195,7 +195,7 @@ def test_all_circuits_open_raises_without_calling(sim: ApiSimulator) -> None:
 
 
 def test_requests_in_flight_never_exceed_the_process_limit(sim: ApiSimulator) -> None:
-    gate = _ProcessRequestGate()
+    gate = ProcessRequestGate()
     clients = [make_client(sim, gate=gate, max_concurrent_requests=2) for _ in range(2)]
     for c in clients:
         c.weight_sum(1)  # fetch tokens before the burst

@@ -137,7 +137,7 @@ from collections.abc import Iterator  # noqa: E402
 
 import pytest  # noqa: E402
 
-from dc_pipeline.adapters.api_client import ApiClientSettings, DigiCadenceClient, _ProcessRequestGate  # noqa: E402
+from dc_pipeline.adapters.api_client import ApiClientSettings, DigiCadenceClient, ProcessRequestGate  # noqa: E402
 from dc_pipeline.demo.simulator import ApiSimulator  # noqa: E402
 
 
@@ -169,7 +169,7 @@ def make_client(
     *,
     sleeps: list[float] | None = None,
     clock: FakeClock | None = None,
-    gate: _ProcessRequestGate | None = None,
+    gate: ProcessRequestGate | None = None,
     **overrides: object,
 ) -> DigiCadenceClient:
     """A client on the simulator with small delays; `sleeps` records every backoff instead of sleeping."""
@@ -188,5 +188,5 @@ def make_client(
         kwargs["sleep"] = sleeps.append
     if clock is not None:
         kwargs["clock"] = clock
-    kwargs["gate"] = gate or _ProcessRequestGate()
+    kwargs["gate"] = gate or ProcessRequestGate()
     return DigiCadenceClient(ApiClientSettings(**values), **kwargs)  # type: ignore[arg-type]

@@ -11,8 +11,9 @@ from dc_pipeline.adapters.api_client import (
     ApiUnavailable,
     CircuitBreaker,
     DigiCadenceClient,
-    _ProcessRequestGate,
+    ProcessRequestGate,
 )
+from dc_pipeline.adapters.api_client.resilience import Backoff
 from dc_pipeline.adapters.api_models import NormalizedRecord, validation_problems
 from dc_pipeline.domain.settings import ConfigError, SystemConfig, parse_system_config
 from dc_pipeline_tests.adapters.test_api_client_fixtures import FakeClock
@@ -51,27 +52,23 @@ def test_service_ports_keep_the_host_and_dedupe() -> None:
     settings = ApiClientSettings(
         base_urls=("http://h1:7000", "http://h1:8001", "http://h2:7000"), service_ports={"normalized": 8001}
     )
-    client = DigiCadenceClient(settings, gate=_ProcessRequestGate())
+    client = DigiCadenceClient(settings, gate=ProcessRequestGate())
     assert client.urls_for("normalized") == ("http://h1:8001", "http://h2:8001")
     assert client.urls_for("frontend") == settings.base_urls
 
 
 def test_backoff_follows_the_formula_and_is_seeded() -> None:
     def delays(seed: int) -> list[float]:
-        client = DigiCadenceClient(
-            ApiClientSettings(base_urls=("http://x:1",), retry_delay=1, seed=seed), gate=_ProcessRequestGate()
-        )
-        return [client._backoff(k, None) for k in range(7)]
+        backoff = Backoff(retry_delay=1, max_backoff_s=30, max_retry_after_s=300, seed=seed)
+        return [backoff.delay(k, None) for k in range(7)]
 
     first = delays(1)
     assert first == delays(1) and first != delays(2)
     for k, delay in enumerate(first):
         base = min(30, 2**k)
         assert 0.5 * base <= delay <= 1.5 * base
-    client = DigiCadenceClient(
-        ApiClientSettings(base_urls=("http://x:1",), retry_delay=1, max_retry_after_s=50), gate=_ProcessRequestGate()
-    )
-    assert client._backoff(0, 20.0) == 20.0 and client._backoff(0, 500.0) == 50.0
+    backoff = Backoff(retry_delay=1, max_backoff_s=30, max_retry_after_s=50, seed=42)
+    assert backoff.delay(0, 20.0) == 20.0 and backoff.delay(0, 500.0) == 50.0
 
 
 def test_breaker_state_machine() -> None:
@@ -150,7 +147,7 @@ class _EchoSession(requests.Session):
 
 def test_echoed_secrets_are_redacted_from_errors() -> None:
     settings = ApiClientSettings(base_urls=("http://x:1",), auth_token="tok-abcdef-123", retry_attempts=1)
-    client = DigiCadenceClient(settings, session=_EchoSession(), sleep=lambda s: None, gate=_ProcessRequestGate())
+    client = DigiCadenceClient(settings, session=_EchoSession(), sleep=lambda s: None, gate=ProcessRequestGate())
     with pytest.raises(ApiUnavailable) as info:
         client.weight_sum(1)
     assert "boom, you sent" in str(info.value) and "***" in str(info.value)

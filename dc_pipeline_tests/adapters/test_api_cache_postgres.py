@@ -6,7 +6,7 @@ from dc_pipeline.adapters import postgres
 from dc_pipeline.adapters.api_cache import ResponseCache, body_sha256
 from dc_pipeline.adapters.api_cache_postgres import CACHE_TABLE, PostgresResponseCache, RecordingCache
 from dc_pipeline.adapters.api_client import ApiClientSettings, DigiCadenceClient, ProcessRequestGate
-from dc_pipeline_tests.adapters.test_api_client_fixtures import API_KEY, FakeClock, sim  # noqa: F401
+from dc_pipeline_tests.api_helpers import API_KEY, FakeClock
 
 
 def make_client(simulator, cache) -> DigiCadenceClient:

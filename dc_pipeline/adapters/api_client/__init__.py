@@ -15,7 +15,7 @@ per-service calls), probes (health, connectivity, discovery). The names below ar
 """
 
 from dc_pipeline.adapters.api_client.auth import Secret, TokenManager
-from dc_pipeline.adapters.api_client.client import DigiCadenceClient, RawResponse
+from dc_pipeline.adapters.api_client.client import DigiCadenceClient
 from dc_pipeline.adapters.api_client.endpoints import AnalyticsResult, NormalizedPull
 from dc_pipeline.adapters.api_client.errors import (
     ApiAuthError,
@@ -40,6 +40,7 @@ from dc_pipeline.adapters.api_client.settings import (
     SPEC_SERVICE_PORTS,
     ApiClientSettings,
 )
+from dc_pipeline.adapters.api_client.transport import RawResponse
 
 __all__ = [
     "ANALYTICS_PATHS",

@@ -44,21 +44,8 @@ from dc_pipeline.adapters.api_client.resilience import (
     retry_after_seconds,
 )
 from dc_pipeline.adapters.api_client.settings import ApiClientSettings
-from dc_pipeline.adapters.api_client.transport import HttpTransport
+from dc_pipeline.adapters.api_client.transport import HttpTransport, RawResponse
 from dc_pipeline.adapters.api_models import TokenResponse
-
-
-@dataclass(frozen=True)
-class RawResponse:
-    body: bytes
-    sha256: str
-    url: str  # base URL that answered ('' when served from the cache)
-    status: int
-    from_cache: bool = False
-    data: Any = field(default=None, compare=False, repr=False)  # the body parsed as JSON
-
-    def text(self) -> str:
-        return self.body.decode("utf-8", errors="replace")
 
 
 @dataclass

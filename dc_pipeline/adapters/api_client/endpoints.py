@@ -9,16 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from dc_pipeline.adapters.api_client.errors import ApiNotFound, ApiResponseInvalid
 from dc_pipeline.adapters.api_client.settings import ANALYTICS_PATHS
+from dc_pipeline.adapters.api_client.transport import RawResponse
 from dc_pipeline.adapters.api_models import BrandData, NormalizedRecord, ProjectMeta, WeightSum, validation_problems
-
-if TYPE_CHECKING:
-    from dc_pipeline.adapters.api_client.client import RawResponse
 
 
 @dataclass(frozen=True)

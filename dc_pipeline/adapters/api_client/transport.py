@@ -1,5 +1,5 @@
 """One HTTP exchange: the process gate, (connect, read) timeouts, one log line and the counters that
-asset metadata reports (SPEC §3 "Validation and logging")."""
+asset metadata reports (SPEC §3 "Validation and logging"); `RawResponse` is an accepted body."""
 
 from __future__ import annotations
 
@@ -17,6 +17,21 @@ from requests.adapters import HTTPAdapter
 from dc_pipeline.adapters.api_client.resilience import ProcessRequestGate
 
 logger = logging.getLogger("dc_pipeline.adapters.api_client")
+
+
+@dataclass(frozen=True)
+class RawResponse:
+    """An accepted body: its bytes, hash and parsed JSON, and who answered."""
+
+    body: bytes
+    sha256: str
+    url: str  # base URL that answered ('' when served from the cache)
+    status: int
+    from_cache: bool = False
+    data: Any = field(default=None, compare=False, repr=False)  # the body parsed as JSON
+
+    def text(self) -> str:
+        return self.body.decode("utf-8", errors="replace")
 
 
 @dataclass

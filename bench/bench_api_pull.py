@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from dc_pipeline.adapters.api_client import ApiClientSettings, DigiCadenceClient, _ProcessRequestGate  # noqa: E402
+from dc_pipeline.adapters.api_client import ApiClientSettings, DigiCadenceClient, ProcessRequestGate  # noqa: E402
 from dc_pipeline.demo.dataset import demo_dataset  # noqa: E402
 from dc_pipeline.demo.simulator import ApiSimulator  # noqa: E402
 from dc_pipeline.domain.settings import SystemConfig  # noqa: E402
@@ -47,7 +47,7 @@ def pull_tasks(tables) -> list[tuple[str, tuple]]:
 
 def run_pull(settings: ApiClientSettings, tasks, workers: int) -> tuple[float, int]:
     """Wall seconds for the whole pull and the number of HTTP requests it made."""
-    with DigiCadenceClient(settings, gate=_ProcessRequestGate()) as client:
+    with DigiCadenceClient(settings, gate=ProcessRequestGate()) as client:
         started = time.perf_counter()
         if workers <= 1:
             for name, args in tasks:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from dc_pipeline.adapters import postgres
 from dc_pipeline.adapters.api_cache import ResponseCache, body_sha256
 from dc_pipeline.adapters.api_cache_postgres import CACHE_TABLE, PostgresResponseCache, RecordingCache
-from dc_pipeline.adapters.api_client import ApiClientSettings, DigiCadenceClient, _ProcessRequestGate
-from dc_pipeline_tests.adapters.test_api_client_fixtures import API_KEY, FakeClock, sim  # noqa: F401
+from dc_pipeline.adapters.api_client import ApiClientSettings, DigiCadenceClient, ProcessRequestGate
+from dc_pipeline_tests.api_helpers import API_KEY, FakeClock
 
 
 def make_client(simulator, cache) -> DigiCadenceClient:
     settings = ApiClientSettings(base_urls=tuple(simulator.base_urls), api_key=API_KEY, timeout=2.0, retry_delay=0.01)
-    return DigiCadenceClient(settings, cache=cache, gate=_ProcessRequestGate())
+    return DigiCadenceClient(settings, cache=cache, gate=ProcessRequestGate())
 
 
 def test_hit_within_ttl_miss_after_and_params_canonical(fresh_db) -> None:

@@ -252,3 +252,30 @@ def test_api_pull_schedule_requests_one_run_per_active_project(api_env):
         ("p1", "api_pull:p1:2025-01-06T09:00"),
         ("p101", "api_pull:p101:2025-01-06T09:00"),
     ]
+
+
+def test_broken_body_is_retried_and_a_schema_violation_is_quarantined(api_env):
+    """Issue 16 item 10 through Dagster: one malformed body costs a retry, not the pull; a record of
+    the wrong shape is quarantined as invalid_record (a DQ failure) and the pull still succeeds."""
+    faults = api_env.sim.faults
+
+    def pull_with(kind: str):
+        faults.update(fail_next_n=1, fail_kind=kind, fault_paths={"/normalized/"})
+        try:
+            result = run_api(api_env, force_refresh=True)
+        finally:
+            faults.update(fail_next_n=0, fail_kind="status", fault_paths=None)
+        assert result.success
+        return result.asset_materializations_for_node("api_normalized_values")[0].metadata
+
+    broken = pull_with("malformed_json")
+    assert broken["api_retries"].value == 1 and broken["records_quarantined"].value == 0
+    assert broken["records_mapped"].value == 12
+
+    violated = pull_with("schema_violation")
+    assert violated["api_retries"].value == 0 and violated["records_received"].value == 12
+    assert violated["records_mapped"].value == 11 and violated["quarantine_by_rule"].value == {"invalid_record": 1}
+    stored = api_env.query(
+        "SELECT rule_id, reason, row_key FROM dc_staging.api_normalized_values_quarantine WHERE project_id = 1"
+    )
+    assert stored == [("invalid_record", "schema: [0].metricname: Field required", {"record_index": 0})]

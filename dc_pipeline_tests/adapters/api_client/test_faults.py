@@ -15,17 +15,10 @@ from dc_pipeline.adapters.api_client import (
     ApiClientError,
     ApiResponseInvalid,
     ApiUnavailable,
-    _ProcessRequestGate,
+    ProcessRequestGate,
 )
 from dc_pipeline.demo.simulator import ApiSimulator
-from dc_pipeline_tests.adapters.test_api_client_fixtures import (  # noqa: F401
-    API_KEY,
-    SECRET_KEY,
-    FakeClock,
-    make_client,
-    sim,
-    tiny_tables,
-)
+from dc_pipeline_tests.api_helpers import API_KEY, SECRET_KEY, FakeClock, make_client, tiny_tables
 
 
 def _closed_port() -> int:
@@ -34,7 +27,7 @@ def _closed_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.mark.parametrize("kind", ["status", "drop_connection", "truncated_body"])
+@pytest.mark.parametrize("kind", ["status", "drop_connection", "truncated_body", "malformed_json"])
 def test_recovers_after_two_transient_failures(sim: ApiSimulator, kind: str) -> None:
     sleeps: list[float] = []
     client = make_client(sim, sleeps=sleeps)
@@ -95,13 +88,54 @@ def test_read_timeout_is_retried_then_reported(sim: ApiSimulator) -> None:
 
 
 def test_malformed_json_fails_with_the_endpoint_and_field(sim: ApiSimulator) -> None:
-    client = make_client(sim)
+    sleeps: list[float] = []
+    client = make_client(sim, sleeps=sleeps)
     sim.faults.malformed_json = True
     with pytest.raises(ApiResponseInvalid) as info:
         client.project_meta(1)
     message = str(info.value)
     assert "service 'frontend' GET /api/v1/project/get-project/?project_id=1" in message
     assert "field <body>: not valid JSON" in message
+    # retried like a truncated transfer before it is called invalid (issue 16 item 10)
+    assert "failed after 4 attempts (3 retries)" in message and len(sleeps) == 3
+    assert info.value.attempts == 4 and client.stats()["invalid_bodies"] == 4
+
+
+@pytest.mark.parametrize(
+    ("kind", "counter"), [("truncated_body", "transport_errors"), ("malformed_json", "invalid_bodies")]
+)
+def test_one_broken_body_is_retried_on_the_next_replica(sim: ApiSimulator, kind: str, counter: str) -> None:
+    """A body cut short - announced (truncated) or not (malformed JSON) - is a broken transfer: the
+    next replica is asked, and the pull succeeds as if nothing happened."""
+    sleeps: list[float] = []
+    client = make_client(sim, sleeps=sleeps)
+    sim.faults.update(fail_next_n=1, fail_kind=kind, fault_paths={"/weight_sum"})
+    assert client.weight_sum(1).weight_sum["total"] == pytest.approx(7.0)
+    served = sim.requests_to("/weight_sum")
+    assert [r.outcome for r in served] == [kind, "ok"]
+    assert served[0].port != served[1].port  # a retry moves to the next URL
+    stats = client.stats()
+    assert stats["retries"] == 1 and stats[counter] == 1 and len(sleeps) == 1
+
+
+def test_schema_violation_is_not_retried(sim: ApiSimulator) -> None:
+    """Valid JSON of the wrong shape is what the service says, not a broken transfer: one request,
+    bad records become problem lines (DQ), a bad whole body raises naming the field."""
+    sleeps: list[float] = []
+    client = make_client(sim, sleeps=sleeps)
+    sim.faults.update(fail_next_n=1, fail_kind="schema_violation")
+    pull = client.normalized_values_checked(1)
+    assert pull.n_received == 24 and len(pull.records) == 23
+    assert pull.problems == ["[0].metricname: Field required"]
+    assert [r.outcome for r in sim.requests_to("/normalized/")] == ["schema_violation"]
+
+    sim.faults.update(fail_next_n=1, fail_kind="schema_violation")
+    with pytest.raises(
+        ApiResponseInvalid, match=r"GET /weight_sum\?project_id=1: unexpected response shape: project_id"
+    ):
+        client.weight_sum(1)
+    assert [r.outcome for r in sim.requests_to("/weight_sum")] == ["schema_violation"]
+    assert sleeps == [] and client.stats()["retries"] == 0
 
 
 @pytest.mark.parametrize(
@@ -195,7 +229,7 @@ def test_all_circuits_open_raises_without_calling(sim: ApiSimulator) -> None:
 
 
 def test_requests_in_flight_never_exceed_the_process_limit(sim: ApiSimulator) -> None:
-    gate = _ProcessRequestGate()
+    gate = ProcessRequestGate()
     clients = [make_client(sim, gate=gate, max_concurrent_requests=2) for _ in range(2)]
     for c in clients:
         c.weight_sum(1)  # fetch tokens before the burst

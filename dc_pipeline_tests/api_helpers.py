@@ -1,11 +1,18 @@
-"""A tiny inline source dataset (2 projects, 2 brands, 8 metrics, 3 periods) for the API
-client and simulator tests, independent of the demo generator."""
+"""Helpers shared by the API client tests (adapters/api_client/) and the simulator tests
+(demo/simulator/): a tiny inline source dataset (2 projects, 2 brands, 8 metrics, 3 periods,
+independent of the demo generator), the keys, a hand-moved clock, a client factory and a raw GET.
+The `sim` fixture built from them is in adapters/conftest.py."""
 
 from __future__ import annotations
 
-import pandas as pd
+import threading
 
-from dc_pipeline.domain.source_tables import OUTCOME_COLUMNS, SECTIONS, SOURCE_COLUMNS
+import pandas as pd
+import requests
+
+from dc_pipeline.adapters.api_client import ApiClientSettings, DigiCadenceClient, ProcessRequestGate
+from dc_pipeline.demo.simulator import ApiSimulator
+from dc_pipeline.domain.source_tables import OUTCOME_COLUMNS, SECTIONS
 
 SECRET_KEY = "test-secret-key-for-signing"
 API_KEY = "test-api-key-0123456789"
@@ -123,24 +130,6 @@ def tiny_tables() -> dict[str, pd.DataFrame]:
     }
 
 
-def test_tiny_tables_follow_the_source_contract() -> None:
-    tables = tiny_tables()
-    for name, frame in tables.items():
-        assert set(SOURCE_COLUMNS[name]) <= set(frame.columns), name
-    assert len(tables["normalisedvalue"]) == 4 * 2 * 3 + 4 * 1 * 1
-
-
-# ---------------------------------------------------------------- shared helpers for the client tests
-
-import threading  # noqa: E402
-from collections.abc import Iterator  # noqa: E402
-
-import pytest  # noqa: E402
-
-from dc_pipeline.adapters.api_client import ApiClientSettings, DigiCadenceClient, _ProcessRequestGate  # noqa: E402
-from dc_pipeline.demo.simulator import ApiSimulator  # noqa: E402
-
-
 class FakeClock:
     """A monotonic clock the test moves by hand (breaker cool-downs, token lifetimes)."""
 
@@ -157,19 +146,12 @@ class FakeClock:
             self.now += seconds
 
 
-@pytest.fixture
-def sim() -> Iterator[ApiSimulator]:
-    """Two ports of one simulator (two replicas of every service), API key required."""
-    with ApiSimulator(tiny_tables(), ports=(0, 0), secret_key=SECRET_KEY, api_key=API_KEY, seed=7) as simulator:
-        yield simulator
-
-
 def make_client(
     sim: ApiSimulator,
     *,
     sleeps: list[float] | None = None,
     clock: FakeClock | None = None,
-    gate: _ProcessRequestGate | None = None,
+    gate: ProcessRequestGate | None = None,
     **overrides: object,
 ) -> DigiCadenceClient:
     """A client on the simulator with small delays; `sleeps` records every backoff instead of sleeping."""
@@ -188,5 +170,12 @@ def make_client(
         kwargs["sleep"] = sleeps.append
     if clock is not None:
         kwargs["clock"] = clock
-    kwargs["gate"] = gate or _ProcessRequestGate()
+    kwargs["gate"] = gate or ProcessRequestGate()
     return DigiCadenceClient(ApiClientSettings(**values), **kwargs)  # type: ignore[arg-type]
+
+
+def get(sim: ApiSimulator, path: str, port_index: int = 0, **kwargs: object) -> requests.Response:
+    """A raw GET on one replica of the simulator, with the API key unless `headers` is given."""
+    kwargs.setdefault("headers", {"X-API-Key": API_KEY})
+    kwargs.setdefault("timeout", 3)
+    return requests.get(sim.base_urls[port_index] + path, **kwargs)  # type: ignore[arg-type]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 
 from dc_pipeline.demo.simulator import ApiSimulator
-from dc_pipeline_tests.adapters.test_api_client_fixtures import make_client, sim  # noqa: F401
+from dc_pipeline_tests.api_helpers import make_client
 
 
 def _closed_port_url() -> str:

@@ -10,7 +10,7 @@ import pytest
 from dc_pipeline.adapters.api_cache import LruTtlCache
 from dc_pipeline.adapters.api_client import ApiNotFound, DigiCadenceClient
 from dc_pipeline.demo.simulator import ApiSimulator
-from dc_pipeline_tests.adapters.test_api_client_fixtures import make_client, sim, tiny_tables  # noqa: F401
+from dc_pipeline_tests.api_helpers import make_client, tiny_tables
 
 
 def test_normalized_values_match_the_source_rows(sim: ApiSimulator) -> None:

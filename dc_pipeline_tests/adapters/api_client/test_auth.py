@@ -11,14 +11,7 @@ import pytest
 
 from dc_pipeline.adapters.api_client import ApiAuthError, ApiClientSettings
 from dc_pipeline.demo.simulator import ApiSimulator
-from dc_pipeline_tests.adapters.test_api_client_fixtures import (  # noqa: F401
-    API_KEY,
-    SECRET_KEY,
-    FakeClock,
-    make_client,
-    sim,
-    tiny_tables,
-)
+from dc_pipeline_tests.api_helpers import API_KEY, SECRET_KEY, FakeClock, make_client, tiny_tables
 
 
 def _sim_with_clock(clock: object) -> ApiSimulator:

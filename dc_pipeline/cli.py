@@ -84,10 +84,23 @@ def cmd_demo(args) -> int:
     counts = load_demo(url, args.size, args.seed)
     print("demo data: " + ("already loaded" if counts is None else ", ".join(f"{t} {n}" for t, n in counts.items())))
     simulator = _start_demo_simulator(args.size, args.seed)
+    reports = _start_report_server(Path(os.environ["REPORTS_DIR"]))
     try:
         return _demo_pipeline(args, url, runner)
     finally:
+        reports.stop()
         simulator.stop()
+
+
+def _start_report_server(root: Path):
+    """REPORTS_DIR served read-only on 127.0.0.1, so each report partition in the UI links to its page
+    (REPORTS_URL reaches the webserver, daemon and run workers through the environment)."""
+    from dc_pipeline.adapters.report_server import ReportServer
+
+    server = ReportServer(root, port=int(os.environ.get("REPORTS_PORT", "0"))).start()
+    os.environ["REPORTS_URL"] = server.url
+    print(f"report pages on {server.url}/p<project>/<report_id>/latest.html")
+    return server
 
 
 def _start_demo_simulator(size: str, seed: int):

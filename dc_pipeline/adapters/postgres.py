@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import json
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from importlib import resources
 from typing import Any
@@ -18,6 +17,7 @@ import pandas as pd
 import psycopg
 from psycopg import sql
 
+from dc_pipeline.adapters.copy_csv import frame_from_copy_csv
 from dc_pipeline.domain.source_tables import SOURCE_COLUMNS
 
 PIPELINE_SCHEMAS = ("dc_staging", "dc_core", "dc_dq", "dc_models", "dc_reports", "dc_ops", "optuna")
@@ -113,19 +113,7 @@ def read_frame(
     buffer.seek(0)
     if buffer.getbuffer().nbytes == 0:
         return pd.DataFrame(columns=list(types))
-    frame = pd.read_csv(buffer, keep_default_na=False, na_values=[""], dtype=_pandas_dtypes(types), low_memory=False)
-    for column, pg_type in types.items():
-        if pg_type == "date" or column in parse_dates:
-            frame[column] = pd.to_datetime(frame[column])
-        elif pg_type.startswith("timestamp"):
-            frame[column] = pd.to_datetime(frame[column], utc=True, format="ISO8601")
-        elif pg_type == "jsonb" or pg_type == "json":
-            frame[column] = frame[column].map(
-                lambda v: None if v is None or (isinstance(v, float) and math.isnan(v)) else json.loads(v)
-            )
-        elif pg_type == "boolean":
-            frame[column] = frame[column].map({"t": True, "f": False})
-    return frame
+    return frame_from_copy_csv(buffer, types, parse_dates)
 
 
 # Columns the IO manager adds to every stored row; readers hand frames back without them.
@@ -166,24 +154,6 @@ def _column_types(cur: psycopg.Cursor, query: sql.Composable) -> dict[str, str]:
         cur.execute("SELECT oid, format_type(oid, NULL) FROM pg_type WHERE oid = ANY(%s)", (oids,)).fetchall()
     )
     return {name: lookup.get(oid, "text") for name, oid in zip(names, oids)}
-
-
-def _pandas_dtypes(types: Mapping[str, str]) -> dict[str, Any]:
-    mapping = {
-        "integer": "Int64",
-        "bigint": "Int64",
-        "smallint": "Int64",
-        "double precision": "float64",
-        "real": "float64",
-        "numeric": "float64",
-        "text": "object",
-        "character": "object",
-        "character varying": "object",
-        "boolean": "object",
-        "jsonb": "object",
-        "json": "object",
-    }
-    return {c: mapping[t] for c, t in types.items() if t in mapping}
 
 
 # -- COPY in ------------------------------------------------------------------------------------

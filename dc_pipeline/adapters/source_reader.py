@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import psycopg
 
+from dc_pipeline.adapters.copy_csv import CsvValueError
 from dc_pipeline.adapters.postgres import read_frame
 from dc_pipeline.domain.source_tables import SOURCE_COLUMNS
 
@@ -15,6 +16,10 @@ REQUIRED_TABLES = REFERENCE_TABLES + PROJECT_TABLES
 
 class SourceSchemaError(RuntimeError):
     pass
+
+
+class SourceReadError(RuntimeError):
+    """A source table could not be read; the message names the table, the column and the value."""
 
 
 def check_source_schema(conn: psycopg.Connection) -> None:
@@ -42,16 +47,37 @@ def check_source_schema(conn: psycopg.Connection) -> None:
 
 
 def read_reference(conn: psycopg.Connection) -> dict[str, pd.DataFrame]:
-    return {t: read_frame(conn, f"SELECT * FROM public.{t} ORDER BY 1, 2") for t in REFERENCE_TABLES}
+    return {t: _read(conn, t, f"SELECT * FROM public.{t} ORDER BY 1, 2", None) for t in REFERENCE_TABLES}
 
 
 def read_project_rows(conn: psycopg.Connection, table: str, project_ids: list[int]) -> pd.DataFrame:
     order = {"metrics": "metric_id", "normalisedvalue": "id", "business_outcomes": "project_id, brand_id, period"}[
         table
     ]
-    return read_frame(
-        conn, f"SELECT * FROM public.{table} WHERE project_id IN {{ids}} ORDER BY {order}", {"ids": project_ids}
-    )
+    query = f"SELECT * FROM public.{table} WHERE project_id IN {{ids}} ORDER BY {order}"
+    return _read(conn, table, query, project_ids)
+
+
+def metric_owners(conn: psycopg.Connection) -> dict[int, int | None]:
+    """metric_id -> project_id over all of public.metrics (rule V2 names a foreign metric's project)."""
+    return dict(conn.execute("SELECT metric_id, project_id FROM public.metrics").fetchall())
+
+
+def _read(conn: psycopg.Connection, table: str, query: str, project_ids: list[int] | None) -> pd.DataFrame:
+    scope = f"public.{table}" + (f" for project(s) {', '.join(map(str, project_ids))}" if project_ids else "")
+    try:
+        return read_frame(conn, query, {"ids": project_ids} if project_ids is not None else None)
+    except CsvValueError as exc:
+        raise SourceReadError(
+            f"cannot read {scope}: {exc}. Correct that value in public.{table} (or set it to NULL, which "
+            "quality then quarantines) and rerun."
+        ) from exc
+    except psycopg.Error as exc:
+        cause = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise SourceReadError(
+            f"cannot read {scope}: {cause}. Check that the database is up and the pipeline's user may SELECT "
+            f"from public.{table}."
+        ) from exc
 
 
 def change_markers(conn: psycopg.Connection) -> dict[str, dict[str, list]]:

@@ -1,11 +1,12 @@
 """Source tables as external assets, the reference snapshot, and per-project SQL pulls (SPEC §0)."""
 
+from contextlib import contextmanager
 from datetime import timedelta
 
 import dagster as dg
 import pandas as pd
 
-from dc_pipeline.adapters import source_reader
+from dc_pipeline.adapters import postgres, source_reader
 from dc_pipeline.adapters.store import stored_metadata
 from dc_pipeline.defs.partitions import (
     brands_partitions,
@@ -50,7 +51,7 @@ source_tables = [
 )
 def reference_snapshot(context: dg.AssetExecutionContext, source_db: PostgresResource) -> dict[str, pd.DataFrame]:
     """Projects, categories, brands and memberships; registers new project and brand partitions."""
-    with source_db.connection() as conn:
+    with _read_failure(), source_db.connection() as conn:
         source_reader.check_source_schema(conn)
         reference = Reference.from_snapshot(source_reader.read_reference(conn))
     new_projects = _add_partitions(context, projects_partitions.name, map(project_key, reference.project_ids()))
@@ -65,6 +66,16 @@ def reference_snapshot(context: dg.AssetExecutionContext, source_db: PostgresRes
         }
     )
     return reference.as_snapshot()
+
+
+@contextmanager
+def _read_failure():
+    """A source read that fails stops the run with its cause (table, column, value) as the Failure's
+    description, not only "Error occurred while executing op"."""
+    try:
+        yield
+    except (source_reader.SourceReadError, source_reader.SourceSchemaError, postgres.DatabaseError) as exc:
+        raise dg.Failure(description=str(exc)) from exc
 
 
 def _add_partitions(context: dg.AssetExecutionContext, name: str, keys) -> list[str]:
@@ -90,7 +101,7 @@ def _project_pull(table: str, asset_name: str, description: str):
     )
     def _pull(context: dg.AssetExecutionContext, source_db: PostgresResource) -> pd.DataFrame:
         project_ids = run_project_ids(context)
-        with source_db.connection() as conn:
+        with _read_failure(), source_db.connection() as conn:
             frame = source_reader.read_project_rows(conn, table, project_ids)
         context.add_output_metadata(
             {

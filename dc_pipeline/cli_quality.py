@@ -162,7 +162,7 @@ def assess(inputs: ProjectInputs, config, as_of: pd.Timestamp | None = None):
         config=config,
         as_of=as_of if as_of is not None else pd.Timestamp.now(tz="UTC").tz_localize(None).normalize(),
         other_project_metrics=inputs.metrics[metric_project != pid],
-        known_metric_ids=set(inputs.metrics["metric_id"].astype(int)),
+        metric_owners=dict(zip(inputs.metrics["metric_id"], inputs.metrics["project_id"])),
     )
 
 

@@ -49,6 +49,7 @@ STORED: dict[str, Stored] = {
     "api_reconciliation": Stored("dc_staging"),
     "validated_values": Stored("dc_core"),
     "validated_outcomes": Stored("dc_core"),
+    "validated_metrics": Stored("dc_core"),
     "dq_results": Stored("dc_dq", ("dq_rule_results", "dq_dimension_scores", "dq_scores", "quarantine")),
     "dc_scores": Stored("dc_core", tuple(DC_SCORE_FIELDS.values())),
     "index_robustness": Stored(

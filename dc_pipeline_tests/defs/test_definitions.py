@@ -17,6 +17,7 @@ def test_definitions_load_and_validate():
         "src_business_outcomes",
         "validated_values",
         "validated_outcomes",
+        "validated_metrics",
         "dq_results",
         "dc_scores",
         "report_dc_score_performance_analysis",

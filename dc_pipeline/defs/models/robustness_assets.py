@@ -46,7 +46,7 @@ def _metadata(summary: dict, n_draws: int, weight_noise: float, started: float) 
 def index_robustness(
     context: dg.AssetExecutionContext,
     validated_values: pd.DataFrame,
-    src_metrics: pd.DataFrame,
+    validated_metrics: pd.DataFrame,
     dc_scores: dict[str, pd.DataFrame],
     settings: SettingsResource,
 ):
@@ -56,7 +56,7 @@ def index_robustness(
     system = settings.load()
     robust = system.robustness_config
     tables = robustness_tables(
-        validated_values, src_metrics, scores_from_tables(dc_scores), system.scoring_config, robust,
+        validated_values, validated_metrics, scores_from_tables(dc_scores), system.scoring_config, robust,
         system.random_seed,
     )  # fmt: skip
     if robust.sobol:

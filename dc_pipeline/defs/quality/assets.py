@@ -8,7 +8,7 @@ asset checks. ERROR checks are blocking, so a failing project never reaches `dc_
 import dagster as dg
 import pandas as pd
 
-from dc_pipeline.adapters import readers
+from dc_pipeline.adapters import readers, source_reader
 from dc_pipeline.adapters.store import stored_metadata
 from dc_pipeline.defs.partitions import project_backfill_policy, projects_partitions
 from dc_pipeline.defs.quality.checks import accounted_check, band_check, blocking_check, project_metadata
@@ -47,6 +47,12 @@ BLOCKING_CHECKS = DOMAIN_BLOCKING_CHECKS + (ACCOUNTING_CHECK,)
             metadata=stored_metadata("validated_outcomes"),
             kinds={"pandas", "postgres"},
             description="Business outcomes with out-of-range cells nulled (and quarantined).",
+        ),
+        "validated_metrics": dg.AssetOut(
+            metadata=stored_metadata("validated_metrics"),
+            kinds={"pandas", "postgres"},
+            description="The metric definitions scoring reads: active and passing V4 and U2 (a failing metric "
+            "is excluded and its rows quarantined, SPEC §5).",
         ),
         "dq_results": dg.AssetOut(
             metadata=stored_metadata("dq_results"),
@@ -97,7 +103,8 @@ def validate_project(
     as_of = pd.Timestamp.now(tz="UTC").tz_localize(None).normalize()
     reference = Reference.from_snapshot(reference_snapshot)
     previous_counts = _previous_row_counts(context)
-    known_metric_ids = set(src_metrics["metric_id"].astype(int))
+    with pipeline_db.connection() as conn:
+        metric_owners = source_reader.metric_owners(conn)  # all projects', not only this run's
     results, landed_by_project = [], {}
     for key in context.partition_keys:
         project_id = project_id_of(key)
@@ -113,7 +120,7 @@ def validate_project(
             config=config,
             as_of=as_of,
             other_project_metrics=src_metrics[src_metrics["project_id"] != project_id],
-            known_metric_ids=known_metric_ids,
+            metric_owners=metric_owners,
             previous_row_count=previous_counts.get(project_id),
             **api_inputs,
         )
@@ -131,10 +138,12 @@ def validate_project(
     accounting = {pid: account_for_rows(landed_by_project[pid], a.validated_values, a.quarantine) for pid, a in results}
     validated = pd.concat([a.validated_values[VALIDATED_COLUMNS] for _, a in results], ignore_index=True)
     outcomes = pd.concat([a.validated_outcomes for _, a in results], ignore_index=True)
+    metrics = pd.concat([a.usable_metrics for _, a in results], ignore_index=True)
     yield dg.Output(
         validated, output_name="validated_values", metadata=project_metadata(results, accounting, tables["quarantine"])
     )
     yield dg.Output(outcomes, output_name="validated_outcomes", metadata={"rows": len(outcomes)})
+    yield dg.Output(metrics, output_name="validated_metrics", metadata={"metrics": len(metrics)})
     yield dg.Output(tables, output_name="dq_results", metadata=_dq_metadata(tables))
     for check_name in DOMAIN_BLOCKING_CHECKS:
         yield blocking_check(check_name, results, tables["quarantine"])

@@ -41,14 +41,14 @@ from dc_pipeline.domain.scoring import (
 def dc_scores(
     context: dg.AssetExecutionContext,
     validated_values: pd.DataFrame,
-    src_metrics: pd.DataFrame,
+    validated_metrics: pd.DataFrame,
     dq_results: dict[str, pd.DataFrame],
     settings: SettingsResource,
 ):
     """Per brand-period: DC, section, platform scores, metric contributions and shortfalls, tiers, ranks,
     and the DQ score of the inputs as confidence (the brand's score where it has one, else the project's)."""
     config = settings.load().scoring_config
-    scores = compute_dc_scores(validated_values, src_metrics, config)
+    scores = compute_dc_scores(validated_values, validated_metrics, config)
     scores = DcScores(
         brands=with_dq_confidence(scores.brands, dq_results.get("dq_scores")),
         sections=scores.sections,

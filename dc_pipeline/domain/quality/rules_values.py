@@ -4,6 +4,7 @@ failing rows only, a reason string starting with a reason code."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -86,22 +87,26 @@ def rule_v1(landed: pd.DataFrame, cv: CoercedValues) -> RowFailures:
     raw = landed["normalized_value"].iloc[pos] if "normalized_value" in landed else pd.Series([None] * pos.size)
     raw_null = raw.isna().to_numpy()
     sub = value[pos]
-    shown = pd.Series(sub).astype(str)
+    # A float column holding NaN that is not null carries a stored NaN (Postgres 'NaN'), not bad text.
+    stored_nan = np.isnan(sub) & ~raw_null & pd.api.types.is_float_dtype(raw.dtype)
+    shown = pd.Series(sub.astype(str), dtype=object)  # numpy spells nan and inf (pandas' str dtype drops NaN)
     raw_text = raw.astype(str).reset_index(drop=True)
     return _failures(
         mask,
         {
             "value_missing: normalized_value is null": (raw_null, _blank(pos.size)),
+            "value_not_finite: normalized_value ": (np.isinf(sub) | stored_nan, shown.replace("nan", "NaN")),
             "value_not_numeric: normalized_value ": (np.isnan(sub) & ~raw_null, "'" + raw_text + "' is not a number"),
-            "value_not_finite: normalized_value ": (np.isinf(sub), shown),
             "value_out_of_range: normalized_value ": (np.ones(pos.size, bool), shown + " outside [0, 100]"),
         },
     )
 
 
 def rule_v2(
-    cv: CoercedValues, ctx: ProjectContext, verdicts: MetricVerdicts, known_metric_ids: set | None
+    cv: CoercedValues, ctx: ProjectContext, verdicts: MetricVerdicts, metric_owners: Mapping[int, int] | None
 ) -> RowFailures:
+    """`metric_owners` (metric_id -> project_id of every metric in public.metrics) names the project a
+    foreign metric belongs to; without it such a metric reads as unknown."""
     table = verdicts.table
     where = pd.Index(table["metric_id"].astype("float64")).get_indexer(cv.metric)
     in_project = where >= 0
@@ -114,10 +119,11 @@ def rule_v2(
     pos = np.flatnonzero(mask)
     metric = cv.metric[pos]
     metric_text = _id_text(metric)
-    elsewhere = np.zeros(pos.size, bool)
-    if known_metric_ids:
-        known = pd.to_numeric(pd.Series(list(known_metric_ids), dtype=object), errors="coerce")
-        elsewhere = np.isin(metric, known.dropna().to_numpy(dtype="float64"))
+    owners = {float(k): float(v) for k, v in (metric_owners or {}).items() if pd.notna(k) and pd.notna(v)}
+    owner = pd.Series(metric).map(owners)
+    owner = owner.to_numpy(dtype="float64", na_value=np.nan)
+    elsewhere = ~np.isnan(owner)
+    owner_text = _id_text(owner)
     proj = f" {ctx.project_id}" if ctx.project_id is not None else ""
     return _failures(
         mask,
@@ -129,7 +135,7 @@ def rule_v2(
             "unknown_metric: metric_id is null": (np.isnan(metric), _blank(pos.size)),
             "metric_of_other_project: metric_id ": (
                 ~in_project[pos] & elsewhere,
-                metric_text + f" does not belong to project{proj}",
+                metric_text + " belongs to project " + owner_text + f", not to project{proj}",
             ),
             "unknown_metric: metric_id ": (~in_project[pos], metric_text + " does not exist"),
             "inactive_metric: metric_id ": (np.ones(pos.size, bool), metric_text + " is not active"),

@@ -3,6 +3,7 @@ and score the six DQ dimensions per project and per member brand."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -142,6 +143,15 @@ def _blocking(
     return [clean, share_check]
 
 
+def _scorable(usable: pd.DataFrame, project_id: int | None) -> pd.DataFrame:
+    """The metric set scoring reads (SPEC §5 V4: a failing metric is excluded): active definitions
+    passing V4 and U2, with the activity quality decided (a null is_active counts as active)."""
+    frame = usable.drop(columns=["active", "v4_reason", "u2_reason"]).assign(is_active=True)
+    if project_id is not None:
+        frame["project_id"] = np.int64(project_id)
+    return frame.reset_index(drop=True)
+
+
 def assess_project(
     project,
     metrics: pd.DataFrame,
@@ -154,11 +164,12 @@ def assess_project(
     api_values: pd.DataFrame | None = None,
     api_weights: pd.DataFrame | None = None,
     other_project_metrics: pd.DataFrame | None = None,
-    known_metric_ids: set | None = None,
+    metric_owners: Mapping[int, int] | None = None,
     api_outcomes: pd.DataFrame | None = None,
 ) -> QualityAssessment:
     """All SPEC §5 rules for one project. `api_outcomes` (brand_id, period, outcome columns) adds the
-    outcome half of K3 when the caller has brand_data outcomes from the API."""
+    outcome half of K3 when the caller has brand_data outcomes from the API. `metric_owners`
+    (metric_id -> project_id over all of public.metrics) lets V2 name a foreign metric's project."""
     ctx = build_context(project, members, config, as_of)
     verdicts = assess_metrics(metrics, ctx.project_id, api_weights, other_project_metrics)
     usable = verdicts.usable
@@ -168,7 +179,7 @@ def assess_project(
     u1_failures, u1_keys = rule_u1(landed, cv)
     failures = {
         "V1": rule_v1(landed, cv),
-        "V2": rule_v2(cv, ctx, verdicts, known_metric_ids),
+        "V2": rule_v2(cv, ctx, verdicts, metric_owners),
         "V3": rule_v3(cv, ctx),
         "V4": rule_metric_rows(cv, verdicts, "v4_reason", "invalid_metric_definition"),
         "U2": rule_metric_rows(cv, verdicts, "u2_reason", "duplicate_metric_definition"),
@@ -232,5 +243,5 @@ def assess_project(
         dq_scores=dq_scores(dims, config, ctx.members),
         blocking=_blocking(validated, usable["metric_id"].to_numpy(), quarantine, len(landed), config),
         outcome_availability=availability,
-        usable_metrics=usable.drop(columns=["active", "v4_reason", "u2_reason"]).reset_index(drop=True),
+        usable_metrics=_scorable(usable, ctx.project_id),
     )

@@ -18,6 +18,7 @@ DQ_ASSETS = (
     "src_business_outcomes",
     "validated_values",
     "validated_outcomes",
+    "validated_metrics",
     "dq_results",
     "dc_scores",
 )

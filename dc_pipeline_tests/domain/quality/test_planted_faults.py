@@ -28,7 +28,7 @@ def faulty():
         of("business_outcomes"),
         DqConfig(),
         as_of,
-        known_metric_ids=set(t["metrics"]["metric_id"]),
+        metric_owners=dict(zip(t["metrics"]["metric_id"], t["metrics"]["project_id"])),
     )
     return assessment, planted, of("normalisedvalue")
 

@@ -116,8 +116,9 @@ def test_v2_unknown_metric_rows_are_quarantined():
 def test_v2_names_metric_of_another_project():
     values = b.values()
     extra = values.iloc[:1].assign(metric_id=7, id=5001)
-    a = run(pd.concat([values, extra]), known_metric_ids={7, 1001})
-    assert quarantined(a, "V2")["reason"].iloc[0].startswith("metric_of_other_project")
+    a = run(pd.concat([values, extra]), metric_owners={7: 102, 1001: 101})
+    reason = quarantined(a, "V2")["reason"].iloc[0]
+    assert reason == "metric_of_other_project: metric_id 7 belongs to project 102, not to project 101"
 
 
 def test_v3_non_member_brand_bad_period_and_outside_dates():

@@ -17,6 +17,7 @@ from dc_pipeline.domain.forecasting.coherence import coherence_gap
 from dc_pipeline.domain.forecasting.forecast import ForecastResult, forecast_series
 from dc_pipeline.domain.forecasting.intervals import QUANTILE_COLUMNS
 from dc_pipeline.domain.json_values import json_columns
+from dc_pipeline.domain.outcome_models.availability import missing_outcome_reason
 from dc_pipeline.domain.panels import brand_series
 from dc_pipeline.domain.source_tables import OUTCOME_COLUMNS, OUTCOME_RANGES, SECTIONS
 from dc_pipeline.domain.tuning import TuningSettings, study_name
@@ -93,11 +94,12 @@ def forecast_brand(
     for series, y in brand_series(obs, brand_id).items():
         version = version_hex(y.dropna().reset_index())
         name = study_name(FORECAST_KIND, project_id, brand_id, series, version)
-        if not y.notna().any() and series in OUTCOME_COLUMNS:
-            reason = (
-                f"missing outcome: {series} is null for all {len(y)} brand-periods of brand {brand_id} "
-                f"in project {project_id}"
-            )
+        reason = (
+            missing_outcome_reason(series, y, f"brand {brand_id} in project {project_id}")
+            if series in OUTCOME_COLUMNS
+            else None
+        )
+        if reason:
             out.append(SeriesForecast(project_id, brand_id, series, version, name, None, reason))
             continue
         try:

@@ -14,6 +14,7 @@ import pandas as pd
 
 from dc_pipeline.domain.data_version import version_hex
 from dc_pipeline.domain.json_values import json_columns
+from dc_pipeline.domain.outcome_models.availability import missing_outcome_reason
 from dc_pipeline.domain.outcome_models.fit import MODEL_KIND, OutcomeModelResult, fit_outcome_model
 from dc_pipeline.domain.source_tables import OUTCOME_COLUMNS, SECTIONS
 from dc_pipeline.domain.tuning_settings import TuningSettings, study_name
@@ -46,12 +47,6 @@ class TargetFit:
         return self.result.status == "ok"
 
 
-def missing_outcome(target: str, obs: pd.DataFrame, project_id: int) -> str | None:
-    if obs[target].notna().any():
-        return None
-    return f"missing outcome: {target} is null for all {len(obs)} brand-periods of project {project_id}"
-
-
 def fit_key(version: str, seed: int, confidence_level: float, min_data_points: int, n_boot: int, code: str) -> str:
     """Same key, same result (given a finished study)."""
     return f"{version}|seed={seed}|cl={confidence_level}|min={min_data_points}|boot={n_boot}|{code}"
@@ -78,7 +73,7 @@ def fit_project_outcomes(
         version = version_hex(target_obs.dropna(subset=[target]))
         model_id = study_name(MODEL_KIND, project_id, None, target, version)
         key = fit_key(version, seed, confidence_level, min_data_points, n_boot, code_version)
-        missing = missing_outcome(target, obs, project_id)
+        missing = missing_outcome_reason(target, obs[target], f"project {project_id}")
         if missing:
             result = OutcomeModelResult("missing_input", missing, target, 0, 0, 0,
                                         {"status": "missing_input", "reason": missing})  # fmt: skip

@@ -106,3 +106,29 @@ def test_integer_column_accepts_floats_that_a_nan_introduced(fresh_db):
             (2, 5),
             (2, None),
         ]
+
+
+def test_postgres_nan_reads_as_a_float_nan_distinct_from_null_and_survives_a_rewrite(fresh_db):
+    with postgres.connect(fresh_db) as conn:
+        conn.execute("CREATE TABLE public.src (id int, f float8, n numeric(18, 2))")
+        conn.execute(
+            "INSERT INTO public.src VALUES (1, 'NaN', 'NaN'), (2, NULL, NULL), (3, 1.5, 2.25), (4, 'Infinity', 3)"
+        )
+        frame = postgres.read_frame(conn, "SELECT * FROM public.src ORDER BY id")
+        assert frame["f"].isna().tolist() == [False, True, False, False]  # NaN is a value, NULL is missing
+        assert math.isnan(frame["f"].iloc[0]) and math.isnan(frame["n"].iloc[0]) and frame["f"].iloc[3] == math.inf
+        assert frame["n"].iloc[2] == 2.25
+        postgres.replace_rows(conn, "dc_staging.landed", frame, {"id": [1, 2, 3, 4]})
+        stored = conn.execute("SELECT id, f::text, n::text FROM dc_staging.landed ORDER BY id").fetchall()
+    assert stored == [(1, "NaN", "NaN"), (2, None, None), (3, "1.5", "2.25"), (4, "Infinity", "3")]
+
+
+def test_a_value_that_cannot_be_typed_names_column_value_and_row(fresh_db):
+    from dc_pipeline.adapters.copy_csv import CsvValueError
+
+    with postgres.connect(fresh_db) as conn:
+        conn.execute("CREATE TABLE public.src (id int, period date)")
+        conn.execute("INSERT INTO public.src VALUES (1, '2024-01-01'), (2, 'infinity')")
+        with pytest.raises(CsvValueError) as info:
+            postgres.read_frame(conn, "SELECT * FROM public.src ORDER BY id")
+    assert str(info.value) == "column period (date): value 'infinity' at row 2 cannot be read as this type"

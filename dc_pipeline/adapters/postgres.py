@@ -78,7 +78,10 @@ def ensure_database(server_url: str, database: str) -> None:
     with connect(database_url(server_url, "postgres"), autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
         if not exists:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+            try:
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+            except (psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation):
+                pass  # a concurrent command created it between the check and the CREATE
 
 
 def init_source_schema(conn: psycopg.Connection) -> None:

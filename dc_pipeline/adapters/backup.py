@@ -9,12 +9,14 @@ Passwords travel in PGPASSWORD, never on a command line or in a message.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import shutil
 import subprocess
 import tarfile
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -203,41 +205,71 @@ def read_manifest(dump_path: Path) -> dict:
     path = Path(dump_path).with_suffix(".manifest.json")
     if not path.exists():
         raise BackupError(f"no manifest next to {dump_path} ({path.name}): cannot verify this dump")
-    return json.loads(path.read_text())
+    return _load_manifest(path)
+
+
+def _load_manifest(path: Path) -> dict:
+    """The manifest's content; an unreadable or damaged one is a BackupError naming the file."""
+    try:
+        manifest = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BackupError(
+            f"manifest {path} cannot be read ({type(exc).__name__}: {exc}): restore the file from another copy "
+            "of the backup, or move it away to restore the dump unverified"
+        ) from None
+    missing = [k for k in ("sha256", "tables") if not isinstance(manifest, dict) or k not in manifest]
+    if missing:
+        raise BackupError(f"manifest {path} lacks {', '.join(missing)}: it was not written by dc-pipeline backup")
+    return manifest
 
 
 # -- restore ----------------------------------------------------------------------------------
 def restore_database(dump_path: Path, server_url: str, target_db: str, replace: bool = False) -> None:
-    """Create `target_db` on the server of `server_url` and pg_restore the dump into it. An
-    existing database is an error unless `replace` (then it is dropped first)."""
+    """pg_restore the dump into a temporary database on the server of `server_url`, then rename it to
+    `target_db`: a damaged dump leaves no database behind, so a rerun works. An existing `target_db`
+    is an error unless `replace` (then it is dropped, only after the restore succeeded)."""
     dump_path = Path(dump_path)
     if not dump_path.exists():
         raise BackupError(f"backup file {dump_path} does not exist")
-    manifest_sha = None
     with_manifest = dump_path.with_suffix(".manifest.json")
     if with_manifest.exists():
-        manifest_sha = json.loads(with_manifest.read_text()).get("sha256")
-        if manifest_sha and manifest_sha != _sha256(dump_path):
+        manifest_sha = _load_manifest(with_manifest)["sha256"]
+        if manifest_sha != _sha256(dump_path):
             raise BackupError(f"{dump_path.name} does not match the sha256 in its manifest: the file is damaged")
-    with connect(database_url(server_url, "postgres"), autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (target_db,)).fetchone()
-        if exists and not replace:
-            raise BackupError(f"database {target_db} already exists: choose another name or drop it first")
-        if exists:
-            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(target_db)))
-        conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(target_db)))
-    _run(
-        [
-            pg_tool("pg_restore"),
-            "--no-owner",
-            "--no-privileges",
-            "--exit-on-error",
-            "--single-transaction",
-            str(dump_path),
-        ],
-        database_url(server_url, target_db),
-        "pg_restore",
-    )
+    admin = database_url(server_url, "postgres")
+    if _database_exists(admin, target_db) and not replace:
+        raise BackupError(f"database {target_db} already exists: choose another name or pass --replace")
+    scratch = f"{target_db[:40]}_restoring_{uuid.uuid4().hex[:8]}"
+    with connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(scratch)))
+    try:
+        _run(
+            [
+                pg_tool("pg_restore"),
+                "--no-owner",
+                "--no-privileges",
+                "--exit-on-error",
+                "--single-transaction",
+                str(dump_path),
+            ],
+            database_url(server_url, scratch),
+            "pg_restore",
+        )
+        with connect(admin, autocommit=True) as conn:
+            if replace:
+                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(target_db)))
+            conn.execute(
+                sql.SQL("ALTER DATABASE {} RENAME TO {}").format(sql.Identifier(scratch), sql.Identifier(target_db))
+            )
+    except BaseException:
+        with contextlib.suppress(Exception):  # the restore's own error is the one to report
+            drop_database(server_url, scratch)
+        raise
+
+
+def _database_exists(admin_url: str, name: str) -> bool:
+    with connect(admin_url, autocommit=True) as conn:
+        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is not None
 
 
 def verify_restore(dump_path: Path, server_url: str, target_db: str, drop: bool = True) -> RestoreCheck:
@@ -265,7 +297,7 @@ def list_backups(backup_dir: Path) -> pd.DataFrame:
     """Backups with a manifest: path, created_at (UTC), sha256, size_bytes."""
     rows = []
     for manifest_path in sorted(Path(backup_dir).glob("*.manifest.json")):
-        manifest = json.loads(manifest_path.read_text())
+        manifest = _load_manifest(manifest_path)
         rows.append(
             (
                 str(Path(backup_dir) / manifest["dump"]),

@@ -82,3 +82,53 @@ def test_compare_fingerprints_names_each_difference():
         "c: missing after restore",
         "d: not in the backup's manifest",
     ]
+
+
+def _databases(pg_server: str, pattern: str) -> list[str]:
+    with postgres.connect(postgres.database_url(pg_server, "postgres")) as conn:
+        return [r[0] for r in conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", (pattern,))]
+
+
+def test_a_corrupt_dump_without_manifest_leaves_no_database_and_a_rerun_works(demo_db, tmp_path, pg_server):
+    good = backup.dump_database(demo_db, tmp_path / "good")
+    corrupt = tmp_path / "corrupt.dump"
+    corrupt.write_bytes(good.dump_path.read_bytes()[: good.size_bytes // 2])  # truncated, no manifest
+    name = "restored_" + demo_db.rsplit("/", 1)[1]
+    for _ in range(2):  # the second attempt must fail the same way, not with "already exists"
+        with pytest.raises(backup.BackupError, match="pg_restore failed"):
+            backup.restore_database(corrupt, pg_server, name)
+        assert _databases(pg_server, f"{name}%") == []
+    try:
+        backup.restore_database(good.dump_path, pg_server, name)  # the same name then works
+        assert _databases(pg_server, f"{name}%") == [name]
+    finally:
+        backup.drop_database(pg_server, name)
+
+
+def test_replace_drops_the_old_database_only_after_a_successful_restore(demo_db, tmp_path, pg_server):
+    good = backup.dump_database(demo_db, tmp_path / "good")
+    corrupt = tmp_path / "corrupt.dump"
+    corrupt.write_bytes(good.dump_path.read_bytes()[:4000])
+    name = "kept_" + demo_db.rsplit("/", 1)[1]
+    try:
+        backup.restore_database(good.dump_path, pg_server, name)
+        with pytest.raises(backup.BackupError):
+            backup.restore_database(corrupt, pg_server, name, replace=True)
+        restored = backup.database_fingerprints(postgres.database_url(pg_server, name))
+        assert backup.compare_fingerprints(good.fingerprints, restored) == []
+    finally:
+        backup.drop_database(pg_server, name)
+
+
+def test_an_unreadable_manifest_is_named(demo_db, tmp_path, pg_server):
+    result = backup.dump_database(demo_db, tmp_path)
+    result.manifest_path.write_text('{"sha256": "truncated')
+    for call in (
+        lambda: backup.read_manifest(result.dump_path),
+        lambda: backup.restore_database(result.dump_path, pg_server, "never_created"),
+        lambda: backup.list_backups(tmp_path),
+    ):
+        with pytest.raises(backup.BackupError) as info:
+            call()
+        assert f"manifest {result.manifest_path} cannot be read (JSONDecodeError" in str(info.value)
+    assert _databases(pg_server, "never_created%") == []

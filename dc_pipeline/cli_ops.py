@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 EXIT_UNHEALTHY = 2
@@ -17,6 +18,15 @@ def _source_url(dsn: str | None) -> str:
     if dsn:
         os.environ["DATABASE_URL"] = dsn
     return resolve_source_url(create=False)
+
+
+def _existing_source(dsn: str | None):
+    """The database of this project, never a new empty embedded cluster (SourceLocation)."""
+    from dc_pipeline.adapters.database_location import locate_source
+
+    if dsn:
+        os.environ["DATABASE_URL"] = dsn
+    return locate_source(create=False, new_cluster=False)
 
 
 def _instance(url: str):
@@ -42,19 +52,40 @@ def _instance(url: str):
 
 def cmd_status(args) -> int:
     from dc_pipeline.adapters.api_client import DEFAULT_BASE_URLS
+    from dc_pipeline.adapters.embedded_postgres import EmbeddedPostgresError
     from dc_pipeline.defs.operations.status import collect_health
+    from dc_pipeline.domain.operations import health as h
 
-    url = _source_url(args.dsn)
+    try:
+        location = _existing_source(args.dsn)
+    except EmbeddedPostgresError as exc:  # no cluster here: say so, never start an empty one
+        summary = h.summarize([h.ComponentCheck("source_db", h.DOWN, str(exc), critical=True)], datetime.now(UTC))
+        return _print_status(summary, args.json)
     summary = collect_health(
-        url,
-        _instance(url),
+        location.url,
+        _instance(location.url),
         Path(os.environ.get("REPORTS_DIR", "reports")).resolve(),
         Path(os.environ.get("BACKUP_DIR", "backups")).resolve(),
         Path(os.environ.get("LOGS_DIR", "logs")).resolve(),
         [u for u in (os.environ.get("API_BASE_URLS") or ",".join(DEFAULT_BASE_URLS)).split(",") if u.strip()],
         probe_timeout_s=args.timeout,
     )
-    if args.json:
+    if location.started is not None and location.started.was_down:
+        summary = h.with_outage(summary, "source_db", _outage_note(location.started))
+    return _print_status(summary, args.json)
+
+
+def _outage_note(started) -> str:
+    since = (
+        f"since at least {started.last_seen:%Y-%m-%d %H:%M:%S} UTC (the server's last log entry)"
+        if started.last_seen
+        else "since an unknown time"
+    )
+    return f"the embedded database was down {since}; this status check started it"
+
+
+def _print_status(summary, as_json: bool) -> int:
+    if as_json:
         print(json.dumps(summary.to_dict(), indent=2, default=str))
     else:
         print(f"system {summary.status.upper()} at {summary.checked_at}")
@@ -65,23 +96,35 @@ def cmd_status(args) -> int:
 
 def cmd_backup(args) -> int:
     from dc_pipeline.adapters import backup, postgres
-    from dc_pipeline.adapters.database_location import resolve_source_url
+    from dc_pipeline.adapters.backup_run import RESTORE_CHECK_DATABASE, run_backup
+    from dc_pipeline.defs.resources import SettingsResource
 
-    url = _source_url(args.dsn) if args.dsn else resolve_source_url()
+    url = _existing_source(args.dsn).url  # from a folder without a cluster: an error, not an empty backup
     folder = Path(args.dir or os.environ.get("BACKUP_DIR", "backups")).resolve()
     config_dir = Path(__file__).resolve().parent / "config"
-    result = backup.dump_database(url, folder, config_dir)
+    if args.no_verify:
+        result = backup.dump_database(url, folder, config_dir)
+        print(
+            f"backup {result.dump_path} of {postgres.redact_url(url)}; NOT verified (--no-verify): "
+            "`dc-pipeline status` counts only verified backups"
+        )
+        return 0
+    # The same step as the db_backup asset: dump, restore test, retention, and the dc_ops.backup_log row
+    # that `dc-pipeline status` and the system_health sensor read.
+    system = SettingsResource(config_path=os.environ.get("DC_CONFIG_PATH", "")).load()
+    outcome = run_backup(url, folder, config_dir, system, run_id=None)
+    result = outcome.result
     print(
         f"backup {result.dump_path} ({result.size_bytes} bytes, {len(result.fingerprints)} tables, "
-        f"sha256 {result.sha256[:16]}...) of {postgres.redact_url(url)}"
+        f"{int(result.fingerprints['rows'].sum())} rows, sha256 {result.sha256[:16]}...) of {postgres.redact_url(url)}"
     )
-    if args.no_verify:
-        return 0
-    check = backup.verify_restore(result.dump_path, url, "digi_cadence_restore_check")
-    if not check.ok:
-        print("restore test FAILED: " + "; ".join(check.problems))
+    if not outcome.verified:
+        print(f"restore test into {RESTORE_CHECK_DATABASE} FAILED: " + "; ".join(outcome.problems))
         return EXIT_RESTORE_MISMATCH
+    check = outcome.check
     print(f"restore test passed: {check.tables} tables, {check.rows} rows identical (counts and checksums)")
+    if outcome.removed:
+        print("retention removed: " + ", ".join(outcome.removed))
     return 0
 
 

@@ -8,10 +8,11 @@ is started on first use. The `dagster` instance database lives on the same serve
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
-from dc_pipeline.adapters.embedded_postgres import EmbeddedPostgres
+from dc_pipeline.adapters.embedded_postgres import EmbeddedPostgres, StartReport
 from dc_pipeline.adapters.postgres import database_url, ensure_database
 
 SOURCE_DATABASE = "digi_cadence"
@@ -42,15 +43,29 @@ def embedded_server() -> EmbeddedPostgres:
     return EmbeddedPostgres(dc_home())
 
 
-def resolve_source_url(create: bool = True) -> str:
-    """The `digi_cadence` database URL, starting the embedded server when nothing is configured."""
+@dataclass(frozen=True)
+class SourceLocation:
+    url: str
+    started: StartReport | None = None  # the embedded server's start, None for a configured server
+
+
+def locate_source(create: bool = True, new_cluster: bool = True) -> SourceLocation:
+    """The `digi_cadence` database, starting the embedded server when nothing is configured. With
+    `new_cluster=False` a folder that never had a cluster is an error (EmbeddedPostgresError naming
+    the folder and the fix), for commands that only make sense on existing data."""
     url = configured_url()
     if url:
-        return url
-    server = embedded_server().ensure_running()
+        return SourceLocation(url)
+    embedded = embedded_server()
+    server = embedded.ensure_running(create=new_cluster)
     if create:
         ensure_database(server, SOURCE_DATABASE)
-    return database_url(server, SOURCE_DATABASE)
+    return SourceLocation(database_url(server, SOURCE_DATABASE), embedded.last_start)
+
+
+def resolve_source_url(create: bool = True) -> str:
+    """The `digi_cadence` database URL, starting the embedded server when nothing is configured."""
+    return locate_source(create).url
 
 
 def resolve_dagster_url(source_url: str, create: bool = True) -> str:

@@ -60,6 +60,24 @@ def summarize(components: Iterable[ComponentCheck], checked_at: datetime) -> Hea
     return HealthSummary(status=status, reasons=reasons, components=components, checked_at=checked_at.isoformat())
 
 
+def with_outage(summary: HealthSummary, name: str, note: str) -> HealthSummary:
+    """The summary with component `name` marked as having been down: an answer now does not hide that
+    it did not answer before this check (e.g. a server this check had to start)."""
+    components = [
+        ComponentCheck(
+            c.name,
+            WARN if c.state == OK else c.state,
+            f"{note}; now: {c.detail}",
+            c.critical,
+            {**c.measurements, "was_down": True},
+        )
+        if c.name == name
+        else c
+        for c in summary.components
+    ]
+    return summarize(components, datetime.fromisoformat(summary.checked_at))
+
+
 def is_transition_to_unhealthy(previous_status: str | None, current_status: str) -> bool:
     """An incident opens only when the status becomes unhealthy, not on every unhealthy tick."""
     return current_status == UNHEALTHY and previous_status != UNHEALTHY

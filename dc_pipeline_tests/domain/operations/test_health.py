@@ -67,3 +67,16 @@ def test_disk_dq_heartbeat():
 def test_unknown_state_rejected():
     with pytest.raises(ValueError):
         h.ComponentCheck("x", "bad", "")
+
+
+def test_an_outage_is_not_hidden_by_a_later_answer():
+    checks = [
+        h.ComponentCheck("source_db", h.OK, "SELECT 1 in 3 ms", critical=True, measurements={"latency_ms": 3}),
+        h.ComponentCheck("dq", h.OK, "fine"),
+    ]
+    summary = h.with_outage(h.summarize(checks, NOW), "source_db", "was down; started by this check")
+    source = summary.components[0]
+    assert (source.state, source.detail) == (h.WARN, "was down; started by this check; now: SELECT 1 in 3 ms")
+    assert source.measurements == {"latency_ms": 3, "was_down": True}
+    assert summary.status == h.DEGRADED and summary.reasons[0].startswith("source_db (critical) warn: was down")
+    assert summary.components[1] == checks[1]

@@ -126,7 +126,8 @@ def _start_demo_simulator(size: str, seed: int):
     return simulator
 
 
-# The demo tunes with a small budget so it finishes in minutes on a laptop; set these to override.
+# The demo tunes with a small budget so it finishes in minutes on a laptop; set these (shell or .env) to
+# override. They reach the UI's run workers: dagster dev gets the demo's environment (ui_launch.py).
 DEMO_TUNING = {"OPTUNA_N_TRIALS": "5", "OPTUNA_TIMEOUT": "60", "OPTUNA_N_JOBS": "1"}
 DEMO_MODEL_RUN_CONFIG = {"ops": {"outcome_models": {"config": {"bootstrap_reps": 100}}}}
 
@@ -173,23 +174,11 @@ def _demo_pipeline(args, url: str, runner) -> int:
     if args.no_ui:
         return 1 if failed else 0
     print(f"Dagster UI on http://127.0.0.1:{args.port} (Ctrl-C to stop)")
-    env = {**os.environ, "DAGSTER_HOME": str(home)}
+    from dc_pipeline.ui_launch import dagster_dev_process
+
+    command, cwd, env = dagster_dev_process("dc_pipeline.definitions", args.port, home, os.environ)
     try:
-        return subprocess.call(
-            [
-                sys.executable,
-                "-m",
-                "dagster",
-                "dev",
-                "-m",
-                "dc_pipeline.definitions",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(args.port),
-            ],
-            env=env,
-        )
+        return subprocess.call(command, cwd=cwd, env=env)
     except KeyboardInterrupt:
         return 0
 
@@ -254,6 +243,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    from dc_pipeline.adapters.env_file import load_env_file
+
+    load_env_file(Path.cwd() / ".env")  # the environment wins; an empty value in .env never applies
     if not os.environ.get("DC_DEBUG"):
         # Dagster's beta/preview notices are for developers; a user sees results and errors.
         import warnings

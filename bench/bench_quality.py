@@ -45,7 +45,7 @@ def assess_all(tables: dict[str, pd.DataFrame], config: DqConfig, as_of: pd.Time
         _split(tables[t]) for t in ("metrics", "normalisedvalue", "business_outcomes", "project_brands")
     )
     all_metrics = tables["metrics"]
-    known = set(all_metrics["metric_id"].astype(int))
+    owners = dict(zip(all_metrics["metric_id"], all_metrics["project_id"]))
     empty = {t: tables[t].iloc[:0] for t in ("metrics", "normalisedvalue", "business_outcomes", "project_brands")}
     results = {}
     for pid in projects.index.astype(int):
@@ -58,7 +58,7 @@ def assess_all(tables: dict[str, pd.DataFrame], config: DqConfig, as_of: pd.Time
             config=config,
             as_of=as_of,
             other_project_metrics=all_metrics[all_metrics["project_id"] != pid],
-            known_metric_ids=known,
+            metric_owners=owners,
         )
     return results
 

@@ -120,7 +120,8 @@ def test_outcome_models_fit_available_targets_and_record_tuning(models_env, proj
     status, reason = rows["brand_equity_index"][:2]
     assert status == "missing_input"
     assert reason.startswith(
-        f"missing outcome: brand_equity_index is null in all 60 scored brand-periods of project {PROJECT}")
+        f"missing outcome: brand_equity_index is null in all 60 scored brand-periods of project {PROJECT}"
+    )
     status, _, skill, validated, estimate, low, high, model_id = rows["revenue"]
     assert status == "ok" and skill is not None and low <= estimate <= high
     # The demo plants revenue ∝ 1.03^(DC−80): a clearly positive effect per DC point.

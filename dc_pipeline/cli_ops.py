@@ -95,7 +95,7 @@ def _print_status(summary, as_json: bool) -> int:
 
 
 def cmd_backup(args) -> int:
-    from dc_pipeline.adapters import backup, postgres
+    from dc_pipeline.adapters import backup, ops_log, postgres
     from dc_pipeline.adapters.backup_run import RESTORE_CHECK_DATABASE, run_backup
     from dc_pipeline.defs.resources import SettingsResource
 
@@ -104,10 +104,10 @@ def cmd_backup(args) -> int:
     config_dir = Path(__file__).resolve().parent / "config"
     if args.no_verify:
         result = backup.dump_database(url, folder, config_dir)
-        print(
-            f"backup {result.dump_path} of {postgres.redact_url(url)}; NOT verified (--no-verify): "
-            "`dc-pipeline status` counts only verified backups"
-        )
+        with postgres.connect(url) as conn:  # logged as unverified: status counts only verified backups
+            ops_log.record_backup(conn, result, False, ["restore test skipped (--no-verify)"], [], None)
+            conn.commit()
+        print(f"backup {result.dump_path} of {postgres.redact_url(url)}; NOT verified (--no-verify)")
         return 0
     # The same step as the db_backup asset: dump, restore test, retention, and the dc_ops.backup_log row
     # that `dc-pipeline status` and the system_health sensor read.

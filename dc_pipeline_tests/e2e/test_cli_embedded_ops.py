@@ -55,6 +55,9 @@ def test_backup_from_a_folder_without_a_cluster_fails_clearly_and_starts_nothing
 def test_status_sees_a_verified_cli_backup_and_says_when_it_had_to_start_the_database(folders):
     project = folders / "project"
     assert _cli(project, "db", "init").returncode == 0
+    unverified = _cli(project, "backup", "--no-verify")
+    assert unverified.returncode == 0 and "NOT verified" in unverified.stdout
+    assert _status(project)["components"]["backup"]["state"] == "missing"  # only verified backups count
     backup = _cli(project, "backup")
     assert backup.returncode == 0, backup.stderr
     assert "restore test passed" in backup.stdout

@@ -17,7 +17,7 @@ import pytest
 from dotenv import dotenv_values
 
 from dc_pipeline.adapters.env_file import load_env_file
-from dc_pipeline.ui_launch import dagster_dev_process
+from dc_pipeline.ui_launch import PATH_SETTINGS, dagster_dev_process
 
 pytestmark = pytest.mark.slow
 
@@ -71,7 +71,11 @@ def test_a_run_launched_by_dagster_dev_sees_the_demo_environment_not_the_env_fil
     out = tmp_path / "probe.json"
     # What `dc-pipeline demo` holds when it starts the UI: its .env applied under the rule, then the
     # simulator's URL, the dev keys and the demo's tuning budget.
-    environ = {k: v for k, v in os.environ.items() if not k.startswith(("DAGSTER_", "OPTUNA_", "API_", "SECRET"))}
+    environ = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DAGSTER_", "OPTUNA_", "API_", "SECRET")) and k not in PATH_SETTINGS
+    }
     load_env_file(project / ".env", environ)
     environ |= {
         "API_BASE_URLS": "http://127.0.0.1:7999",

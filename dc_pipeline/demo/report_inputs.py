@@ -13,7 +13,7 @@ from dc_pipeline.domain.reports.data import ReportData, report_data_from_frames
 from dc_pipeline.domain.scoring import compute_dc_scores
 
 
-def _clean_values(values: pd.DataFrame) -> pd.DataFrame:
+def clean_values(values: pd.DataFrame) -> pd.DataFrame:
     v = values[np.isfinite(values["normalized_value"]) & values["normalized_value"].between(0, 100)]
     v = v.drop_duplicates(["project_id", "brand_id", "metric_id", "period"], keep=False)
     return v.assign(period=pd.to_datetime(v["period"]))
@@ -31,7 +31,7 @@ def demo_report_data(
     ids = set(projects.loc[in_group, "project_id"].astype(int))
     values = tables["normalisedvalue"]
     metrics = tables["metrics"][tables["metrics"]["project_id"].isin(ids)]
-    scores = compute_dc_scores(_clean_values(values[values["project_id"].isin(ids)]), metrics)
+    scores = compute_dc_scores(clean_values(values[values["project_id"].isin(ids)]), metrics)
     outcomes = tables["business_outcomes"]
     return report_data_from_frames(
         project_id,

@@ -126,6 +126,11 @@ def _model_problems(analysis: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+def _block_review_reasons(analysis: dict[str, Any]) -> list[dict[str, Any]]:
+    """REVIEW reasons a block found in its inputs (e.g. forecast interval coverage > 10 pp off nominal)."""
+    return [r for b in analysis.values() if b.get("status") == "ok" for r in b.get("review_reasons") or []]
+
+
 def _named_brands(insights: list[dict[str, Any]], names: dict[int, str]) -> set[int]:
     by_name = {name: brand_id for brand_id, name in names.items()}
     return {
@@ -216,6 +221,7 @@ def build_report(
             dq_score=dq.get("score"),
             quarantined_rows=dq.get("quarantined_rows"),
             model_problems=_model_problems(analysis),
+            coverage_problems=_block_review_reasons(analysis),
             tier_uncertain_brands=tier_band_reasons(robustness, _named_brands(insights, ctx.names), ctx.names),
         ),
     }

@@ -21,6 +21,8 @@ BUILDER_MODULES: dict[str, str] = {
     "brand_equity_correlation": "brand_equity",
     "bestseller_rank_optimization": "bestseller_rank",
     "sales_performance_correlation": "sales_performance",
+    "performance_forecasting_analysis": "performance_forecasting",
+    "trend_prediction_analysis": "trend_prediction",
 }
 
 # Catalog reports without a builder yet.

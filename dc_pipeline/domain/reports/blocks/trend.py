@@ -4,7 +4,12 @@ Reused by reports 1, 18, 22 and 24. Sen's slope and its interval come from scipy
 scipy has no Mann-Kendall test, so S and its tie-corrected variance are computed here (Kendall 1975,
 normal approximation with continuity correction) and checked against scipy.stats.kendalltau in tests.
 Consistency around the trend (1 - sd of residuals around the Sen line / mean) sits next to the plain
-one (1 - sd / mean), so steady growth is not mistaken for inconsistency."""
+one (1 - sd / mean), so steady growth is not mistaken for inconsistency.
+
+Serial correlation inflates Mann-Kendall's false-positive rate (an AR(1) series with phi 0.5 rejects a true
+"no trend" about three times too often), so Var(S) is scaled by the Hamed & Rao (1998) factor n/n* from the
+significant lags of the autocorrelation of the ranks of the Sen-detrended series; the factor is floored at 1,
+so the correction never makes the test more liberal than the plain one."""
 
 from __future__ import annotations
 
@@ -18,6 +23,7 @@ from dc_pipeline.domain.reports.blocks.correlation import p_label
 from dc_pipeline.domain.reports.blocks.status import insufficient, ok_block
 
 MIN_N = 4
+LAG_SELECTION_LEVEL = 0.05  # Hamed & Rao keep the autocorrelation lags significant at 5 %
 
 
 def period_numbers(periods, months_per_period: int) -> np.ndarray:
@@ -27,18 +33,39 @@ def period_numbers(periods, months_per_period: int) -> np.ndarray:
     return (months - months.min()) / months_per_period
 
 
-def mann_kendall(y) -> dict[str, float]:
-    """S = sum of sign(y_j - y_i) over i < j; Var(S) corrected for ties; two-sided p of Z."""
+def hamed_rao_ratio(y, x, slope: float) -> float:
+    """n/n* = 1 + 2 / (n(n-1)(n-2)) * sum over significant lags k of (n-k)(n-k-1)(n-k-2) rho_k, with rho_k the
+    autocorrelation of the ranks of y - slope * x; at least 1."""
+    from statsmodels.tsa.stattools import acf
+
+    detrended = np.asarray(y, dtype=float) - slope * np.asarray(x, dtype=float)
+    n = detrended.size
+    ranks = stats.rankdata(detrended)
+    if n < 3 or np.ptp(ranks) == 0:
+        return 1.0
+    rho = acf(ranks, nlags=n - 1, fft=False)[1:]
+    k = np.arange(1, n)
+    keep = np.abs(rho) > stats.norm.ppf(1 - LAG_SELECTION_LEVEL / 2) / np.sqrt(n)
+    total = float(np.sum(((n - k) * (n - k - 1) * (n - k - 2) * rho)[keep]))
+    return max(1.0, 1.0 + 2.0 * total / (n * (n - 1) * (n - 2)))
+
+
+def mann_kendall(y, variance_ratio: float = 1.0) -> dict[str, float]:
+    """S = sum of sign(y_j - y_i) over i < j; Var(S) corrected for ties (and scaled by `variance_ratio`, the
+    autocorrelation factor n/n*); two-sided p of Z."""
     y = np.asarray(y, dtype=float)
     n = y.size
     s = float(np.sign(y[None, :] - y[:, None])[np.triu_indices(n, 1)].sum())
     _, ties = np.unique(y, return_counts=True)
-    var = (n * (n - 1) * (2 * n + 5) - float(np.sum(ties * (ties - 1) * (2 * ties + 5)))) / 18.0
+    plain = (n * (n - 1) * (2 * n + 5) - float(np.sum(ties * (ties - 1) * (2 * ties + 5)))) / 18.0
+    var = plain * variance_ratio
     z = 0.0 if var <= 0 or s == 0 else (s - np.sign(s)) / np.sqrt(var)
     p = float(2 * stats.norm.sf(abs(z)))
     return {
         "s": s,
         "var_s": float(var),
+        "var_s_ties_only": float(plain),
+        "autocorrelation_ratio": float(variance_ratio),
         "z": float(z),
         "p": p,
         "p_label": p_label(p),
@@ -62,8 +89,8 @@ def trend_block(x, y, confidence_level: float, *, what: str, min_n: int = MIN_N,
             f"insufficient history: {n} periods of {what}, {min_n} needed for a trend test", n, min_n, n=n, **extra
         )
     alpha = round(1 - confidence_level, 10)
-    mk = mann_kendall(y)
     sen = stats.theilslopes(y, x, alpha=confidence_level)
+    mk = mann_kendall(y, hamed_rao_ratio(y, x, sen.slope))
     residuals = y - (sen.intercept + sen.slope * x)
     spread = float(np.std(residuals, ddof=2)) if n > 2 else None
     sd = float(np.std(y, ddof=1))

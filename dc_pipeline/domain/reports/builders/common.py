@@ -7,10 +7,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from statsmodels.stats.multitest import multipletests
 
 from dc_pipeline.domain.reports import charts
 from dc_pipeline.domain.reports.blocks.correlation import corr_block
+from dc_pipeline.domain.reports.blocks.multiplicity import holm_adjusted
 from dc_pipeline.domain.reports.blocks.slope import fit_band, slope_block
 from dc_pipeline.domain.reports.blocks.status import insufficient, is_ok, ok_block, unavailable_block
 from dc_pipeline.domain.reports.blocks.trend import trend_block
@@ -43,7 +43,7 @@ def brand_trends(ctx: ReportContext, column: str, what: str) -> dict[str, Any]:
         }
     tested = [k for k, b in out.items() if b["status"] == "ok"]
     if tested:
-        adjusted = multipletests([out[k]["mann_kendall"]["p"] for k in tested], method="holm")[1]
+        adjusted = holm_adjusted([out[k]["mann_kendall"]["p"] for k in tested])
         for key, p in zip(tested, adjusted):
             b = out[key]
             b["p_holm"] = float(p)

@@ -82,9 +82,11 @@ def line(
     invert_y: bool = False,
     secondary: dict[str, Sequence[float | None]] | None = None,
     secondary_label: str | None = None,
+    markers: Sequence[str] = (),
     supports: Sequence[str] = (),
 ) -> dict:
-    """Lines over ISO period labels; `emphasis` names a series drawn bold (e.g. the portfolio mean)."""
+    """Lines over ISO period labels; `emphasis` names a series drawn bold (e.g. the portfolio mean); `markers`
+    are x labels marked with a vertical line (e.g. change points)."""
     return _spec(
         "line",
         "line",
@@ -99,6 +101,7 @@ def line(
         invert_y=invert_y,
         secondary={k: list(v) for k, v in (secondary or {}).items()},
         secondary_label=secondary_label,
+        markers=list(markers),
     )
 
 

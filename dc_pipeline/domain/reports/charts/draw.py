@@ -125,6 +125,8 @@ def line(ax, fig: dict) -> None:
         )
     _period_axis(ax, fig["x"])
     ax.set_ylabel(fig["y_label"])
+    for i, label in enumerate(m for m in fig.get("markers", []) if m in fig["x"]):
+        ax.axvline(fig["x"].index(label), color="#d62728", ls=":", lw=1.2, label="change point" if i == 0 else None)
     if fig.get("bands"):
         _bands(ax, fig["bands"])
     if fig.get("invert_y"):
@@ -135,7 +137,7 @@ def line(ax, fig: dict) -> None:
             ax2.plot(x, _values(values), color="#111", lw=2, ls="--", label=name)
         ax2.set_ylabel(fig.get("secondary_label") or "")
         ax2.legend(fontsize=7, loc="lower right", frameon=False)
-    _legend(ax, len(fig["series"]))
+    _legend(ax, len(fig["series"]) + bool(fig.get("markers")))
 
 
 def scatter(ax, fig: dict) -> None:

@@ -47,17 +47,30 @@ def model_outputs(
     obs = outcome_observations(scores, outcomes.assign(period=pd.to_datetime(outcomes["period"])), project_id)
 
     fits = fit_project_outcomes(
-        obs, project_id, settings=tuning, study_factory=None, confidence_level=0.95, min_data_points=10,
-        seed=seed, n_boot=n_boot, code_version="demo",
-    )  # fmt: skip
+        obs,
+        project_id,
+        settings=tuning,
+        study_factory=None,
+        confidence_level=0.95,
+        min_data_points=10,
+        seed=seed,
+        n_boot=n_boot,
+        code_version="demo",
+    )
     models = outcome_tables(fits)
     grain = projects.loc[projects["project_id"] == project_id, "period_grain"].iloc[0]
     forecasts = []
     for brand_id in brand_ids:
         forecasts += forecast_brand(
-            obs, project_id, brand_id, m=seasonal_period(grain), horizon=horizon, settings=tuning,
-            study_factory=None, seed=seed,
-        )  # fmt: skip
+            obs,
+            project_id,
+            brand_id,
+            m=seasonal_period(grain),
+            horizon=horizon,
+            settings=tuning,
+            study_factory=None,
+            seed=seed,
+        )
     effect = outcome_effect(models["outcome_model_results"], "revenue")
     own = _own_project(scores, project_id)
     own_metrics = metrics[metrics["project_id"] == project_id]
@@ -72,7 +85,7 @@ def model_outputs(
             seed=seed,
             effect=effect,
             study_factory=lambda n_metrics: None,
-        )  # fmt: skip
+        )
         for brand_id in brand_ids
     ]
     robust = RobustnessConfig(n_draws=n_draws)

@@ -23,6 +23,13 @@ BUILDER_MODULES: dict[str, str] = {
     "sales_performance_correlation": "sales_performance",
     "performance_forecasting_analysis": "performance_forecasting",
     "trend_prediction_analysis": "trend_prediction",
+    "risk_assessment_analysis": "risk_assessment",
+    "opportunity_identification_analysis": "opportunity_identification",
+    "scenario_planning_analysis": "scenario_planning",
+    "growth_trajectory_modeling": "growth_trajectory",
+    "executive_performance_dashboard": "executive_dashboard",
+    "strategic_planning_insights": "strategic_planning",
+    "investment_priority_analysis": "investment_priority",
 }
 
 # Catalog reports without a builder yet.

@@ -72,8 +72,12 @@ def fit_curves(t, y) -> dict[str, Any]:
             fits[name] = {"status": "not_fitted", "reason": str(exc).split("\n")[0][:120]}
             continue
         rss = float(np.sum((y - curve(t, *params)) ** 2))
-        fits[name] = {"status": "ok", "params": [float(p) for p in params], "rss": rss,
-                      "aicc": aicc(rss, t.size, len(params))}  # fmt: skip
+        fits[name] = {
+            "status": "ok",
+            "params": [float(p) for p in params],
+            "rss": rss,
+            "aicc": aicc(rss, t.size, len(params)),
+        }
     ok = {k: v for k, v in fits.items() if v["status"] == "ok" and np.isfinite(v["aicc"])}
     if not ok:
         return {"fits": fits, "chosen": None}

@@ -44,8 +44,12 @@ def history(ctx: ReportContext, _: dict) -> dict[str, Any]:
     for brand_id, g in ctx.panel.groupby("brand_id", sort=True):
         n = int(g["dc"].notna().sum())
         tier = "none" if n < 4 else "naive" if n < 8 else "ets" if n < 2 * m + 4 else "tuned"
-        brands[str(brand_id)] = {"brand_name": ctx.name(brand_id), "n_periods": n, "latest_dc": float(g["dc"].iloc[-1]),
-                                 "tier_by_length": tier}  # fmt: skip
+        brands[str(brand_id)] = {
+            "brand_name": ctx.name(brand_id),
+            "n_periods": n,
+            "latest_dc": float(g["dc"].iloc[-1]),
+            "tier_by_length": tier,
+        }
     return ok_block(seasonal_period=m, tuned_from=2 * m + 4, brands=brands)
 
 
@@ -107,13 +111,14 @@ def _series_block(ctx: ReportContext, brand_id: int, series: str, history_values
         mase=f(row.get("mase")),
         snaive_mase=f(row.get("snaive_mase")),
         rel_mase=f(row.get("rel_mase")),
-        beats_seasonal_naive=None if row.get("rel_mase") is None or pd.isna(row.get("rel_mase"))
+        beats_seasonal_naive=None
+        if row.get("rel_mase") is None or pd.isna(row.get("rel_mase"))
         else bool(float(row["rel_mase"]) < 1),
         coverage=coverage,
         coverage_points=f(n_points),
         coverage_reason=row.get("coverage_reason"),
         backtest_origins=int(bt.get("n_origins") or 0),
-    )  # fmt: skip
+    )
 
 
 def forecasts(ctx: ReportContext, _: dict) -> dict[str, Any]:
@@ -158,7 +163,7 @@ def forecasts(ctx: ReportContext, _: dict) -> dict[str, Any]:
         validation_reason="; ".join(unvalidated[:5])
         + (f" and {len(unvalidated) - 5} more" if len(unvalidated) > 5 else "")
         if unvalidated
-        else None,  # fmt: skip
+        else None,
         review_reasons=_coverage_reason(review),
         brands=brands,
     )
@@ -169,17 +174,32 @@ def _coverage_reason(misses: list[dict[str, Any]]) -> list[dict[str, Any]]:
     if not misses:
         return []
     shown = "; ".join(m["message"] for m in misses[:3]) + (f"; {len(misses) - 3} more" if len(misses) > 3 else "")
-    return [reason("coverage_off_nominal", f"{len(misses)} forecast interval coverages more than "
-                   f"{100 * COVERAGE_TOLERANCE:.0f} pp off nominal: {shown}", len(misses), 0)]  # fmt: skip
+    return [
+        reason(
+            "coverage_off_nominal",
+            f"{len(misses)} forecast interval coverages more than "
+            f"{100 * COVERAGE_TOLERANCE:.0f} pp off nominal: {shown}",
+            len(misses),
+            0,
+        )
+    ]
 
 
 def _worst_coverage(brands: dict[str, Any]) -> dict[str, Any] | None:
     misses = [
-        {"brand_name": b["brand_name"], "series": series, "nominal_percent": 100 * c["nominal"],
-         "observed_percent": 100 * c["observed"], "points": s["coverage_points"]}
-        for b in brands.values() for series, s in b["series"].items() if is_ok(s)
-        for c in s["coverage"].values() if c["off"]
-    ]  # fmt: skip
+        {
+            "brand_name": b["brand_name"],
+            "series": series,
+            "nominal_percent": 100 * c["nominal"],
+            "observed_percent": 100 * c["observed"],
+            "points": s["coverage_points"],
+        }
+        for b in brands.values()
+        for series, s in b["series"].items()
+        if is_ok(s)
+        for c in s["coverage"].values()
+        if c["off"]
+    ]
     return max(misses, key=lambda m: abs(m["observed_percent"] - m["nominal_percent"]), default=None)
 
 
@@ -189,8 +209,9 @@ def coherence(ctx: ReportContext, _: dict) -> dict[str, Any]:
         return unavailable_block("missing_input", missing_forecasts(ctx), 0, 1)
     frame = ctx.forecast_slice(frame)
     if frame.empty:
-        return unavailable_block("insufficient_data", "no coherence gap stored: no brand has a DC and section "
-                                 "forecast", 0, 1)  # fmt: skip
+        return unavailable_block(
+            "insufficient_data", "no coherence gap stored: no brand has a DC and section forecast", 0, 1
+        )
     brands = {}
     for brand_id, g in frame.groupby("brand_id", sort=True):
         g = g.sort_values("horizon")
@@ -203,8 +224,11 @@ def coherence(ctx: ReportContext, _: dict) -> dict[str, Any]:
             "gaps": [float(v) for v in g["coherence_gap"]],
         }
     key = max(brands, key=lambda k: brands[k]["max_abs_gap"])
-    return ok_block(definition="direct DC forecast - DC rebuilt from section forecasts at current effective weights",
-                    largest_gap_brand=key, brands=brands)  # fmt: skip
+    return ok_block(
+        definition="direct DC forecast - DC rebuilt from section forecasts at current effective weights",
+        largest_gap_brand=key,
+        brands=brands,
+    )
 
 
 def backtest_table(ctx: ReportContext, done: dict) -> dict[str, Any]:
@@ -300,7 +324,7 @@ def _insights(root: dict, ctx: ReportContext) -> list[dict[str, Any]]:
                     cite(root, "brand", C + "/brand_name"),
                     cite(root, "gap", C + "/max_abs_gap", 2),
                     cite(root, "period", C + "/max_gap_period"),
-                ],  # fmt: skip
+                ],
                 min(1.0, coh["brands"][coh["largest_gap_brand"]]["max_abs_gap"] / 10),
             )
         )
@@ -318,11 +342,21 @@ def _charts(root: dict, ctx: ReportContext) -> dict[str, Any]:
         g = ctx.panel[ctx.panel["brand_id"] == int(key)].sort_values("t")
         bands = []
         if s["forecast"][0]["low"] is not None:
-            bands.append({"level": ctx.confidence_level, "low": [r["low"] for r in s["forecast"]],
-                          "high": [r["high"] for r in s["forecast"]]})  # fmt: skip
+            bands.append(
+                {
+                    "level": ctx.confidence_level,
+                    "low": [r["low"] for r in s["forecast"]],
+                    "high": [r["high"] for r in s["forecast"]],
+                }
+            )
         if s["forecast"][0]["low_80"] is not None and ctx.confidence_level != 0.8:
-            bands.append({"level": 0.8, "low": [r["low_80"] for r in s["forecast"]],
-                          "high": [r["high_80"] for r in s["forecast"]]})  # fmt: skip
+            bands.append(
+                {
+                    "level": 0.8,
+                    "low": [r["low_80"] for r in s["forecast"]],
+                    "high": [r["high_80"] for r in s["forecast"]],
+                }
+            )
         out[f"fan_{key}"] = charts.fan(
             f"{a['brands'][key]['brand_name']}: DC forecast ({s['published_method']})",
             join_pointer("analysis", "forecasts", "brands", key, "series", "dc"),

@@ -45,8 +45,10 @@ def _one_series(ctx: ReportContext, g, column: str, horizon: int) -> dict[str, A
     sen = mk["sen"]
     at = x[-1] + horizon
     projection = float(np.clip(sen["intercept"] + sen["slope"] * at, 0, 100))
-    spread = [float(np.clip(sen["intercept"] + s * at + (sen["slope"] - s) * np.median(x), 0, 100))
-              for s in (sen["ci_low"], sen["ci_high"])]  # fmt: skip
+    spread = [
+        float(np.clip(sen["intercept"] + s * at + (sen["slope"] - s) * np.median(x), 0, 100))
+        for s in (sen["ci_low"], sen["ci_high"])
+    ]
     cusum = cusum_change_points(y, ctx.alpha, seed=ctx.settings.seed)
     for c in cusum.get("change_points", []):
         c["period"] = iso_date(g["period"].iloc[c["index"]])

@@ -4,9 +4,11 @@
   k = ceil(a n), VaR = -(k-th smallest change) and ES = -(mean of the k smallest), both in DC points (a loss is
   positive). With fewer than 1/a changes the VaR is the worst change seen, and the block says so.
 - Maximum drawdown: the largest fall from a running peak to a later value.
-- A forecast's distribution at one horizon is the piecewise-linear quantile function through the stored
-  quantiles (0.005 ... 0.995); its CDF at x is the closed form used for P(DC below a floor) and for the
-  scenario probabilities, and `quantile_draws` samples it by inverse transform (the seeded draws)."""
+- A forecast's distribution at one horizon is read from the stored quantiles (0.005 ... 0.995) by linear
+  interpolation in normal-score space: between two stored quantiles x is linear in z = Phi^-1(p), and beyond
+  the outer ones the outer segment is extended (normal tails). This is exact for a normal forecast and follows
+  the stored skew otherwise. Its CDF at x is the closed form used for P(DC below a floor) and the scenario
+  probabilities; `quantile_draws` samples the same distribution by inverse transform (the seeded draws)."""
 
 from __future__ import annotations
 
@@ -51,32 +53,38 @@ def max_drawdown(values) -> dict[str, Any]:
     }
 
 
+def _knots(levels, values) -> tuple[np.ndarray, np.ndarray]:
+    """(z = Phi^-1(level), value) knots with values made non-decreasing and ties nudged apart."""
+    from scipy.stats import norm
+
+    z = norm.ppf(np.asarray(levels, dtype=float))
+    v = np.maximum.accumulate(np.asarray(values, dtype=float))
+    v = v + np.arange(v.size) * 1e-9  # a flat stretch (e.g. clipped at 100) keeps the map invertible
+    return z, v
+
+
+def _z_of(x: np.ndarray, z: np.ndarray, v: np.ndarray) -> np.ndarray:
+    inside = np.interp(x, v, z)
+    below = z[0] + (x - v[0]) * (z[1] - z[0]) / (v[1] - v[0])
+    above = z[-1] + (x - v[-1]) * (z[-1] - z[-2]) / (v[-1] - v[-2])
+    return np.where(x < v[0], below, np.where(x > v[-1], above, inside))
+
+
 def quantile_cdf(levels, values, x: float) -> float:
-    """P(X <= x) under the piecewise-linear quantile function through (levels, values), with the tails
-    beyond the outer stored quantiles as in `_support`."""
-    p, q = _support(levels, values)
-    if x <= q[0]:
-        return 0.0
-    if x >= q[-1]:
-        return 1.0
-    i = int(np.searchsorted(q, x, side="right"))
-    lo, hi = q[i - 1], q[i]
-    if hi == lo:
-        return float(p[i])
-    return float(p[i - 1] + (p[i] - p[i - 1]) * (x - lo) / (hi - lo))
+    """P(X <= x) of the distribution through the stored quantiles (normal-score interpolation)."""
+    from scipy.stats import norm
 
-
-def _support(levels, values) -> tuple[np.ndarray, np.ndarray]:
-    """Quantile knots extended to probability 0 and 1 by mirroring the outer spacing (a tail as wide as the
-    step from the 0.5 % to the 2.5 % quantile), with values made non-decreasing."""
-    p = np.asarray(levels, dtype=float)
-    q = np.maximum.accumulate(np.asarray(values, dtype=float))
-    low = q[0] - (q[1] - q[0]) * p[0] / (p[1] - p[0])
-    high = q[-1] + (q[-1] - q[-2]) * (1 - p[-1]) / (p[-1] - p[-2])
-    return np.concatenate([[0.0], p, [1.0]]), np.concatenate([[low], q, [high]])
+    z, v = _knots(levels, values)
+    return float(norm.cdf(_z_of(np.asarray(float(x)), z, v)))
 
 
 def quantile_draws(levels, values, n: int, rng: np.random.Generator) -> np.ndarray:
-    """n draws by inverse transform of uniform variates through the same piecewise-linear quantile function."""
-    p, q = _support(levels, values)
-    return np.interp(rng.uniform(size=n), p, q)
+    """n draws by inverse transform: u ~ U(0, 1), z = Phi^-1(u), x linear in z between (and beyond) the knots."""
+    from scipy.stats import norm
+
+    z, v = _knots(levels, values)
+    u = norm.ppf(rng.uniform(size=n))
+    inside = np.interp(u, z, v)
+    below = v[0] + (u - z[0]) * (v[1] - v[0]) / (z[1] - z[0])
+    above = v[-1] + (u - z[-1]) * (v[-1] - v[-2]) / (z[-1] - z[-2])
+    return np.where(u < z[0], below, np.where(u > z[-1], above, inside))

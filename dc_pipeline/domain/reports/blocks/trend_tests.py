@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from dc_pipeline.domain.reports.blocks.correlation import p_label
+from dc_pipeline.domain.reports.blocks.trend import lag1_autocorrelation
 
 MIN_CUSUM_PERIODS = 12
 MIN_SEGMENT = 6
@@ -114,11 +115,8 @@ def cusum_statistics(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def ar1_coefficient(y: np.ndarray) -> float:
-    """Lag-1 autocorrelation of the residuals around the OLS line, bias-corrected (Kendall), in [0, 0.9]."""
-    e = _detrender(y.size) @ y
-    denom = float(e @ e)
-    r = float(e[1:] @ e[:-1]) / denom if denom > 0 else 0.0
-    return float(np.clip(r + (1 + 3 * r) / y.size, 0.0, 0.9))
+    """Lag-1 autocorrelation (bias-corrected, in [0, 0.9]) of the residuals around the OLS line."""
+    return lag1_autocorrelation(_detrender(y.size) @ y)
 
 
 @lru_cache(maxsize=256)

@@ -2,7 +2,7 @@
 OLS slope t-test, Mann-Kendall (S, Z, p), Sen's slope, a quadratic-term test, CUSUM change points and a Sen
 projection at the horizon, labelled strong_* / weak_* / no_clear_trend.
 
-Honesty: both tests are autocorrelation-aware (HAC standard errors for OLS, the Hamed-Rao variance factor for
+Honesty: both tests are autocorrelation-aware (HAC standard errors for OLS, the Yue-Wang AR(1) variance factor for
 Mann-Kendall) and Holm-adjusted across every series the report tests, per test; a label counts a test as
 significant only on its adjusted p. So one noisy step in one of 25 series is not reported as a trend."""
 

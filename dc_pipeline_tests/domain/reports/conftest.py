@@ -6,11 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from dc_pipeline.demo.dataset import demo_dataset
+from dc_pipeline.demo.model_outputs import model_outputs
 from dc_pipeline.demo.report_inputs import demo_report_data
 from dc_pipeline.demo.techcorp import techcorp_tables
 from dc_pipeline.domain.reports.data import report_data_from_frames
 from dc_pipeline.domain.scoring import compute_dc_scores
 from dc_pipeline.domain.source_tables import SECTIONS
+from dc_pipeline.domain.tuning_settings import TuningSettings
 
 DQ = {"score": 0.97, "band": "excellent", "per_brand": {}, "quarantined_rows": {}}
 
@@ -96,3 +99,23 @@ def synthetic_data(
 
 def noisy(rng: np.random.Generator, base: float, slope: float, sd: float, n: int = 36) -> list[float]:
     return list(np.clip(base + slope * np.arange(n) + rng.normal(0, sd, n), 0, 100))
+
+
+SMALL_TUNING = TuningSettings(n_trials=2, timeout_s=60.0, n_jobs=1, patience=2)
+
+
+@pytest.fixture(scope="session")
+def demo_tables():
+    return demo_dataset("small").tables
+
+
+@pytest.fixture(scope="session")
+def demo_p102(demo_tables):
+    """Demo project 102 (5 brands x 12 months; brand_equity_index null) with every model output, in memory."""
+    outputs = model_outputs(demo_tables, 102, tuning=SMALL_TUNING, n_boot=20, n_draws=100)
+    return demo_report_data(demo_tables, 102, dq=DQ, **outputs)
+
+
+@pytest.fixture(scope="session")
+def techcorp_p2_models(techcorp):
+    return demo_report_data(techcorp, 2, dq=DQ, **model_outputs(techcorp, 2, tuning=SMALL_TUNING, n_boot=20))

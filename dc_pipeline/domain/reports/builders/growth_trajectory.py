@@ -137,7 +137,7 @@ def _insights(root: dict, ctx: ReportContext) -> list[dict[str, Any]]:
                 ]
                 if tt["periods"] == 0:
                     continue
-                if np.isfinite(tt["periods"]) and tt["ci_high"] is not None:
+                if tt["periods"] is not None and tt["ci_high"] is not None:  # None: the fit never gets there
                     out.append(
                         insight(
                             "",

@@ -254,11 +254,29 @@ def backtest_table(ctx: ReportContext, done: dict) -> dict[str, Any]:
     return ok_block(rows=rows)
 
 
+def _history_insight(root: dict) -> dict[str, Any]:
+    h = root["analysis"]["history"]
+    key = min(h["brands"], key=lambda k: (h["brands"][k]["n_periods"], k))
+    B = join_pointer("analysis", "history", "brands", key)
+    return insight(
+        "",
+        "The shortest history is {brand}'s {n} periods, which allows the {tier} forecast tier (tuned models need "
+        "{full}).",
+        [
+            cite(root, "brand", B + "/brand_name"),
+            cite(root, "n", B + "/n_periods", 0),
+            cite(root, "tier", B + "/tier_by_length"),
+            cite(root, "full", "/analysis/history/tuned_from", 0),
+        ],
+        0.2,
+    )
+
+
 def _insights(root: dict, ctx: ReportContext) -> list[dict[str, Any]]:
     a = root["analysis"]["forecasts"]
+    out = [_history_insight(root)]
     if not is_ok(a):
-        return []
-    out = []
+        return out
     for key, b in a["brands"].items():
         s = b["series"]["dc"]
         if not is_ok(s) or not s["final"]:

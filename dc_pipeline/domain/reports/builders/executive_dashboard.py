@@ -15,6 +15,7 @@ from dc_pipeline.domain.reports import charts
 from dc_pipeline.domain.reports.blocks.status import ok_block
 from dc_pipeline.domain.reports.builders.common import TIER_BANDS
 from dc_pipeline.domain.reports.builders.model_inputs import forecast_table, missing_forecasts, p_below_floor
+from dc_pipeline.domain.reports.catalog import REPORT_NEEDS
 from dc_pipeline.domain.reports.context import ReportContext
 from dc_pipeline.domain.reports.framework import Block, Kpi, ReportBuilder
 from dc_pipeline.domain.reports.health import dq_band
@@ -294,7 +295,7 @@ def _kpis(root: dict, ctx: ReportContext) -> list[Kpi]:
 
 BUILDER = ReportBuilder(
     report_id="executive_performance_dashboard",
-    needs=frozenset({"scores", "outcomes", "dq", "forecasts"}),
+    needs=REPORT_NEEDS["executive_performance_dashboard"],
     blocks=(Block("kpi_tiles", kpi_tiles), Block("scorecards", scorecards), Block("alerts", alerts)),
     insights=_insights,
     charts=_charts,

@@ -13,6 +13,7 @@ from dc_pipeline.domain.reports import charts
 from dc_pipeline.domain.reports.blocks.growth import BOOTSTRAP_REPS, CURVES, bootstrap_times, fit_curves
 from dc_pipeline.domain.reports.blocks.status import insufficient, is_ok, ok_block
 from dc_pipeline.domain.reports.builders.common import TIER_BANDS, grain_unit
+from dc_pipeline.domain.reports.catalog import REPORT_NEEDS
 from dc_pipeline.domain.reports.context import ReportContext
 from dc_pipeline.domain.reports.framework import Block, Kpi, ReportBuilder
 from dc_pipeline.domain.reports.insights import cite, insight
@@ -229,7 +230,7 @@ def _charts(root: dict, ctx: ReportContext) -> dict[str, Any]:
 
 BUILDER = ReportBuilder(
     report_id="growth_trajectory_modeling",
-    needs=frozenset({"scores", "outcomes", "dq"}),
+    needs=REPORT_NEEDS["growth_trajectory_modeling"],
     blocks=(
         Block("growth_rates", growth_rates),
         Block("trajectories", trajectories),

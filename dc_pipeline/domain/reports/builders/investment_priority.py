@@ -18,7 +18,9 @@ from dc_pipeline.domain.recommendations.effort import effort as effort_of
 from dc_pipeline.domain.reports import charts
 from dc_pipeline.domain.reports.blocks.status import is_ok, ok_block, unavailable_block
 from dc_pipeline.domain.reports.builders.model_inputs import metric_rows, validated_effect
+from dc_pipeline.domain.reports.catalog import REPORT_NEEDS
 from dc_pipeline.domain.reports.context import ReportContext
+from dc_pipeline.domain.reports.data import INPUTS
 from dc_pipeline.domain.reports.framework import Block, Kpi, ReportBuilder
 from dc_pipeline.domain.reports.insights import cite, insight, recommendation
 
@@ -245,7 +247,8 @@ def _charts(root: dict, ctx: ReportContext) -> dict[str, Any]:
 
 BUILDER = ReportBuilder(
     report_id="investment_priority_analysis",
-    needs=frozenset({"scores", "metrics", "outcomes", "dq", "outcome_models"}),
+    needs=REPORT_NEEDS["investment_priority_analysis"]
+    & INPUTS,  # "portfolio" is read once ReportData carries SPEC §8's allocation
     blocks=(
         Block("priorities", priorities),
         Block("spend_efficiency", spend_efficiency),

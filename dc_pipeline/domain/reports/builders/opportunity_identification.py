@@ -14,6 +14,7 @@ import pandas as pd
 from dc_pipeline.domain.reports import charts
 from dc_pipeline.domain.reports.blocks.status import insufficient, is_ok, ok_block, unavailable_block
 from dc_pipeline.domain.reports.builders.model_inputs import gain_to_best, metric_rows, validated_effect
+from dc_pipeline.domain.reports.catalog import REPORT_NEEDS
 from dc_pipeline.domain.reports.context import ReportContext
 from dc_pipeline.domain.reports.framework import Block, Kpi, ReportBuilder
 from dc_pipeline.domain.reports.insights import cite, insight, recommendation
@@ -275,7 +276,7 @@ def _charts(root: dict, ctx: ReportContext) -> dict[str, Any]:
 
 BUILDER = ReportBuilder(
     report_id="opportunity_identification_analysis",
-    needs=frozenset({"scores", "metrics", "outcomes", "dq", "outcome_models"}),
+    needs=REPORT_NEEDS["opportunity_identification_analysis"],
     blocks=(
         Block("opportunities", opportunities),
         Block("transfers", transfers),

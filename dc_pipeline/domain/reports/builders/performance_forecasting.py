@@ -25,6 +25,7 @@ from dc_pipeline.domain.reports.builders.model_inputs import (
     series_forecast,
     summary_row,
 )
+from dc_pipeline.domain.reports.catalog import REPORT_NEEDS
 from dc_pipeline.domain.reports.context import ReportContext
 from dc_pipeline.domain.reports.framework import Block, Kpi, ReportBuilder
 from dc_pipeline.domain.reports.health import reason
@@ -404,7 +405,7 @@ def _charts(root: dict, ctx: ReportContext) -> dict[str, Any]:
 
 BUILDER = ReportBuilder(
     report_id="performance_forecasting_analysis",
-    needs=frozenset({"scores", "outcomes", "dq", "forecasts"}),
+    needs=REPORT_NEEDS["performance_forecasting_analysis"],
     blocks=(
         Block("history", history),
         Block("forecasts", forecasts, "standard"),

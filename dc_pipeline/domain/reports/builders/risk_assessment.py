@@ -14,6 +14,7 @@ from dc_pipeline.domain.reports.blocks.risk import VAR_LEVEL, max_drawdown, var_
 from dc_pipeline.domain.reports.blocks.status import insufficient, is_ok, ok_block, unavailable_block
 from dc_pipeline.domain.reports.builders.common import f
 from dc_pipeline.domain.reports.builders.model_inputs import forecast_table, missing_forecasts, p_below_floor
+from dc_pipeline.domain.reports.catalog import REPORT_NEEDS
 from dc_pipeline.domain.reports.context import ReportContext
 from dc_pipeline.domain.reports.framework import Block, Kpi, ReportBuilder
 from dc_pipeline.domain.reports.health import dq_band
@@ -290,7 +291,7 @@ def _charts(root: dict, ctx: ReportContext) -> dict[str, Any]:
 
 BUILDER = ReportBuilder(
     report_id="risk_assessment_analysis",
-    needs=frozenset({"scores", "outcomes", "dq", "forecasts", "robustness"}),
+    needs=REPORT_NEEDS["risk_assessment_analysis"],
     blocks=(
         Block("volatility", volatility),
         Block("concentration", concentration),

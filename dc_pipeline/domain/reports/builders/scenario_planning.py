@@ -22,6 +22,7 @@ from dc_pipeline.domain.reports.builders.model_inputs import (
     series_forecast,
     validated_effect,
 )
+from dc_pipeline.domain.reports.catalog import REPORT_NEEDS
 from dc_pipeline.domain.reports.context import ReportContext
 from dc_pipeline.domain.reports.framework import Block, Kpi, ReportBuilder
 from dc_pipeline.domain.reports.insights import cite, insight
@@ -262,7 +263,7 @@ def _charts(root: dict, ctx: ReportContext) -> dict[str, Any]:
 
 BUILDER = ReportBuilder(
     report_id="scenario_planning_analysis",
-    needs=frozenset({"scores", "outcomes", "dq", "forecasts", "recommendations", "outcome_models"}),
+    needs=REPORT_NEEDS["scenario_planning_analysis"],
     blocks=(
         Block("section_shocks", section_shocks),
         Block("scenarios", scenarios, "standard"),

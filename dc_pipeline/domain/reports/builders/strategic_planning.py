@@ -24,6 +24,7 @@ from dc_pipeline.domain.reports.builders.model_inputs import (
 )
 from dc_pipeline.domain.reports.builders.opportunity_identification import opportunity_table
 from dc_pipeline.domain.reports.builders.scenario_planning import phased_plan
+from dc_pipeline.domain.reports.catalog import REPORT_NEEDS
 from dc_pipeline.domain.reports.context import ReportContext
 from dc_pipeline.domain.reports.framework import Block, Kpi, ReportBuilder
 from dc_pipeline.domain.reports.insights import cite, insight, recommendation
@@ -317,7 +318,7 @@ def _charts(root: dict, ctx: ReportContext) -> dict[str, Any]:
 
 BUILDER = ReportBuilder(
     report_id="strategic_planning_insights",
-    needs=frozenset({"scores", "metrics", "outcomes", "dq", "forecasts", "recommendations"}),
+    needs=REPORT_NEEDS["strategic_planning_insights"],
     blocks=(
         Block("swot", swot),
         Block("initiatives", initiatives, "standard"),

@@ -20,6 +20,7 @@ from dc_pipeline.domain.reports.blocks.trend import trend_block
 from dc_pipeline.domain.reports.blocks.trend_tests import cusum_change_points, ols_trend, quadratic_term
 from dc_pipeline.domain.reports.builders.common import TIER_BANDS, grain_unit
 from dc_pipeline.domain.reports.builders.model_inputs import SCORE_SERIES
+from dc_pipeline.domain.reports.catalog import REPORT_NEEDS
 from dc_pipeline.domain.reports.context import ReportContext
 from dc_pipeline.domain.reports.framework import Block, Kpi, ReportBuilder
 from dc_pipeline.domain.reports.insights import cite, insight
@@ -239,7 +240,7 @@ def _charts(root: dict, ctx: ReportContext) -> dict[str, Any]:
 
 BUILDER = ReportBuilder(
     report_id="trend_prediction_analysis",
-    needs=frozenset({"scores", "dq"}),
+    needs=REPORT_NEEDS["trend_prediction_analysis"],
     blocks=(Block("trends", trends), Block("portfolio_trend", portfolio_trend)),
     insights=_insights,
     charts=_charts,

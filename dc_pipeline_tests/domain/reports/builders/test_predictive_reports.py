@@ -13,7 +13,7 @@ from dc_pipeline.domain.reports.catalog import REPORTS
 from dc_pipeline.domain.reports.envelope import check_envelope_schema, check_insights_cite_numbers
 from dc_pipeline.domain.reports.framework import build_report
 from dc_pipeline.domain.reports.params import ReportParams
-from dc_pipeline.domain.reports.registry import BUILDERS, builder_for
+from dc_pipeline.domain.reports.registry import BUILDER_MODULES, builder_for
 from dc_pipeline_tests.domain.reports.conftest import noisy, synthetic_data
 
 PREDICTIVE_AND_EXECUTIVE = [s.report_id for s in REPORTS if s.number >= 17]
@@ -25,7 +25,7 @@ def _build(report_id, data, **params):
 
 
 def test_registry_holds_reports_17_to_25():
-    assert set(PREDICTIVE_AND_EXECUTIVE) <= set(BUILDERS)
+    assert set(PREDICTIVE_AND_EXECUTIVE) <= set(BUILDER_MODULES)
 
 
 @pytest.mark.parametrize("report_id", PREDICTIVE_AND_EXECUTIVE)

@@ -1,4 +1,4 @@
-"""The `dc-pipeline` command: demo run, database setup, simulator, quality.
+"""The `dc-pipeline` command: demo run, database setup, simulator, quality, reports.
 
 Errors print one line naming the cause and the fix (no traceback) and exit non-zero.
 """
@@ -231,10 +231,11 @@ def build_parser() -> argparse.ArgumentParser:
             command.add_argument("--seed", type=int, default=42)
         command.set_defaults(func=func)
 
-    from dc_pipeline import cli_ops, cli_quality
+    from dc_pipeline import cli_ops, cli_quality, cli_report
 
     cli_ops.register(sub)
     cli_quality.register(sub)
+    cli_report.register(sub)
 
     sim = sub.add_parser("simulator", help="serve the Digi-Cadence API from the demo data", add_help=False)
     sim.set_defaults(func=None)

@@ -23,7 +23,8 @@ ALWAYS = frozenset({"scores", "dq"})
 
 
 def input_assets(report_id: str) -> list[str]:
-    return sorted({INPUT_ASSETS[need] for need in REPORT_NEEDS[report_id] | ALWAYS})
+    # A need without a stored asset yet (e.g. "portfolio" before SPEC §8's allocation is stored) adds no dep.
+    return sorted({INPUT_ASSETS[need] for need in REPORT_NEEDS[report_id] | ALWAYS if need in INPUT_ASSETS})
 
 
 def _versions_read(conn, needs: frozenset[str], timeline: list[int], project_id: int) -> dict[str, str]:

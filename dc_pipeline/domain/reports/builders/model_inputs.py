@@ -31,8 +31,9 @@ def parsed(value: Any) -> Any:
 
 
 def forecast_table(ctx: ReportContext, name: str) -> pd.DataFrame | None:
+    """A stored forecast table, None when not loaded or not materialized (no rows for the project)."""
     frame = (ctx.data.forecasts or {}).get(name)
-    return None if frame is None else frame
+    return None if frame is None or frame.empty else frame
 
 
 def missing_forecasts(ctx: ReportContext) -> str:
@@ -139,6 +140,11 @@ def knee_and_max(ctx: ReportContext, brand_id: int) -> tuple[dict | None, dict |
     knee = p[p["is_knee"].astype(bool)]
     best = p.loc[p["delta_dc"].idxmax()]
     return (plan_dict(knee.iloc[0]) if len(knee) else None), plan_dict(best)
+
+
+def plans_loaded(ctx: ReportContext) -> bool:
+    frame = (ctx.data.recommendations or {}).get("brand_recommendation_plans")
+    return frame is not None and not frame.empty
 
 
 def missing_plans(ctx: ReportContext) -> str:

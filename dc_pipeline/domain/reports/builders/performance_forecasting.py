@@ -205,11 +205,11 @@ def _worst_coverage(brands: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def coherence(ctx: ReportContext, _: dict) -> dict[str, Any]:
-    frame = forecast_table(ctx, "brand_forecast_coherence")
-    if frame is None:
+    if forecast_table(ctx, "brand_forecast_summaries") is None:
         return unavailable_block("missing_input", missing_forecasts(ctx), 0, 1)
-    frame = ctx.forecast_slice(frame)
-    if frame.empty:
+    frame = forecast_table(ctx, "brand_forecast_coherence")
+    frame = None if frame is None else ctx.forecast_slice(frame)
+    if frame is None or frame.empty:
         return unavailable_block(
             "insufficient_data", "no coherence gap stored: no brand has a DC and section forecast", 0, 1
         )

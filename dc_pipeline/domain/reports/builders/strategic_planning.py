@@ -20,6 +20,7 @@ from dc_pipeline.domain.reports.builders.model_inputs import (
     missing_forecasts,
     missing_plans,
     p_below_floor,
+    plans_loaded,
     series_forecast,
 )
 from dc_pipeline.domain.reports.builders.opportunity_identification import opportunity_table
@@ -122,7 +123,7 @@ def swot(ctx: ReportContext, _: dict) -> dict[str, Any]:
 
 
 def initiatives(ctx: ReportContext, _: dict) -> dict[str, Any]:
-    if (ctx.data.recommendations or {}).get("brand_recommendation_plans") is None:
+    if not plans_loaded(ctx):
         return unavailable_block("missing_input", missing_plans(ctx), 0, 1)
     table, _why = opportunity_table(ctx)
     brands = {}

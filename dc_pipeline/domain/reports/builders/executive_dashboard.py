@@ -72,8 +72,9 @@ def kpi_tiles(ctx: ReportContext, _: dict) -> dict[str, Any]:
         if common:
             now = with_rev[with_rev["brand_id"].isin(common)]["revenue"].sum()
             then = prior[prior["brand_id"].isin(common)]["revenue"].sum()
+            growth = float(now / then - 1)
             tiles["revenue_growth"] = _tile(
-                float(now / then - 1), len(common), ctx.latest, previous_period=iso_date(prev)
+                growth, len(common), ctx.latest, percent=100 * growth, previous_period=iso_date(prev)
             )
         else:
             tiles["revenue_growth"] = {"status": "insufficient_data", "value": None, "reason": "no earlier revenue"}
@@ -193,11 +194,11 @@ def _insights(root: dict, ctx: ReportContext) -> list[dict[str, Any]]:
         out.append(
             insight(
                 "",
-                "Revenue totals {total} in {period}, {growth} on the previous period for {n} brands.",
+                "Revenue totals {total} in {period}, {growth}% on the previous period for {n} brands.",
                 [
                     cite(root, "total", T + "/revenue_total/value", 0),
                     cite(root, "period", T + "/revenue_total/period"),
-                    cite(root, "growth", T + "/revenue_growth/value", 3, signed=True),
+                    cite(root, "growth", T + "/revenue_growth/percent", 1, signed=True),
                     cite(root, "n", T + "/revenue_growth/n", 0),
                 ],
                 min(1.0, 0.5 + abs(tiles["revenue_growth"]["value"])),
@@ -256,6 +257,7 @@ def _insights(root: dict, ctx: ReportContext) -> list[dict[str, Any]]:
 
 def _charts(root: dict, ctx: ReportContext) -> dict[str, Any]:
     sc = root["analysis"]["scorecards"]["brands"]
+    lowest = min((v for b in sc.values() for v in b["sections"].values() if np.isfinite(v)), default=0.0)
     return {
         "scorecard": charts.bar(
             f"Scorecard: DC by brand, {root['analysis']['scorecards']['period']}",
@@ -273,6 +275,7 @@ def _charts(root: dict, ctx: ReportContext) -> dict[str, Any]:
                 b["brand_name"]: [b["sections"][s] if np.isfinite(b["sections"][s]) else None for s in SECTIONS]
                 for b in sc.values()
             },
+            r_min=float(max(0.0, 10 * np.floor(lowest / 10) - 10)),  # the radius starts below the lowest section
         ),
     }
 
@@ -285,7 +288,7 @@ def _kpis(root: dict, ctx: ReportContext) -> list[Kpi]:
         Kpi("DC change", T + "/dc_change/value", "coefficient"),
         Kpi("Brands in high tier", T + "/tier_high/value", "count"),
         Kpi("Total revenue", T + "/revenue_total/value", "money"),
-        Kpi("Revenue growth", T + "/revenue_growth/value", "percent"),
+        Kpi("Revenue growth", T + "/revenue_growth/percent", "percent"),
         Kpi("Mean market share", T + "/market_share_mean/value", "coefficient"),
         Kpi("Mean CAC", T + "/cac_mean/value", "money"),
         Kpi("LTV:CAC", T + "/ltv_cac/value", "coefficient"),

@@ -350,6 +350,10 @@ def _insights(root: dict, ctx: ReportContext) -> list[dict[str, Any]]:
     return out
 
 
+def _skill(block: dict[str, Any]) -> float | None:
+    return None if block.get("rel_mase") is None else 1.0 - block["rel_mase"]
+
+
 def _charts(root: dict, ctx: ReportContext) -> dict[str, Any]:
     a = root["analysis"]["forecasts"]
     if not is_ok(a):
@@ -389,15 +393,15 @@ def _charts(root: dict, ctx: ReportContext) -> dict[str, Any]:
         )
     rows = list(a["brands"])
     if rows:
-        out["backtest_rel_mase"] = charts.heatmap(
-            "Backtest: relative MASE against the seasonal naive (below 1 beats it)",
+        out["backtest_skill"] = charts.heatmap(
+            "Backtest skill over the seasonal naive: 1 - relative MASE (above 0 beats it)",
             "/analysis/forecasts",
             [a["brands"][k]["brand_name"] for k in rows],
             list(SCORE_SERIES),
-            [[a["brands"][k]["series"][s].get("rel_mase") for s in SCORE_SERIES] for k in rows],
-            value_label="relative MASE",
-            vmin=0.0,
-            vmax=2.0,
+            [[_skill(a["brands"][k]["series"][s]) for s in SCORE_SERIES] for k in rows],
+            value_label="1 - relative MASE",
+            vmin=-1.0,
+            vmax=1.0,
             diverging=True,
         )
     return out

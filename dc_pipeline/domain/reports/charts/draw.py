@@ -60,7 +60,13 @@ def _legend(ax, n: int) -> None:
 def _period_axis(ax, labels: list[str]) -> None:
     quarterly = is_quarterly(labels)
     ticks = thinned_ticks(len(labels))
-    ax.set_xticks(ticks, [short_period(labels[i], quarterly) for i in ticks])
+    crowded = len(ticks) > 8  # e.g. history plus forecast: 'Jan 22' labels would touch
+    ax.set_xticks(
+        ticks,
+        [short_period(labels[i], quarterly) for i in ticks],
+        rotation=30 if crowded else 0,
+        ha="right" if crowded else "center",
+    )
 
 
 def _values(v) -> np.ndarray:

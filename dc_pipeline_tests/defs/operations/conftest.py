@@ -24,15 +24,15 @@ def instance(pg_server, tmp_path_factory):
 
 @pytest.fixture(scope="package")
 def ops_env(pg_server, tmp_path_factory):
-    """The demo data in a database of its own, with the reference snapshot and TechCorp p1 scored
-    (what the canary reads), on an instance of its own that holds those two runs."""
+    """The demo data in a database of its own, with the reference snapshot and TechCorp p1 and p2 scored
+    (what the canary reads), on an instance of its own that holds those runs."""
     from dc_pipeline_tests.conftest import make_pipeline_env, restored_environment
 
     with restored_environment(("DATABASE_URL", "REPORTS_DIR", "DAGSTER_PG_URL", "DAGSTER_HOME", "DC_CONFIG_PATH")):
         os.environ.pop("DC_CONFIG_PATH", None)
         env = make_pipeline_env(pg_server, tmp_path_factory.mktemp("ops_env"))
         runner.run_reference(env.defs, env.instance)
-        summary = runner.run_projects(env.defs, env.instance, ["p1"], job_name="scoring_job")
+        summary = runner.run_projects(env.defs, env.instance, ["p1", "p2"], job_name="scoring_job")
         assert summary.failed == {}, summary.failed
         yield env
         env.instance.dispose()

@@ -1,6 +1,7 @@
 """weekly_maintenance_job end to end on a real instance and the demo data: ANALYZE, Optuna cleanup of
 real studies, the TechCorp canary against SPEC §4, and weekly_ops_report in HTML and Markdown."""
 
+import copy
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -8,7 +9,8 @@ import dagster as dg
 import optuna
 
 from dc_pipeline.adapters import maintenance, postgres
-from dc_pipeline.defs.operations.canary import run_canary
+from dc_pipeline.defs.operations.canary import report_figures, run_canary
+from dc_pipeline.domain.reports.registry import BUILDER_MODULES
 from dc_pipeline.domain.settings import SystemConfig
 from dc_pipeline.domain.tuning import study_name
 
@@ -70,6 +72,29 @@ def test_canary_flags_a_score_that_contradicts_section_4(ops_env):
     assert any(p.startswith("TechCorp brand 2 DC 85.700000 != expected 85.200000") for p in broken.problems)
 
 
+def test_canary_fails_on_a_changed_report_number(ops_env):
+    recorded = report_figures()
+    assert recorded["depth"] == "standard" and set(recorded["projects"]) == {"1", "2"}
+    assert len(recorded["projects"]["2"]) == len(BUILDER_MODULES)  # every registered report has its figures
+    tile = "/analysis/kpi_tiles/tiles/revenue_total/value"
+    assert recorded["projects"]["2"]["executive_performance_dashboard"][tile] == 50_200_000  # SPEC §4
+    with postgres.connect(ops_env.url) as conn:
+        assert run_canary(conn, SystemConfig(), depth="standard").problems == []
+        conn.execute(
+            "UPDATE dc_core.validated_outcomes SET revenue = revenue + 1000 WHERE project_id = 2 AND brand_id = 1"
+        )
+        broken = run_canary(conn, SystemConfig(), depth="standard")
+        conn.rollback()
+        edited = copy.deepcopy(recorded)
+        edited["projects"]["1"]["dc_score_performance_analysis"]["/analysis/latest_period/portfolio_mean"] = 78.7
+        off_by_one = run_canary(conn, SystemConfig(), depth="standard", figures=edited)
+    assert broken.status == "failed"
+    assert f"p2 executive_performance_dashboard: {tile} = 50201000.0, expected 50200000.0" in broken.problems
+    assert off_by_one.problems == [
+        "p1 dc_score_performance_analysis: /analysis/latest_period/portfolio_mean = 78.63333333333334, expected 78.7"
+    ]
+
+
 def test_weekly_maintenance_job_end_to_end(ops_env):
     url, instance = ops_env.url, ops_env.instance
     names = _create_studies(url)
@@ -125,7 +150,7 @@ def test_weekly_maintenance_job_end_to_end(ops_env):
     assert event is not None and event.run_id == result.run_id
     meta = event.asset_materialization.metadata
     markdown, page = Path(meta["markdown"].value).read_text(), Path(meta["html"].value).read_text()
-    assert markdown.startswith("# Weekly operations report") and "| scoring_job | 1 | 0 |" in markdown
+    assert markdown.startswith("# Weekly operations report") and "| scoring_job | 2 | 0 |" in markdown  # p1 and p2
     assert f"| COMPLETE | {trials} |" in markdown
     assert page.startswith("<!doctype html>") and "scoring_job" in page
     assert (Path(meta["markdown"].value).parent / "latest.html").exists()

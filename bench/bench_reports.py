@@ -1,24 +1,36 @@
 """Compute and render time per report (SPEC §7): build_report alone, then the HTML page separately.
 
 Projects: the demo's largest project (small demo, project 101: 5 brands x 36 months) and a synthetic
-20-brand x 36-period project (demo generator + domain scoring in memory; no Postgres, no Dagster).
-Each report's compute must stay within 1 s. Run: .venv/bin/python bench/bench_reports.py [--render]"""
+20-brand x 36-period project (demo generator + domain scoring in memory; no Postgres, no Dagster), each with
+every model output a report may read (outcome models, forecasts, plans, robustness) built in memory by
+demo/model_outputs.py with a small tuning budget: the tables have the stored shapes, which is what report
+compute depends on. Building them takes minutes, so they are cached in .dc_pipeline/bench_cache/ (--refresh
+rebuilds). Budgets: each report's compute within 1 s, all registered reports of one project within 10 s.
+Run: .venv/bin/python bench/bench_reports.py [--render] [--no-models]"""
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import pickle
 import statistics
 import sys
 import time
+from pathlib import Path
 
-from dc_pipeline.demo.dataset import demo_dataset
+from dc_pipeline.demo.dataset import dataset_sha256, demo_dataset
 from dc_pipeline.demo.generator import generate
+from dc_pipeline.demo.model_outputs import model_outputs
 from dc_pipeline.demo.report_inputs import demo_report_data
 from dc_pipeline.domain.reports.framework import build_report
 from dc_pipeline.domain.reports.params import ReportParams
 from dc_pipeline.domain.reports.registry import all_builders
+from dc_pipeline.domain.tuning_settings import TuningSettings
 
 BUDGET_S = 1.0
+PROJECT_BUDGET_S = 10.0
+CACHE = Path(".dc_pipeline") / "bench_cache"
+BENCH_TUNING = TuningSettings(n_trials=1, timeout_s=30.0, n_jobs=1, patience=1)
 DQ = {"score": 0.95, "quarantined_rows": {}}
 
 
@@ -27,12 +39,27 @@ def _largest(tables) -> int:
     return int(values.groupby("project_id").size().idxmax())
 
 
-def _projects():
+def _outputs(label: str, tables, pid: int, refresh: bool) -> dict:
+    """Model outputs of the project, from the cache when the same tables were benchmarked before."""
+    key = hashlib.sha256(f"{label}|{dataset_sha256(tables)}|{BENCH_TUNING}".encode()).hexdigest()[:16]
+    path = CACHE / f"{key}.pkl"
+    if path.exists() and not refresh:
+        return pickle.loads(path.read_bytes())
+    started = time.perf_counter()
+    outputs = model_outputs(tables, pid, tuning=BENCH_TUNING, n_boot=50, n_draws=200)
+    print(f"{label}: model outputs built in {time.perf_counter() - started:.0f} s (cached in {path})", flush=True)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(pickle.dumps(outputs))
+    return outputs
+
+
+def _projects(with_models: bool, refresh: bool):
     demo = demo_dataset("small").tables
-    pid = _largest(demo)
-    yield f"demo p{pid}", demo_report_data(demo, pid, dq=DQ)
     wide = generate(projects=1, brands_per_project=20, metrics_per_platform=3, periods=36, faulty_project=None).tables
-    yield "synthetic 20x36", demo_report_data(wide, _largest(wide), dq=DQ)
+    for label, tables in ((f"demo p{_largest(demo)}", demo), ("synthetic 20x36", wide)):
+        pid = _largest(tables)
+        outputs = _outputs(label, tables, pid, refresh) if with_models else {}
+        yield label, demo_report_data(tables, pid, dq=DQ, **outputs)
 
 
 def _time(fn, repeats: int) -> float:
@@ -49,10 +76,12 @@ def main(argv=None) -> int:
     parser.add_argument("--render", action="store_true", help="also time the HTML page (charts drawn)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--depth", default="detailed", choices=["basic", "standard", "detailed"])
+    parser.add_argument("--no-models", action="store_true", help="reports without model outputs (fast setup)")
+    parser.add_argument("--refresh", action="store_true", help="rebuild the cached model outputs")
     args = parser.parse_args(argv)
     params = ReportParams(analysis_depth=args.depth)
-    rows, worst = [], 0.0
-    for label, data in _projects():
+    rows, worst, totals = [], 0.0, {}
+    for label, data in _projects(not args.no_models, args.refresh):
         for report_id, builder in all_builders().items():
             build_report(builder, data, params)  # warm caches and lazy imports
             compute = _time(lambda b=builder, d=data: build_report(b, d, params), args.repeats)
@@ -63,13 +92,19 @@ def main(argv=None) -> int:
                 envelope = build_report(builder, data, params)
                 render = _time(lambda e=envelope: render_html(e), 1)
             worst = max(worst, compute)
+            totals[label] = totals.get(label, 0.0) + compute
             rows.append((label, report_id, compute, render))
     print(f"{'project':<18}{'report':<34}{'compute s':>10}{'render s':>10}")
     for label, report_id, compute, render in rows:
         shown = "" if render is None else f"{render:10.3f}"
         print(f"{label:<18}{report_id:<34}{compute:10.3f}{shown:>10}")
-    print(f"worst compute {worst:.3f} s (budget {BUDGET_S:.1f} s per report)")
-    return 0 if worst <= BUDGET_S else 1
+    for label, total in totals.items():
+        print(f"{label:<18}{'all ' + str(len(rows) // len(totals)) + ' reports':<34}{total:10.3f}")
+    print(
+        f"worst compute {worst:.3f} s (budget {BUDGET_S:.1f} s per report); worst project total "
+        f"{max(totals.values()):.3f} s (budget {PROJECT_BUDGET_S:.0f} s)"
+    )
+    return 0 if worst <= BUDGET_S and max(totals.values()) <= PROJECT_BUDGET_S else 1
 
 
 if __name__ == "__main__":

@@ -54,14 +54,22 @@ def brand_series(obs: pd.DataFrame, brand_id: int) -> dict[str, pd.Series]:
 def latest_metric_rows(scores: DcScores, metrics: pd.DataFrame, project_id: int, brand_id: int) -> pd.DataFrame:
     """The brand's metrics at its latest scored period in the project (SPEC §6c decision rows), with
     `best_score`: the best directed score of the metric among the project's brands in that period."""
+    rows = project_latest_metric_rows(scores, metrics, project_id, [brand_id])
+    return rows.reset_index(drop=True)
+
+
+def project_latest_metric_rows(
+    scores: DcScores, metrics: pd.DataFrame, project_id: int, brand_ids=None
+) -> pd.DataFrame:
+    """`latest_metric_rows` of every brand of the project (or of `brand_ids`) at once."""
     rows = scores.metrics[scores.metrics["project_id"] == project_id]
-    own = rows[rows["brand_id"] == brand_id]
+    own = rows if brand_ids is None else rows[rows["brand_id"].isin(list(brand_ids))]
     if own.empty:
         return pd.DataFrame(columns=DECISION_COLUMNS)
-    period = own["period"].max()
-    cohort = rows[rows["period"] == period]
-    best = cohort.groupby("metric_id")["directed_score"].max().rename("best_score")
-    latest = own[own["period"] == period].merge(best, on="metric_id", how="left")
+    own = own[own["period"] == own.groupby("brand_id")["period"].transform("max")]
+    cohort = rows[rows["period"].isin(own["period"].unique())]
+    best = cohort.groupby(["period", "metric_id"])["directed_score"].max().rename("best_score").reset_index()
+    latest = own.merge(best, on=["period", "metric_id"], how="left")
     costs = metrics.loc[metrics["project_id"] == project_id, ["metric_id", "effort_cost"]].drop_duplicates("metric_id")
     latest = latest.merge(costs, on="metric_id", how="left")
     return latest.loc[:, DECISION_COLUMNS].reset_index(drop=True)

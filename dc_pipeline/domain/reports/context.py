@@ -5,6 +5,7 @@ The panel has one row per brand-period of the time line up to the project's late
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -34,6 +35,13 @@ class ReportContext:
     params: ReportParams
     spec: ReportSpec
     settings: AnalysisSettings = field(default_factory=AnalysisSettings)
+    _memo: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def memo(self, key: str, build: Callable[[], Any]) -> Any:
+        """`build()` once per report build (e.g. stored model rows grouped by brand, read by many blocks)."""
+        if key not in self._memo:
+            self._memo[key] = build()
+        return self._memo[key]
 
     @property
     def confidence_level(self) -> float:

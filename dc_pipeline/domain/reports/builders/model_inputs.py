@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dc_pipeline.domain.panels import latest_metric_rows
+from dc_pipeline.domain.panels import project_latest_metric_rows
 from dc_pipeline.domain.recommendations.effort import effort as effort_of
 from dc_pipeline.domain.reports.blocks.risk import quantile_cdf
 from dc_pipeline.domain.reports.context import ReportContext
@@ -53,27 +53,35 @@ def interval_columns(frame: pd.DataFrame, level: float) -> tuple[str, str] | Non
     return (found[0][0], found[1][0]) if found[0] and found[1] else None
 
 
+def _quantiles_by_series(ctx: ReportContext) -> dict[tuple[int, str], pd.DataFrame]:
+    q = forecast_table(ctx, "brand_forecasts")
+    if q is None:
+        return {}
+    q = ctx.forecast_slice(q).sort_values(["brand_id", "series", "horizon"])
+    return {(int(b), str(s)): g.reset_index(drop=True) for (b, s), g in q.groupby(["brand_id", "series"], sort=False)}
+
+
 def series_forecast(ctx: ReportContext, brand_id: int, series: str) -> pd.DataFrame:
     """The brand's stored quantile rows of `series` within the requested horizon, by horizon."""
-    q = forecast_table(ctx, "brand_forecasts")
-    if q is None or q.empty:
-        return pd.DataFrame()
-    rows = q[(q["brand_id"] == brand_id) & (q["series"] == series)]
-    return ctx.forecast_slice(rows).sort_values("horizon").reset_index(drop=True)
+    found = ctx.memo("forecast_quantiles", lambda: _quantiles_by_series(ctx)).get((int(brand_id), series))
+    return pd.DataFrame() if found is None else found
+
+
+def _summaries(ctx: ReportContext) -> dict[tuple[int, str], dict[str, Any]]:
+    s = forecast_table(ctx, "brand_forecast_summaries")
+    if s is None:
+        return {}
+    out = {}
+    for row in s.to_dict("records"):
+        for key in ("backtest", "method_params"):
+            if key in row:
+                row[key] = parsed(row[key])
+        out.setdefault((int(row["brand_id"]), str(row["series"])), row)
+    return out
 
 
 def summary_row(ctx: ReportContext, brand_id: int, series: str) -> dict[str, Any] | None:
-    s = forecast_table(ctx, "brand_forecast_summaries")
-    if s is None or s.empty:
-        return None
-    rows = s[(s["brand_id"] == brand_id) & (s["series"] == series)]
-    if rows.empty:
-        return None
-    row = rows.iloc[0].to_dict()
-    for key in ("backtest", "method_params"):
-        if key in row:
-            row[key] = parsed(row[key])
-    return row
+    return ctx.memo("forecast_summaries", lambda: _summaries(ctx)).get((int(brand_id), series))
 
 
 def forecast_is_validated(row: dict[str, Any]) -> bool:
@@ -181,12 +189,11 @@ def metric_rows(ctx: ReportContext) -> pd.DataFrame:
     """Every member brand's metrics in the latest period with the cohort best and effort cost (SPEC §6c rows)."""
     if ctx.data.metrics is None:
         return pd.DataFrame()
-    frames = [
-        latest_metric_rows(ctx.data.scores, ctx.data.metrics, ctx.project_id, int(b))
-        for b in ctx.latest_panel["brand_id"].unique()
-    ]
-    frames = [f for f in frames if len(f)]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    brands = ctx.latest_panel["brand_id"].unique()
+    return ctx.memo(
+        "metric_rows",
+        lambda: project_latest_metric_rows(ctx.data.scores, ctx.data.metrics, ctx.project_id, brands),
+    )
 
 
 def gain_to_best(rows: pd.DataFrame) -> pd.DataFrame:

@@ -46,6 +46,10 @@ def _row(r, names) -> dict[str, Any]:
 
 def opportunity_table(ctx: ReportContext) -> tuple[pd.DataFrame, str | None]:
     """(rows with gain/effort to the cohort best, reason when there are none)."""
+    return ctx.memo("opportunity_table", lambda: _opportunity_table(ctx))
+
+
+def _opportunity_table(ctx: ReportContext) -> tuple[pd.DataFrame, str | None]:
     if ctx.data.metrics is None:
         return pd.DataFrame(), f"metric definitions (effort_cost) not loaded for project {ctx.project_id}"
     rows = metric_rows(ctx)

@@ -78,17 +78,15 @@ def _series_block(ctx: ReportContext, brand_id: int, series: str, history_values
     fc = series_forecast(ctx, brand_id, series)
     level_cols = interval_columns(fc, ctx.confidence_level)
     pi80 = interval_columns(fc, 0.8)
+    columns = (
+        {"median": "q0.5"} | dict(zip(("low", "high"), level_cols or ())) | dict(zip(("low_80", "high_80"), pi80 or ()))
+    )
+    values = {name: fc[col].to_numpy(float).tolist() for name, col in columns.items()}
+    periods = [iso_date(p) for p in fc["period"]]
     rows = [
-        {
-            "horizon": int(r["horizon"]),
-            "period": iso_date(r["period"]),
-            "median": float(r["q0.5"]),
-            "low": float(r[level_cols[0]]) if level_cols else None,
-            "high": float(r[level_cols[1]]) if level_cols else None,
-            "low_80": float(r[pi80[0]]) if pi80 else None,
-            "high_80": float(r[pi80[1]]) if pi80 else None,
-        }
-        for _, r in fc.iterrows()
+        {"horizon": int(h), "period": periods[i]}
+        | {name: values[name][i] if name in values else None for name in ("median", "low", "high", "low_80", "high_80")}
+        for i, h in enumerate(fc["horizon"].to_numpy())
     ]
     bt = row.get("backtest") or {}
     coverage = {}

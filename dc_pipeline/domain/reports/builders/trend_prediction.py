@@ -35,12 +35,13 @@ def series_name(series: str) -> str:
     return "DC" if series == "dc" else series
 
 
-def _one_series(ctx: ReportContext, g, column: str, horizon: int) -> dict[str, Any]:
-    g = g.dropna(subset=[column]).sort_values("t")
-    what = f"{series_name(column)} of {ctx.name(g['brand_id'].iloc[0])}" if len(g) else column
-    if len(g) < MIN_PERIODS:
-        return insufficient(f"insufficient history: {len(g)} periods of {what}, {MIN_PERIODS} needed", len(g), 6)
-    x, y = g["t"].to_numpy(float), g[column].to_numpy(float)
+def _one_series(ctx: ReportContext, brand_id: int, t, values, labels, column: str, horizon: int) -> dict[str, Any]:
+    keep = np.isfinite(values)
+    x, y = t[keep], values[keep]
+    what = f"{series_name(column)} of {ctx.name(brand_id)}"
+    if y.size < MIN_PERIODS:
+        return insufficient(f"insufficient history: {y.size} periods of {what}, {MIN_PERIODS} needed", y.size, 6)
+    periods = [label for label, k in zip(labels, keep) if k]
     mk = trend_block(x, y, ctx.confidence_level, what=what)
     ols = ols_trend(x, y, ctx.alpha)
     sen = mk["sen"]
@@ -52,10 +53,9 @@ def _one_series(ctx: ReportContext, g, column: str, horizon: int) -> dict[str, A
     ]
     cusum = cusum_change_points(y, ctx.alpha, seed=ctx.settings.seed)
     for c in cusum.get("change_points", []):
-        c["period"] = iso_date(g["period"].iloc[c["index"]])
-    periods = [iso_date(p) for p in g["period"]]
+        c["period"] = periods[c["index"]]
     return ok_block(
-        n=len(g),
+        n=int(y.size),
         first_period=periods[0],
         last_period=periods[-1],
         ols=ols,
@@ -92,11 +92,14 @@ def _label(b: dict[str, Any], alpha: float) -> None:
 def trends(ctx: ReportContext, _: dict) -> dict[str, Any]:
     horizon = ctx.params.forecast_periods(ctx.data.months_per_period)
     brands: dict[str, Any] = {}
-    for brand_id, g in ctx.panel.groupby("brand_id", sort=True):
+    for brand_id, g in ctx.panel.sort_values("t").groupby("brand_id", sort=True):
+        t, labels = g["t"].to_numpy(float), [iso_date(p) for p in g["period"]]
         brands[str(brand_id)] = {
             "brand_id": int(brand_id),
             "brand_name": ctx.name(brand_id),
-            "series": {s: _one_series(ctx, g, s, horizon) for s in SCORE_SERIES},
+            "series": {
+                s: _one_series(ctx, int(brand_id), t, g[s].to_numpy(float), labels, s, horizon) for s in SCORE_SERIES
+            },
         }
     tested = [(k, s) for k, b in brands.items() for s, blk in b["series"].items() if is_ok(blk)]
     if not tested:

@@ -98,7 +98,11 @@ def _series_block(ctx: ReportContext, brand_id: int, series: str, history_values
             "gap_pp": None if observed is None else 100 * (observed - level / 100),
             "off": None if observed is None else bool(abs(observed - level / 100) > COVERAGE_TOLERANCE),
         }
-    n_points = row.get("coverage_n", bt.get("n_points"))
+    # Coverage's own sample size when the forecast asset stores it (calibrated intervals), else the backtest's.
+    n_points = next(
+        (v for v in (row.get("coverage_n_points"), bt.get("coverage_n_points")) if v is not None and not pd.isna(v)),
+        bt.get("n_points"),
+    )
     benchmark = _benchmark(history_values, len(rows), seasonal_period(ctx.data.grain)) if len(history_values) else []
     return ok_block(
         **base,

@@ -83,10 +83,10 @@ def allocation(ctx: ReportContext, _: dict) -> dict[str, Any]:
         )
     own = frame[frame["project_id"] == ctx.project_id] if "project_id" in frame else frame
     rows = [
-        {"brand_name": ctx.name(r["brand_id"]), **{k: r[k] for k in ("effort", "share", "delta_dc") if k in r}}
-        for r in own.to_dict("records")
+        {"brand_name": ctx.name(r["brand_id"]), **{k: r.get(k) for k in ("effort", "share_pct", "delta_dc")}}
+        for r in own.sort_values("brand_id").to_dict("records")
     ]
-    return ok_block(brands=rows)
+    return ok_block(source="portfolio_allocation (SPEC §8)", brands=rows)
 
 
 def spend_efficiency(ctx: ReportContext, _: dict) -> dict[str, Any]:

@@ -74,7 +74,7 @@ def build_definitions() -> dg.Definitions:
     shared = dg.Definitions(
         jobs=ASSET_JOBS,
         resources=build_resources(),
-        executor=dg.multiprocess_executor.configured({"max_concurrent": 4}),
+        executor=dg.in_process_executor,  # the model jobs choose their own (defs/jobs.py)
     )
     return dg.Definitions.merge(shared, *(stage.defs for stage in STAGES))
 

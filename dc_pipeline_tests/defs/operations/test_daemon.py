@@ -48,9 +48,9 @@ def test_daemon_ticks_sensors_without_flooding_the_queue(ops_env, pg_server, tmp
         os.environ["DAGSTER_PG_URL"] = postgres.database_url(pg_server, dagster_db)
         instance = runner.prepare_instance(home, ops_env.url)
         # The test watches the sensors only: requested runs stay queued, so no run process outlives
-        # the daemon (the project's instance launches up to 4 at a time).
+        # the daemon (the project's instance launches up to 2 at a time).
         config = home / "dagster.yaml"
-        config.write_text(config.read_text().replace("max_concurrent_runs: 4", "max_concurrent_runs: 0"))
+        config.write_text(config.read_text().replace("max_concurrent_runs: 2", "max_concurrent_runs: 0"))
         instance = dg.DagsterInstance.from_config(str(home))
         env = {
             **os.environ,

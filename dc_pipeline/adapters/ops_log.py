@@ -36,6 +36,23 @@ def log_task(conn, job: str, task: str, result: dict[str, Any], run_id: str | No
     )
 
 
+# The logs whose passing canary validates a code version (SPEC §11): the post-deploy job, and `dc-pipeline demo`
+# after it has materialized everything with that version.
+VALIDATING_JOBS = ("post_deploy_validation_job", "dc-pipeline demo")
+
+
+def last_validated_version(conn) -> str | None:
+    """The code version of the latest passing canary of a validating job, None when there is none."""
+    if not postgres.table_exists(conn, "dc_ops.maintenance_log"):
+        return None
+    row = conn.execute(
+        "SELECT result->>'code_version' FROM dc_ops.maintenance_log WHERE task = 'canary' AND job = ANY(%s) "
+        "AND result->>'status' = 'ok' ORDER BY logged_at DESC LIMIT 1",
+        (list(VALIDATING_JOBS),),
+    ).fetchone()
+    return row[0] if row else None
+
+
 def record_incident(conn, opened_at: str, status: str, reasons: list[str], run_id: str | None) -> None:
     ensure(conn, "dc_ops.incidents")
     conn.execute(

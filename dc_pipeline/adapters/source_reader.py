@@ -12,6 +12,8 @@ from dc_pipeline.domain.source_tables import SOURCE_COLUMNS
 REFERENCE_TABLES = ("projects", "categories", "brands", "project_brands")
 PROJECT_TABLES = ("metrics", "normalisedvalue", "business_outcomes")
 REQUIRED_TABLES = REFERENCE_TABLES + PROJECT_TABLES
+# Per-project tables whose markers say a project changed (SPEC §11 source_change_sensor).
+CHANGE_PROJECT_TABLES = ("normalisedvalue", "business_outcomes", "metrics", "project_brands")
 
 
 class SourceSchemaError(RuntimeError):
@@ -80,14 +82,26 @@ def _read(conn: psycopg.Connection, table: str, query: str, project_ids: list[in
         ) from exc
 
 
+def table_markers(conn: psycopg.Connection, table: str, project_ids: list[int] | None = None) -> dict[str, list]:
+    """[max(updated_at) iso, count] per project of a per-project table (all projects, or `project_ids`)."""
+    where = "" if project_ids is None else " WHERE project_id = ANY(%s)"
+    rows = conn.execute(
+        f"SELECT project_id, max(updated_at), count(*) FROM public.{table}{where} GROUP BY project_id",
+        () if project_ids is None else (list(project_ids),),
+    ).fetchall()
+    return {str(p): [ts.isoformat() if ts else None, n] for p, ts, n in rows}
+
+
 def change_markers(conn: psycopg.Connection) -> dict[str, dict[str, list]]:
     """Per table and project: [max(updated_at) iso, count]; reference tables as a whole under '*'."""
-    markers: dict[str, dict[str, list]] = {}
-    for table in ("normalisedvalue", "business_outcomes", "metrics", "project_brands"):
-        rows = conn.execute(
-            f"SELECT project_id, max(updated_at), count(*) FROM public.{table} GROUP BY project_id"
-        ).fetchall()
-        markers[table] = {str(p): [ts.isoformat() if ts else None, n] for p, ts, n in rows}
+    markers: dict[str, dict[str, list]] = {t: table_markers(conn, t) for t in CHANGE_PROJECT_TABLES}
+    markers.update(reference_markers(conn))
+    return markers
+
+
+def reference_markers(conn: psycopg.Connection) -> dict[str, dict[str, list]]:
+    """[max(updated_at) iso, count] of each whole reference table, under '*'."""
+    markers = {}
     for table in ("projects", "brands", "categories"):
         ts, n = conn.execute(f"SELECT max(updated_at), count(*) FROM public.{table}").fetchone()
         markers[table] = {"*": [ts.isoformat() if ts else None, n]}

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 PROJECT_TABLES = ("normalisedvalue", "business_outcomes", "metrics", "project_brands")
 REFERENCE_TABLES = ("projects", "brands", "categories")
+# Metadata key under which a source pull (its table's marker) and the reference snapshot (memberships and reference
+# tables) record the markers they saw, so a sensor without a cursor can start from them.
+SOURCE_MARKER = "source_marker"
 
 
 def changed_projects(previous: dict, current: dict, project_ids: list[int]) -> list[int]:

@@ -12,7 +12,7 @@ import dagster as dg
 
 from dc_pipeline.adapters.alerts import redact
 from dc_pipeline.adapters.backup_run import backup_is_recent, run_backup
-from dc_pipeline.adapters.ops_log import last_verified_backup
+from dc_pipeline.adapters.ops_log import last_validated_version, last_verified_backup
 from dc_pipeline.defs.operations.canary import run_canary
 from dc_pipeline.defs.operations.jobs import NOTHING, log_result
 from dc_pipeline.defs.operations.resources import OperationsResource
@@ -134,13 +134,17 @@ def _run_config(version: str, previous: str | None) -> dict:
     minimum_interval_seconds=300,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Requests post_deploy_validation_job once per new code version (the cursor holds the "
-    "last one seen; a run key per version guards against a lost cursor).",
+    "last one seen; without one, the version whose canary last passed in dc_ops; a run key per version guards "
+    "against a lost cursor).",
 )
-def code_version_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+def code_version_sensor(context: dg.SensorEvaluationContext, pipeline_db: PostgresResource) -> dg.SensorResult:
     version = code_version()
     previous = context.cursor or None
+    if previous is None:  # a new instance: the version a post-deploy run or `dc-pipeline demo` last validated
+        with pipeline_db.connection() as conn:
+            previous = last_validated_version(conn)
     if version == previous:
-        return dg.SensorResult(skip_reason=dg.SkipReason(f"code version {version} already validated"))
+        return dg.SensorResult(skip_reason=dg.SkipReason(f"code version {version} already validated"), cursor=version)
     context.log.info(f"code version {previous or '(none recorded)'} -> {version}: validating the deploy")
     return dg.SensorResult(
         run_requests=[

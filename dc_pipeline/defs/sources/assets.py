@@ -15,6 +15,7 @@ from dc_pipeline.defs.partitions import (
     run_project_ids,
 )
 from dc_pipeline.defs.resources import PostgresResource
+from dc_pipeline.domain.change_detection import SOURCE_MARKER
 from dc_pipeline.domain.operations.freshness import SOURCE_FRESHNESS_HOURS, SOURCE_WARN_HOURS
 from dc_pipeline.domain.partition_keys import brand_key, project_key
 from dc_pipeline.domain.reference import Reference
@@ -53,6 +54,8 @@ def reference_snapshot(context: dg.AssetExecutionContext, source_db: PostgresRes
     """Projects, categories, brands and memberships; registers new project and brand partitions."""
     with _read_failure(), source_db.connection() as conn:
         source_reader.check_source_schema(conn)
+        markers = {**source_reader.reference_markers(conn), "project_brands": source_reader.table_markers(
+            conn, "project_brands")}  # fmt: skip
         reference = Reference.from_snapshot(source_reader.read_reference(conn))
     new_projects = _add_partitions(context, projects_partitions.name, map(project_key, reference.project_ids()))
     new_brands = _add_partitions(context, brands_partitions.name, map(brand_key, reference.brand_ids()))
@@ -63,6 +66,7 @@ def reference_snapshot(context: dg.AssetExecutionContext, source_db: PostgresRes
             "memberships": len(reference.project_brands),
             "new_project_partitions": ", ".join(new_projects) or "none",
             "new_brand_partitions": ", ".join(new_brands) or "none",
+            SOURCE_MARKER: dg.MetadataValue.json(markers),
         }
     )
     return reference.as_snapshot()
@@ -102,14 +106,17 @@ def _project_pull(table: str, asset_name: str, description: str):
     def _pull(context: dg.AssetExecutionContext, source_db: PostgresResource) -> pd.DataFrame:
         project_ids = run_project_ids(context)
         with _read_failure(), source_db.connection() as conn:
+            # Taken before the rows: a change in between shows as a newer marker, never as a missed one.
+            markers = source_reader.table_markers(conn, table, project_ids)
             frame = source_reader.read_project_rows(conn, table, project_ids)
-        context.add_output_metadata(
-            {
-                "projects": ", ".join(map(str, project_ids)),
-                "rows": len(frame),
-                "max_updated_at": str(frame["updated_at"].max()) if len(frame) else "no rows",
-            }
-        )
+        for key, project_id in zip(context.partition_keys, project_ids):
+            # What source_change_sensor compares with when it has no cursor of its own (defs/sources/sensors.py).
+            marker = markers.get(str(project_id))  # None: the project has no rows in the table
+            context.add_asset_metadata(
+                {"rows": marker[1] if marker else 0, "max_updated_at": marker[0] if marker else "no rows",
+                 SOURCE_MARKER: dg.MetadataValue.json({table: marker})},
+                partition_key=key,
+            )  # fmt: skip
         return frame
 
     return _pull

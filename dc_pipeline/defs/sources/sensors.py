@@ -9,8 +9,8 @@ from dc_pipeline.adapters import source_reader
 from dc_pipeline.defs.jobs import ingest_job, reference_job
 from dc_pipeline.defs.partitions import brands_partitions, projects_partitions
 from dc_pipeline.defs.resources import PostgresResource
-from dc_pipeline.domain.change_detection import changed_projects, reference_changed
-from dc_pipeline.domain.partition_keys import brand_key, project_key
+from dc_pipeline.domain.change_detection import SOURCE_MARKER, changed_projects, reference_changed
+from dc_pipeline.domain.partition_keys import brand_key, project_id_of, project_key
 
 
 @dg.sensor(
@@ -21,7 +21,9 @@ from dc_pipeline.domain.partition_keys import brand_key, project_key
     "partitions and requests ingest runs for changed projects.",
 )
 def source_change_sensor(context: dg.SensorEvaluationContext, source_db: PostgresResource) -> dg.SensorResult:
-    previous = json.loads(context.cursor) if context.cursor else {}
+    # Without a cursor (first tick, or a new instance daemon) the sensor starts from what the last
+    # materializations saw, so the runs `dc-pipeline demo` or a backfill just made are not made again.
+    previous = json.loads(context.cursor) if context.cursor else markers_left_by_materializations(context.instance)
     with source_db.connection() as conn:
         markers = source_reader.change_markers(conn)
         project_ids, brand_ids = source_reader.project_and_brand_ids(conn)
@@ -52,6 +54,38 @@ def source_change_sensor(context: dg.SensorEvaluationContext, source_db: Postgre
         dynamic_partitions_requests=partition_requests,
         cursor=json.dumps(markers, sort_keys=True),
     )
+
+
+# The pulls whose materializations record the markers of their table (defs/sources/assets.py).
+PULLS = {"src_normalised_values": "normalisedvalue", "src_business_outcomes": "business_outcomes",
+         "src_metrics": "metrics"}  # fmt: skip
+UNKNOWN = "unknown: materialized without a source marker"
+
+
+def markers_left_by_materializations(instance: dg.DagsterInstance) -> dict:
+    """The change markers as the latest materializations saw them: per project from the latest `src_*`
+    materialization of its partition, memberships and reference tables from the latest `reference_snapshot`.
+    A project never pulled has no markers (so any row it has counts as a change); a materialization without
+    a marker counts as changed."""
+    previous: dict[str, dict] = {}
+    reference = instance.get_latest_materialization_event(dg.AssetKey("reference_snapshot"))
+    if reference is not None and reference.asset_materialization is not None:
+        recorded = reference.asset_materialization.metadata.get(SOURCE_MARKER)
+        previous.update(recorded.value if recorded is not None else {})
+    for asset, table in PULLS.items():
+        key = dg.AssetKey(asset)
+        latest = instance.get_latest_storage_id_by_partition(key, dg.DagsterEventType.ASSET_MATERIALIZATION)
+        if not latest:
+            continue
+        records = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=key, storage_ids=list(latest.values())), limit=len(latest)
+        ).records
+        for record in records:
+            recorded = record.asset_materialization.metadata.get(SOURCE_MARKER)
+            marker = recorded.value.get(table) if recorded is not None else UNKNOWN
+            if marker is not None:
+                previous.setdefault(table, {})[str(project_id_of(record.partition_key))] = marker
+    return previous
 
 
 def _stamp(markers: dict, project_id: int | None = None) -> str:

@@ -78,3 +78,27 @@ def test_new_project_and_brand_become_partitions(sensor_env):
     assert _partition_keys(result, "brands") == ["b900"]
     assert ("ingest_job", "p900") in [(r.job_name, r.partition_key) for r in result.run_requests]
     assert "reference_job" in [r.job_name for r in result.run_requests]
+
+
+def test_without_a_cursor_the_sensor_starts_from_what_the_pulls_recorded(sensor_env):
+    """A daemon started after `dc-pipeline demo` (no cursor yet) requests nothing for unchanged sources: the
+    reference snapshot and the src_* pulls recorded the markers they saw, one batched run over every project."""
+    from dc_pipeline import runner
+
+    pulls = dg.define_asset_job(
+        "pulls_job", selection=dg.AssetSelection.assets("src_metrics", "src_normalised_values", "src_business_outcomes")
+    )
+    defs = dg.Definitions.merge(sensor_env.defs, dg.Definitions(jobs=[pulls]))
+    runner.run_reference(defs, sensor_env.instance)
+    keys = runner.project_keys(sensor_env.instance)
+    summary = runner.run_projects(defs, sensor_env.instance, keys, job_name="pulls_job", batch_size=len(keys))
+    assert summary.failed == {} and len(summary.succeeded) == 7
+
+    quiet = _evaluate(sensor_env)
+    assert quiet.run_requests == [] and quiet.dynamic_partitions_requests == []
+
+    with postgres.connect(sensor_env.url) as conn:
+        conn.execute("DELETE FROM public.business_outcomes WHERE project_id = 101 AND period = '2022-01-01'")
+        conn.commit()
+    changed = _evaluate(sensor_env)
+    assert [(r.job_name, r.partition_key) for r in changed.run_requests] == [("ingest_job", "p101")]

@@ -33,7 +33,8 @@ from dc_pipeline.version import code_version
     automation_condition=RETUNE,
     description="Forecasts of DC, the four sections and the available outcomes 1..max_forecast_horizon periods "
     "ahead with quantiles (80 % / 95 % PIs), tier by history length, rolling-origin MASE against the seasonal "
-    "naive and interval coverage (SPEC §6b).",
+    "naive and interval coverage (SPEC §6b); the tuned tier is tuned once per project and series for all its "
+    "brands, each brand published on its own backtest.",
 )
 def brand_forecasts(
     context: dg.AssetExecutionContext,
@@ -44,7 +45,7 @@ def brand_forecasts(
     model_store: FolderResource,
     settings: SettingsResource,
 ):
-    from dc_pipeline.domain.forecasting.brands import FORECAST_KIND, forecast_brand, forecast_tables
+    from dc_pipeline.domain.forecasting.brands import FORECAST_KIND, forecast_project, forecast_tables
     from dc_pipeline.domain.panels import outcome_observations
     from dc_pipeline.domain.study_ledger import StudyLedger, study_row, summary_dict
 
@@ -66,17 +67,17 @@ def brand_forecasts(
         obs = outcome_observations(scores, outcomes, project_id)
         sections.append(scores.sections)
         ledger = StudyLedger(optuna.study_factory(tuning))
-        for _, brand_id in [pair for pair in tracked if pair[0] == project_id]:
-            brand = forecast_brand(
-                obs, project_id, brand_id, m=reference.seasonal_period(project_id), horizon=horizon,
-                settings=tuning, study_factory=ledger, seed=seed,
-            )  # fmt: skip
-            forecasts += brand
-            study_rows += [
-                study_row(f"p{project_id}/b{brand_id}/{f.series}", summary_dict(f.result.study), ledger)
-                for f in brand
-                if f.result is not None and f.result.study is not None
-            ]
+        brands = [brand_id for p, brand_id in tracked if p == project_id]
+        project_forecasts = forecast_project(
+            obs, project_id, brands, members=reference.members(project_id), m=reference.seasonal_period(project_id),
+            horizon=horizon, settings=tuning, study_factory=ledger, seed=seed,
+        )  # fmt: skip
+        forecasts += project_forecasts
+        study_rows += [
+            study_row(f"p{project_id}/b{f.brand_id}/{f.series}", summary_dict(f.result.study), ledger)
+            for f in project_forecasts
+            if f.result is not None and f.result.study is not None
+        ]
     frames = forecast_tables(forecasts, pd.concat(sections) if sections else pd.DataFrame(), horizon)
     registry = [
         model_registry.RegistryEntry(

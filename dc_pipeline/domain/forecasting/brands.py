@@ -1,6 +1,7 @@
 """Forecasts of every series of a project's brands and the tables `brand_forecasts` stores (SPEC §6b).
 
-`forecast_project` runs `forecast_series` on DC, the four sections and each outcome of each tracked brand;
+`forecast_project` runs `forecast_series` on DC, the four sections and each outcome of each tracked brand, the
+tuned tier tuned once per project and series for all its brands (project_tuning.py);
 `forecast_tables` turns the results into the quantile, summary and coherence tables. Side effects (Optuna
 storage) come in through the study factory.
 """
@@ -16,13 +17,14 @@ from dc_pipeline.domain.data_version import version_hex
 from dc_pipeline.domain.forecasting.coherence import coherence_gap
 from dc_pipeline.domain.forecasting.forecast import ForecastResult, forecast_series
 from dc_pipeline.domain.forecasting.intervals import QUANTILE_COLUMNS
+from dc_pipeline.domain.forecasting.project_tuning import FORECAST_KIND, tune_project_series
+from dc_pipeline.domain.forecasting.tuned import TuningOutcome
 from dc_pipeline.domain.json_values import json_columns
 from dc_pipeline.domain.outcome_models.availability import missing_outcome_reason
 from dc_pipeline.domain.panels import brand_series
 from dc_pipeline.domain.source_tables import OUTCOME_COLUMNS, OUTCOME_RANGES, SECTIONS
 from dc_pipeline.domain.tuning import TuningSettings, study_name
 
-FORECAST_KIND = "forecast"
 COVERAGE_TOLERANCE = 0.10  # more than 10 pp off nominal makes the forecast's health REVIEW
 SUMMARY_COLUMNS = [
     "project_id", "brand_id", "series", "kind", "tier", "status", "reason", "method", "method_params",
@@ -88,8 +90,11 @@ def forecast_brand(
     settings: TuningSettings,
     study_factory: Callable | None,
     seed: int,
+    tuned: dict[str, TuningOutcome] | None = None,
 ) -> list[SeriesForecast]:
-    """Every series of one brand; an outcome never reported gets a `missing outcome` reason."""
+    """Every series of one brand; an outcome never reported gets a `missing outcome` reason. `tuned` holds the
+    outcome of the project's shared study per tuned-tier series (project_tuning.py); a tuned-tier series without
+    one is tuned on its own."""
     out = []
     for series, y in brand_series(obs, brand_id).items():
         version = version_hex(y.dropna().reset_index())
@@ -105,13 +110,49 @@ def forecast_brand(
         try:
             result = forecast_series(
                 y, kind=series_kind(series), m=m, horizon=horizon, settings=settings,
-                study_factory=study_factory, name=name, seed=seed,
+                study_factory=study_factory, name=name, seed=seed, tuned=(tuned or {}).get(series),
             )  # fmt: skip
         except ValueError as exc:  # e.g. periods off the project's grain grid
             out.append(SeriesForecast(project_id, brand_id, series, version, name, None, f"forecast failed: {exc}"))
             continue
         out.append(SeriesForecast(project_id, brand_id, series, version, name, result))
     return out
+
+
+def forecast_project(
+    obs: pd.DataFrame,
+    project_id: int,
+    brand_ids: list[int],
+    *,
+    members: list[int],
+    m: int,
+    horizon: int,
+    settings: TuningSettings,
+    study_factory: Callable,
+    seed: int,
+) -> list[SeriesForecast]:
+    """Every series of the given brands of one project. Tuned-tier series are tuned once per series for all the
+    project's `members` (project_tuning.py), whichever of them this run publishes, so a run over one pair and
+    a run over the whole project share the same study; each brand is published on its own backtest."""
+    tuned = tune_project_series(
+        obs, project_id, members, kind_of=series_kind, m=m, horizon=horizon, settings=settings,
+        study_factory=study_factory,
+    )  # fmt: skip
+    return [
+        forecast
+        for b in brand_ids
+        for forecast in forecast_brand(
+            obs,
+            project_id,
+            b,
+            m=m,
+            horizon=horizon,
+            settings=settings,
+            study_factory=study_factory,
+            seed=seed,
+            tuned=tuned.get(b),
+        )  # fmt: skip
+    ]
 
 
 def _summary_row(f: SeriesForecast, horizon: int) -> dict:

@@ -31,7 +31,7 @@ from dc_pipeline.domain.forecasting.intervals import (
     quantile_multipliers,
 )
 from dc_pipeline.domain.forecasting.transforms import SeriesKind, Transform, make_transform
-from dc_pipeline.domain.forecasting.tuned import tune
+from dc_pipeline.domain.forecasting.tuned import TuningOutcome, tune
 from dc_pipeline.domain.tuning import StudySummary, TuningSettings, in_memory_study, make_pruner, make_sampler
 
 MIN_FORECAST = 4
@@ -142,12 +142,15 @@ def _publish(
     study: StudySummary | None,
     reason_prefix: str = "",
     reason_override: str | None = None,
+    backtest: BacktestResult | None = None,
 ) -> ForecastResult:
-    """Backtest `spec`, apply the publishing rule and build quantiles for the published model."""
+    """Backtest `spec` (unless the tuning already did), apply the publishing rule and build quantiles for the
+    published model."""
+    failure = None
     try:
-        backtest = run_backtest(series, transform, _forecaster(spec, series.m), horizon)
+        if backtest is None:
+            backtest = run_backtest(series, transform, _forecaster(spec, series.m), horizon)
         rel = backtest.rel_mase
-        failure = None
     except FIT_ERRORS as exc:
         backtest, rel, failure = BacktestResult(), float("nan"), str(exc)
     if reason_override is not None:
@@ -214,17 +217,32 @@ def forecast_series(
     study_factory: StudyFactory | None = None,
     name: str,
     seed: int | None = None,
+    tuned: TuningOutcome | None = None,
 ) -> ForecastResult:
     """Forecast `y` (index: period Timestamps on the m-grid; NaN = not observed) `horizon` periods ahead.
 
     `study_factory(name, direction)` supplies the Optuna study for the tuned tier (e.g. Postgres
     storage); None uses an in-memory study seeded by sha256(name) (SPEC §6d), or by `seed` when given.
+    `tuned`, when given, is the outcome of a study this series took part in (with its own backtest in
+    `tuned.backtests[0]`): the tuned tier then publishes its candidate instead of opening a study.
     """
     # The matrices are tiny: multi-threaded BLAS only adds contention (10x slower on a busy host).
     with threadpool_limits(limits=1, user_api="blas"):
         return _forecast_series(
-            y, kind=kind, m=m, horizon=horizon, settings=settings, study_factory=study_factory, name=name, seed=seed
-        )
+            y, kind=kind, m=m, horizon=horizon, settings=settings, study_factory=study_factory, name=name, seed=seed,
+            tuned=tuned,
+        )  # fmt: skip
+
+
+def tuning_input(y: pd.Series, kind: SeriesKind, m: int) -> tuple[GridSeries, Transform] | None:
+    """The grid series and transform the tuned tier tunes `y` on; None when `y` is not in the tuned tier
+    (too short, nothing positive to log, or constant)."""
+    obs = clean_observations(y)
+    if tier_for(len(obs), m) != "tuned" or (kind == "positive" and not (obs > 0).any()):
+        return None
+    transform = make_transform(kind, obs.to_numpy())
+    series = to_grid(obs, transform, m)
+    return None if np.ptp(series.z) == 0 else (series, transform)
 
 
 def _forecast_series(
@@ -237,6 +255,7 @@ def _forecast_series(
     study_factory: StudyFactory | None = None,
     name: str,
     seed: int | None,
+    tuned: TuningOutcome | None = None,
 ) -> ForecastResult:
     if horizon < 1:
         raise ValueError(f"horizon must be >= 1 period, got {horizon}")
@@ -281,10 +300,14 @@ def _forecast_series(
         )
 
     if tier == "tuned":
-        study = study_factory(name, "minimize") if study_factory is not None else _default_study(name, settings, seed)
-        spec, summary = tune(series, transform, horizon, settings, study)
+        if tuned is None:
+            study = (
+                study_factory(name, "minimize") if study_factory is not None else _default_study(name, settings, seed)
+            )
+            tuned = tune([(series, transform)], horizon, settings, study)
+        spec, summary = tuned.spec, tuned.summary
         if spec is not None:
-            return _publish("tuned", series, transform, horizon, spec, summary)
+            return _publish("tuned", series, transform, horizon, spec, summary, backtest=tuned.backtests[0])
         # Every trial failed: fall back to the ets tier's choice, and say so.
         spec = _select_ets_by_aicc(series, horizon)
         return _publish(

@@ -1,8 +1,9 @@
 """Tuned tier (SPEC §6b, n >= 2m + 4): Optuna search over ETS, SARIMAX and ridge-on-lags.
 
 The objective is the mean backtest MASE; the running mean is reported after every origin so the
-pruner can stop hopeless trials early. A candidate that cannot be fitted at some origin (e.g. a
-seasonal model on a window shorter than two seasons) is pruned with the reason in the trial's
+pruner can stop hopeless trials early. One study may serve several series (the same series of a
+project's brands): the objective is then the mean MASE over them. A candidate that cannot be fitted
+at some origin (e.g. a seasonal model on a window shorter than two seasons) is pruned with the reason in the trial's
 `infeasible` user attribute: TPE ranks pruned trials below completed ones and learns to avoid
 them, whereas failed trials are ignored by the sampler and would be proposed again and again.
 """
@@ -10,12 +11,13 @@ them, whereas failed trials are ignored by the sampler and would be proposed aga
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import optuna
 
-from dc_pipeline.domain.forecasting.backtest import run_backtest
+from dc_pipeline.domain.forecasting.backtest import BacktestResult, run_backtest
 from dc_pipeline.domain.forecasting.candidates import FIT_ERRORS, CandidateSpec, fit_forecast
 from dc_pipeline.domain.forecasting.grid import GridSeries
 from dc_pipeline.domain.forecasting.transforms import Transform
@@ -73,9 +75,28 @@ def spec_from_params(params: dict[str, Any]) -> CandidateSpec:
     return CandidateSpec(family, inner)
 
 
-def make_objective(series: GridSeries, transform: Transform, horizon: int) -> Callable[[optuna.Trial], float]:
+@dataclass
+class TuningOutcome:
+    """The best candidate (None when no trial completed), the study summary and the backtest of the best
+    candidate on each tuned series, kept from the trial that ran it so publishing does not run it again
+    (None for a series whose best trial ran in an earlier materialization of a resumed study)."""
+
+    spec: CandidateSpec | None
+    summary: StudySummary
+    backtests: list[BacktestResult | None]
+
+
+def make_objective(
+    group: list[tuple[GridSeries, Transform]], horizon: int, ran: dict[tuple[str, int], BacktestResult]
+) -> Callable[[optuna.Trial], float]:
+    """Mean backtest MASE of the trial's candidate over the series of `group` (one series, or the same series
+    of several brands). With one series the running mean is reported after every origin; with several, after
+    every series, so the pruner stops a hopeless candidate before it has been fitted on every brand. Each
+    finished backtest is kept in `ran` under (candidate label, series index)."""
+    m = group[0][0].m  # one project: every series of the group is on the same grain
+
     def objective(trial: optuna.Trial) -> float:
-        spec = suggest_spec(trial, series.m)
+        spec = suggest_spec(trial, m)
 
         def report(step: int, running_mase: float) -> None:
             if np.isfinite(running_mase):
@@ -83,25 +104,42 @@ def make_objective(series: GridSeries, transform: Transform, horizon: int) -> Ca
                 if trial.should_prune():
                     raise optuna.TrialPruned()
 
-        try:
-            result = run_backtest(
-                series, transform, lambda z, h, s0: fit_forecast(spec, z, h, series.m, s0), horizon, on_origin=report
-            )
-        except FIT_ERRORS as exc:
-            trial.set_user_attr("infeasible", str(exc)[:200])
-            raise optuna.TrialPruned() from exc
-        if not np.isfinite(result.mase):
+        mases = []
+        for i, (series, transform) in enumerate(group):
+            try:
+                result = run_backtest(
+                    series, transform, lambda z, h, s0: fit_forecast(spec, z, h, m, s0), horizon,
+                    on_origin=report if len(group) == 1 else None,
+                )  # fmt: skip
+            except FIT_ERRORS as exc:
+                trial.set_user_attr("infeasible", str(exc)[:200])
+                raise optuna.TrialPruned() from exc
+            ran[(spec.label(), i)] = result
+            mases.append(result.mase)
+            if len(group) > 1:
+                report(i, _defined_mean(mases))
+        value = _defined_mean(mases)
+        if not np.isfinite(value):
             trial.set_user_attr("infeasible", "MASE undefined at every origin (flat training windows)")
             raise optuna.TrialPruned()
-        return result.mase
+        return value
 
     return objective
 
 
+def _defined_mean(values: list[float]) -> float:
+    """Mean over the series whose MASE is defined (a flat series gives MASE no scale)."""
+    defined = [v for v in values if np.isfinite(v)]
+    return float(np.mean(defined)) if defined else float("nan")
+
+
 def tune(
-    series: GridSeries, transform: Transform, horizon: int, settings: TuningSettings, study: optuna.Study
-) -> tuple[CandidateSpec | None, StudySummary]:
-    summary = optimize(study, make_objective(series, transform, horizon), settings, default_params=DEFAULT_PARAMS)
+    group: list[tuple[GridSeries, Transform]], horizon: int, settings: TuningSettings, study: optuna.Study
+) -> TuningOutcome:
+    """Tune one candidate for every series of `group` in `study`."""
+    ran: dict[tuple[str, int], BacktestResult] = {}
+    summary = optimize(study, make_objective(group, horizon, ran), settings, default_params=DEFAULT_PARAMS)
     if summary.best_value is None or not np.isfinite(summary.best_value):
-        return None, summary
-    return spec_from_params(summary.best_params), summary
+        return TuningOutcome(None, summary, [None] * len(group))
+    spec = spec_from_params(summary.best_params)
+    return TuningOutcome(spec, summary, [ran.get((spec.label(), i)) for i in range(len(group))])

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -126,61 +125,91 @@ def _start_demo_simulator(size: str, seed: int):
     return simulator
 
 
-# The demo tunes with a small budget so it finishes in minutes on a laptop; set these (shell or .env) to
-# override. They reach the UI's run workers: dagster dev gets the demo's environment (ui_launch.py).
-DEMO_TUNING = {"OPTUNA_N_TRIALS": "5", "OPTUNA_TIMEOUT": "60", "OPTUNA_N_JOBS": "1"}
-DEMO_MODEL_RUN_CONFIG = {"ops": {"outcome_models": {"config": {"bootstrap_reps": 100}}}}
-
-
-def _report_failures(label: str, summary, total: int, started: float) -> None:
-    import time
-
-    for key, reason in summary.failed.items():
-        print(f"  {label} {key}: FAILED: {reason}")
-    print(
-        f"{label}: {len(summary.succeeded)} of {total} partitions materialized ({time.perf_counter() - started:.0f} s)"
-    )
-
-
 def _demo_pipeline(args, url: str, runner) -> int:
+    import json
     import time
 
+    from dc_pipeline.work_plan import DEMO_TUNING
+
+    started = time.perf_counter()
     for name, value in DEMO_TUNING.items():
         os.environ.setdefault(name, value)
     home = dc_home() / "dagster_home"
     instance = runner.prepare_instance(home, url)
-    from dc_pipeline.definitions import build_definitions
-
-    defs = build_definitions()
-    started = time.perf_counter()
-    runner.run_reference(defs, instance)
-    keys = runner.project_keys(instance)
-    print(f"{len(keys)} project partitions: {', '.join(keys)}")
-    # API first, so the quality rules K3/K4 reconcile against it; the Postgres path does not need it.
-    api = runner.run_api_projects(defs, instance, keys)
-    _report_failures("API pull and reconciliation", api, len(keys), started)
-    summary = runner.run_projects(defs, instance, keys)
-    _report_failures("sources -> quality -> DC scores -> report", summary, len(keys), started)
-    scored = [k for k in keys if k in summary.succeeded]
-    models = runner.run_projects(defs, instance, scored, job_name="models_job", run_config=DEMO_MODEL_RUN_CONFIG)
-    _report_failures("outcome models and index robustness", models, len(scored), started)
-    members = {k: v for k, v in runner.project_members(url).items() if k in scored}
-    pairs = runner.run_pairs_by_project(defs, instance, members)
-    _report_failures("forecasts and recommendations (project x brand)", pairs, sum(map(len, members.values())), started)
-    for project_id, report_id, health, paths in runner.latest_reports(url):
-        print(f"  report p{project_id} {report_id} [{health}]: {paths.get('html')}")
-    print(f"done in {time.perf_counter() - started:.0f} s")
-    failed = summary.failed or api.failed or models.failed or pairs.failed
+    timings: dict = {"mode": "in process" if args.no_ui else "through the daemon"}
     if args.no_ui:
+        from dc_pipeline.definitions import build_definitions
+
+        defs = build_definitions()
+        results = runner.run_plan(
+            instance, lambda stage: runner.run_stage_in_process(defs, instance, stage, args.workers), args.workers
+        )
+        process = None
+    else:
+        results, process = _plan_through_ui(args, home, instance, runner, timings, started)
+    failed = any(r.summary.failed for r in results) or not results
+    status = runner.record_validation(url) if not failed else "not run (a stage failed)"
+    print(f"canary on this code version: {status}")
+    for project_id, report_id, health, paths in runner.latest_reports(url)[: args.show_reports]:
+        print(f"  report p{project_id} {report_id} [{health}]: {paths.get('html')}")
+    timings.update(
+        stages=[{"stage": r.label, "runs": r.runs, "seconds": round(r.seconds, 2)} for r in results],
+        total_seconds=round(time.perf_counter() - started, 2),
+    )
+    print(f"done in {timings['total_seconds']:.0f} s")
+    if args.timings:
+        Path(args.timings).write_text(json.dumps(timings, indent=1))
+    if process is None:
+        return 1 if failed else 0
+    from dc_pipeline import demo_ui
+
+    if args.exit:
+        demo_ui.stop(process)
         return 1 if failed else 0
     print(f"Dagster UI on http://127.0.0.1:{args.port} (Ctrl-C to stop)")
-    from dc_pipeline.ui_launch import dagster_dev_process
-
-    command, cwd, env = dagster_dev_process("dc_pipeline.definitions", args.port, home, os.environ)
     try:
-        return subprocess.call(command, cwd=cwd, env=env)
+        return process.wait()
     except KeyboardInterrupt:
+        demo_ui.stop(process)
         return 0
+
+
+def _plan_through_ui(args, home: Path, instance, runner, timings: dict, started: float):
+    """Start `dagster dev`, wait for the UI, launch the plan through it; the sensors wait for the plan."""
+    import time
+    import uuid
+
+    from dc_pipeline import demo_ui
+
+    marker = home / "plan_in_progress"
+    marker.write_text("dc-pipeline demo\n")
+    process = demo_ui.start_dagster_dev(args.port, home, marker)
+    try:
+        demo_ui.wait_for_ui(args.port, process, home)
+        timings["ui_seconds"] = round(time.perf_counter() - started, 2)
+        print(f"Dagster UI on http://127.0.0.1:{args.port} after {timings['ui_seconds']:.0f} s; the runs appear there")
+        launcher = demo_ui.GraphqlLauncher(args.port, instance, uuid.uuid4().hex[:8])
+        results = runner.run_plan(instance, launcher, args.workers)
+        if args.exit and results and not any(r.summary.failed for r in results):
+            # What a user's Launch of one project costs through the daemon (issue 14: <= 10 s).
+            t0 = time.perf_counter()
+            launcher(_one_project_ingest(instance))
+            seconds = timings["ingest_job_one_project_via_daemon_seconds"] = round(time.perf_counter() - t0, 2)
+            print(f"ingest_job for one project through the daemon: {seconds:.1f} s")
+    except BaseException:
+        demo_ui.stop(process)
+        raise
+    finally:
+        marker.unlink(missing_ok=True)
+    return results, process
+
+
+def _one_project_ingest(instance):
+    from dc_pipeline.work_plan import Stage, single
+
+    keys = instance.get_dynamic_partitions("projects")
+    key = "p101" if "p101" in keys else keys[0]
+    return Stage(f"ingest_job {key}", "ingest_job", (single(key),))
 
 
 def cmd_simulator(args, rest: list[str]) -> int:
@@ -210,12 +239,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dc-pipeline", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
-    demo = sub.add_parser("demo", help="embedded Postgres + demo data + every asset, then the Dagster UI")
+    demo = sub.add_parser("demo", help="embedded Postgres + demo data, the Dagster UI, then every asset through it")
     demo.add_argument("--no-ui", action="store_true", help="materialize everything and exit")
     demo.add_argument("--size", default="small", choices=["small", "medium", "large"])
     demo.add_argument("--seed", type=int, default=42)
     demo.add_argument("--port", type=int, default=3000)
     demo.add_argument("--reports-dir", default=os.environ.get("REPORTS_DIR", "reports"))
+    demo.add_argument("--workers", type=int, default=2, help="runs at a time (default 2: the cores of a small machine)")
+    demo.add_argument("--exit", action="store_true", help="with the UI: exit when the plan is done (benchmarks)")
+    demo.add_argument("--timings", default=None, help="write per-stage seconds as JSON to this file")
+    demo.add_argument("--show-reports", type=int, default=10, help="report paths to print (default 10)")
     demo.set_defaults(func=cmd_demo)
 
     db = sub.add_parser("db", help="database setup").add_subparsers(dest="db_command", required=True)

@@ -175,3 +175,122 @@ def latest_reports(source_url: str) -> list[tuple]:
 
 def reset_home(home: Path) -> None:
     shutil.rmtree(home, ignore_errors=True)
+
+
+# -- the demo's work plan (work_plan.py), in process or through the webserver and daemon ---------------------------
+@dataclass
+class StageResult:
+    label: str
+    runs: int
+    seconds: float
+    summary: RunSummary
+
+
+def execute_batch(defs: dg.Definitions, instance: dg.DagsterInstance, stage, batch) -> tuple[bool, str]:
+    """One batch of a stage as one run in this process: (succeeded, failure text)."""
+    job = _job(defs, stage.job)
+    config = {**QUIET, **stage.run_config}
+    if batch.partition_key is not None:
+        result = job.execute_in_process(
+            instance=instance, partition_key=batch.partition_key, run_config=config, tags=stage.tags,
+            raise_on_error=False,
+        )  # fmt: skip
+    else:
+        tags = {**stage.tags, **batch.tags}
+        result = job.execute_in_process(instance=instance, tags=tags, run_config=config, raise_on_error=False)
+    return result.success, "" if result.success else _failure_text(result)
+
+
+_FORKED: dict = {}
+
+
+def _forked_batch(stage, batch) -> tuple[bool, str]:
+    instance = dg.DagsterInstance.get()  # a worker of its own: the parent's connections stay the parent's
+    try:
+        return execute_batch(_FORKED["defs"], instance, stage, batch)
+    finally:
+        instance.dispose()
+
+
+def run_stage_in_process(defs: dg.Definitions, instance: dg.DagsterInstance, stage, workers: int = 2) -> RunSummary:
+    """The stage's batches as in-process runs; with several batches, in `workers` forked processes that already
+    hold the loaded definitions (no code-location load per run, and both cores busy)."""
+    if workers > 1 and len(stage.batches) > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        _FORKED["defs"] = defs
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(min(workers, len(stage.batches)), mp_context=context) as pool:
+            outcomes = list(pool.map(_forked_batch, [stage] * len(stage.batches), stage.batches))
+    else:
+        outcomes = [execute_batch(defs, instance, stage, batch) for batch in stage.batches]
+    summary = RunSummary()
+    for batch, (ok, failure) in zip(stage.batches, outcomes):
+        if ok:
+            summary.succeeded.extend(batch.keys)
+        else:
+            summary.failed.update({k: failure for k in batch.keys})
+    return summary
+
+
+def run_plan(instance: dg.DagsterInstance, run_stage, workers: int = 2, say=print) -> list[StageResult]:
+    """Every stage of the demo (work_plan.py) with `run_stage(stage) -> RunSummary`, one progress line per stage;
+    later stages cover only the projects that scored. The model stages are cut in twice as many ranges as there
+    are workers: their cost is uneven (36 monthly periods tune, 6 do not), and a free worker takes the next."""
+    import time
+
+    from dc_pipeline import work_plan
+
+    results: list[StageResult] = []
+    started = time.perf_counter()
+
+    def stage_of(stage) -> RunSummary:
+        t0 = time.perf_counter()
+        summary = run_stage(stage)
+        results.append(StageResult(stage.label, len(stage.batches), time.perf_counter() - t0, summary))
+        for key, reason in summary.failed.items():
+            say(f"  {stage.label} {key}: FAILED: {reason}")
+        total = len(summary.succeeded) + len(summary.failed)
+        say(
+            f"[{time.perf_counter() - started:5.1f} s] {stage.label}: {len(summary.succeeded)} of {total} "
+            f"partitions in {len(stage.batches)} run(s), {time.perf_counter() - t0:.1f} s"
+        )
+        return summary
+
+    reference = stage_of(work_plan.reference_stage())
+    if reference.failed:
+        return results
+    projects = project_keys(instance)
+    # API first, so the quality rules K3/K4 reconcile against it; the Postgres path does not need it.
+    stage_of(work_plan.api_stage(projects))
+    label = "sources -> quality -> DC scores -> reports"
+    ingest = stage_of(work_plan.project_stage(label, "ingest_job", projects, projects, workers))
+    scored = [k for k in projects if k in ingest.succeeded]
+    if scored:
+        stage_of(
+            work_plan.project_stage(
+                "outcome models and index robustness", "models_job", scored, projects, 2 * workers,
+                run_config=work_plan.DEMO_MODEL_RUN_CONFIG,
+            )
+        )  # fmt: skip
+        brands = list(instance.get_dynamic_partitions("brands"))
+        stage_of(work_plan.pair_stage(scored, projects, brands, 2 * workers))
+    return results
+
+
+def record_validation(source_url: str, settings_path: str = "") -> str:
+    """The canary (SPEC §11) on what the demo just materialized, logged in dc_ops as a validation of this code
+    version, so code_version_sensor does not validate it again; returns the canary status."""
+    from dc_pipeline.adapters import ops_log
+    from dc_pipeline.defs.operations.canary import run_canary
+    from dc_pipeline.defs.resources import SettingsResource
+    from dc_pipeline.version import code_version
+
+    with postgres.connect(source_url) as conn:
+        canary = run_canary(conn, SettingsResource(config_path=settings_path).load(), depth="standard")
+        result = {"status": canary.status, "seconds": canary.seconds, "problems": canary.problems,
+                  "brands_checked": canary.brands_checked, "code_version": code_version()}  # fmt: skip
+        ops_log.log_task(conn, "dc-pipeline demo", "canary", result, None)
+        conn.commit()
+    return canary.status

@@ -16,6 +16,7 @@ from dc_pipeline.adapters.ops_log import last_validated_version, last_verified_b
 from dc_pipeline.defs.operations.canary import run_canary
 from dc_pipeline.defs.operations.jobs import NOTHING, log_result
 from dc_pipeline.defs.operations.resources import OperationsResource
+from dc_pipeline.defs.plan_gate import plan_in_progress
 from dc_pipeline.defs.resources import PostgresResource, SettingsResource
 from dc_pipeline.version import code_version
 
@@ -138,6 +139,8 @@ def _run_config(version: str, previous: str | None) -> dict:
     "against a lost cursor).",
 )
 def code_version_sensor(context: dg.SensorEvaluationContext, pipeline_db: PostgresResource) -> dg.SensorResult:
+    if waiting := plan_in_progress():  # the demo validates the version itself when its plan is done
+        return dg.SensorResult(skip_reason=dg.SkipReason(waiting))
     version = code_version()
     previous = context.cursor or None
     if previous is None:  # a new instance: the version a post-deploy run or `dc-pipeline demo` last validated

@@ -8,6 +8,7 @@ import dagster as dg
 from dc_pipeline.adapters import source_reader
 from dc_pipeline.defs.jobs import ingest_job, reference_job
 from dc_pipeline.defs.partitions import brands_partitions, projects_partitions
+from dc_pipeline.defs.plan_gate import plan_in_progress
 from dc_pipeline.defs.resources import PostgresResource
 from dc_pipeline.domain.change_detection import SOURCE_MARKER, changed_projects, reference_changed
 from dc_pipeline.domain.partition_keys import brand_key, project_id_of, project_key
@@ -21,6 +22,8 @@ from dc_pipeline.domain.partition_keys import brand_key, project_id_of, project_
     "partitions and requests ingest runs for changed projects.",
 )
 def source_change_sensor(context: dg.SensorEvaluationContext, source_db: PostgresResource) -> dg.SensorResult:
+    if waiting := plan_in_progress():
+        return dg.SensorResult(skip_reason=dg.SkipReason(waiting))
     # Without a cursor (first tick, or a new instance daemon) the sensor starts from what the last
     # materializations saw, so the runs `dc-pipeline demo` or a backfill just made are not made again.
     previous = json.loads(context.cursor) if context.cursor else markers_left_by_materializations(context.instance)

@@ -1,0 +1,98 @@
+"""The work `dc-pipeline demo` does, as stages of runs batched by partition range (the same plan with or without
+the UI).
+
+A stage is one job over a list of batches; a batch is one run: unpartitioned, one partition, or a range of
+consecutive partitions (`dagster/asset_partition_range_start|end` tags), which the assets process in one pass
+(their BackfillPolicy.multi_run says the same). Ranges are cut into at most `workers` slices so that two runs use
+the two cores (the model stages into twice as many, since their cost is uneven), and a project's pairs always
+stay in one run: the forecasts tune one study per project and series for all its brands
+(domain/forecasting/project_tuning.py), which two runs must not tune at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import dagster as dg
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+
+# The demo tunes with a small budget so it finishes in about a minute; set these (shell or .env) to override. They
+# reach the UI's run workers: dagster dev gets the demo's environment (ui_launch.py).
+DEMO_TUNING = {"OPTUNA_N_TRIALS": "5", "OPTUNA_TIMEOUT": "60", "OPTUNA_N_JOBS": "1"}
+DEMO_MODEL_RUN_CONFIG = {"ops": {"outcome_models": {"config": {"bootstrap_reps": 100}}}}
+PLAN_TAG = "dc/plan"  # on every run of a plan, so the UI filters them
+
+
+@dataclass(frozen=True)
+class Batch:
+    keys: tuple[str, ...]  # what the run covers, as the progress line counts it (project or pair keys)
+    tags: dict[str, str] = field(default_factory=dict)  # partition or range tags; none when unpartitioned
+    partition_key: str | None = None  # a single partition, for execute_in_process
+
+
+@dataclass(frozen=True)
+class Stage:
+    label: str
+    job: str
+    batches: tuple[Batch, ...]
+    run_config: dict = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+def single(key: str) -> Batch:
+    return Batch((key,), {"dagster/partition": key}, key)
+
+
+def key_range(keys: list[str], first: str, last: str) -> Batch:
+    if first == last:
+        return single(first)
+    return Batch(tuple(keys), {ASSET_PARTITION_RANGE_START_TAG: first, ASSET_PARTITION_RANGE_END_TAG: last})
+
+
+def slices(keys: list[str], order: list[str], workers: int) -> list[list[str]]:
+    """`keys` cut into at most `workers` slices of consecutive keys in partition `order` (a key missing from
+    `keys`, e.g. a project whose scoring failed, cuts a slice so no range covers it)."""
+    runs: list[list[str]] = []
+    wanted = set(keys)
+    for key in order:
+        if key in wanted and runs and order.index(runs[-1][-1]) == order.index(key) - 1:
+            runs[-1].append(key)
+        elif key in wanted:
+            runs.append([key])
+    while len(runs) < workers and any(len(r) > 1 for r in runs):
+        longest = max(runs, key=len)
+        i = runs.index(longest)
+        runs[i : i + 1] = [longest[: len(longest) // 2], longest[len(longest) // 2 :]]
+    return runs
+
+
+def reference_stage() -> Stage:
+    return Stage("reference snapshot", "reference_job", (Batch(("reference",)),))
+
+
+def api_stage(projects: list[str]) -> Stage:
+    from dc_pipeline.defs.api.schedules import api_run_config, fail_fast_tags
+
+    # The API pulls read one partition each: one run per project. Fail fast on an outage (no 60 s retries).
+    return Stage(
+        "API pull and reconciliation", "api_job", tuple(single(p) for p in projects), api_run_config(), fail_fast_tags()
+    )
+
+
+def project_stage(label: str, job: str, projects: list[str], order: list[str], workers: int, **extra) -> Stage:
+    batches = tuple(key_range(s, s[0], s[-1]) for s in slices(projects, order, workers))
+    return Stage(label, job, batches, **extra)
+
+
+def pair_stage(projects: list[str], order: list[str], brands: list[str], workers: int) -> Stage:
+    """Every (project, brand) pair of the projects, members or not (a non-member succeeds at once as `not
+    tracked`, so the UI shows no pair as missing): per slice of projects the box first brand..last brand."""
+    batches = []
+    for s in slices(projects, order, workers):
+        first = dg.MultiPartitionKey({"project": s[0], "brand": brands[0]})
+        last = dg.MultiPartitionKey({"project": s[-1], "brand": brands[-1]})
+        keys = tuple(str(dg.MultiPartitionKey({"project": p, "brand": b})) for p in s for b in brands)
+        batches.append(
+            Batch(keys, {ASSET_PARTITION_RANGE_START_TAG: str(first), ASSET_PARTITION_RANGE_END_TAG: str(last)})
+        )
+    return Stage("forecasts and recommendations (project x brand)", "brand_models_job", tuple(batches))

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 import dagster as dg
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
+from dc_pipeline.domain.partition_keys import consecutive_slices
+
 # The demo tunes with a small budget so it finishes in about a minute; set these (shell or .env) to override. They
 # reach the UI's run workers: dagster dev gets the demo's environment (ui_launch.py).
 DEMO_TUNING = {"OPTUNA_N_TRIALS": "5", "OPTUNA_TIMEOUT": "60", "OPTUNA_N_JOBS": "1"}
@@ -50,20 +52,8 @@ def key_range(keys: list[str], first: str, last: str) -> Batch:
 
 
 def slices(keys: list[str], order: list[str], workers: int) -> list[list[str]]:
-    """`keys` cut into at most `workers` slices of consecutive keys in partition `order` (a key missing from
-    `keys`, e.g. a project whose scoring failed, cuts a slice so no range covers it)."""
-    runs: list[list[str]] = []
-    wanted = set(keys)
-    for key in order:
-        if key in wanted and runs and order.index(runs[-1][-1]) == order.index(key) - 1:
-            runs[-1].append(key)
-        elif key in wanted:
-            runs.append([key])
-    while len(runs) < workers and any(len(r) > 1 for r in runs):
-        longest = max(runs, key=len)
-        i = runs.index(longest)
-        runs[i : i + 1] = [longest[: len(longest) // 2], longest[len(longest) // 2 :]]
-    return runs
+    """`keys` cut into at most `workers` ranges of consecutive partitions (domain/partition_keys.py)."""
+    return consecutive_slices(keys, order, workers)
 
 
 def reference_stage() -> Stage:

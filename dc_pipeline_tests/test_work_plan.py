@@ -14,6 +14,7 @@ def test_slices_are_consecutive_and_a_missing_project_cuts_them():
     cut = slices([k for k in ORDER if k != "p102"], ORDER, 1)
     assert cut == [["p1", "p2", "p3", "p101"], ["p103", "p104"]]
     assert sorted(k for s in slices(ORDER, ORDER, 3) for k in s) == sorted(ORDER)
+    assert slices(["p104", "p1", "p2"], ORDER, 1) == [["p1", "p2"], ["p104"]]  # any input order
 
 
 def test_project_stage_batches_carry_range_tags_and_every_key():

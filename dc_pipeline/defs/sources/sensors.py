@@ -4,6 +4,7 @@ import hashlib
 import json
 
 import dagster as dg
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from dc_pipeline.adapters import source_reader
 from dc_pipeline.defs.jobs import ingest_job, reference_job
@@ -11,7 +12,7 @@ from dc_pipeline.defs.partitions import brands_partitions, projects_partitions
 from dc_pipeline.defs.plan_gate import plan_in_progress
 from dc_pipeline.defs.resources import PostgresResource
 from dc_pipeline.domain.change_detection import SOURCE_MARKER, changed_projects, reference_changed
-from dc_pipeline.domain.partition_keys import brand_key, project_id_of, project_key
+from dc_pipeline.domain.partition_keys import brand_key, consecutive_slices, project_id_of, project_key
 
 
 @dg.sensor(
@@ -39,14 +40,25 @@ def source_change_sensor(context: dg.SensorEvaluationContext, source_db: Postgre
     requests = []
     if reference_changed(previous, markers) or new_projects or new_brands:
         requests.append(dg.RunRequest(job_name=reference_job.name, run_key=f"reference:{_stamp(markers)}"))
-    for project_id in changed_projects(previous, markers, project_ids):
-        requests.append(
-            dg.RunRequest(
-                job_name=ingest_job.name,
-                partition_key=project_key(project_id),
-                run_key=f"p{project_id}:{_stamp(markers, project_id)}",
+    # Changed projects that follow each other in partition order share one run (a range, as a backfill with the
+    # assets' BackfillPolicy does): a first tick over hundreds of projects queues a handful of runs, not hundreds.
+    changed = [project_key(p) for p in changed_projects(previous, markers, project_ids)]
+    order = list(context.instance.get_dynamic_partitions(projects_partitions.name)) + new_projects
+    for keys in consecutive_slices(changed, order):
+        for chunk in (keys[i : i + MAX_PROJECTS_PER_RUN] for i in range(0, len(keys), MAX_PROJECTS_PER_RUN)):
+            stamp = _stamp(markers, [project_id_of(k) for k in chunk])
+            if len(chunk) == 1:
+                requests.append(
+                    dg.RunRequest(job_name=ingest_job.name, partition_key=chunk[0], run_key=f"{chunk[0]}:{stamp}")
+                )
+                continue
+            requests.append(
+                dg.RunRequest(
+                    job_name=ingest_job.name,
+                    run_key=f"{chunk[0]}..{chunk[-1]}:{stamp}",
+                    tags={ASSET_PARTITION_RANGE_START_TAG: chunk[0], ASSET_PARTITION_RANGE_END_TAG: chunk[-1]},
+                )
             )
-        )
     partition_requests = []
     if new_projects:
         partition_requests.append(projects_partitions.build_add_request(new_projects))
@@ -58,6 +70,8 @@ def source_change_sensor(context: dg.SensorEvaluationContext, source_db: Postgre
         cursor=json.dumps(markers, sort_keys=True),
     )
 
+
+MAX_PROJECTS_PER_RUN = 50  # as the project assets' BackfillPolicy.multi_run
 
 # The pulls whose materializations record the markers of their table (defs/sources/assets.py).
 PULLS = {"src_normalised_values": "normalisedvalue", "src_business_outcomes": "business_outcomes",
@@ -91,6 +105,6 @@ def markers_left_by_materializations(instance: dg.DagsterInstance) -> dict:
     return previous
 
 
-def _stamp(markers: dict, project_id: int | None = None) -> str:
-    scope = markers if project_id is None else {t: m.get(str(project_id)) for t, m in markers.items()}
+def _stamp(markers: dict, project_ids: list[int] | None = None) -> str:
+    scope = markers if project_ids is None else {t: [m.get(str(p)) for p in project_ids] for t, m in markers.items()}
     return hashlib.sha256(json.dumps(scope, sort_keys=True).encode()).hexdigest()[:16]

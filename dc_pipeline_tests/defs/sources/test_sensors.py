@@ -2,6 +2,7 @@
 
 import dagster as dg
 import pytest
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from dc_pipeline.adapters import postgres
 from dc_pipeline.defs.sources.sensors import source_change_sensor
@@ -34,9 +35,14 @@ def test_first_tick_adds_every_partition_and_requests_every_project(sensor_env):
     assert _partition_keys(result, "projects") == sorted(["p1", "p2", "p3", "p101", "p102", "p103", "p104"])
     brand_count = sensor_env.query("SELECT count(*) FROM public.brands")[0][0]
     assert len(_partition_keys(result, "brands")) == brand_count
-    ingest = sorted(r.partition_key for r in result.run_requests if r.job_name == "ingest_job")
-    # p3 has metric definitions but no values: it is still a project with markers (metrics, members).
-    assert ingest == sorted(["p1", "p2", "p3", "p101", "p102", "p103", "p104"])
+    ingest = [r for r in result.run_requests if r.job_name == "ingest_job"]
+    # Every project changed (p3 has metric definitions but no values: it still has markers): the projects follow
+    # each other in partition order, so one run covers them all as a range, as a backfill would.
+    assert len(ingest) == 1 and ingest[0].partition_key is None
+    assert (ingest[0].tags[ASSET_PARTITION_RANGE_START_TAG], ingest[0].tags[ASSET_PARTITION_RANGE_END_TAG]) == (
+        "p1",
+        "p104",
+    )
     assert [r.job_name for r in result.run_requests].count("reference_job") == 1
 
 

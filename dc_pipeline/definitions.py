@@ -74,7 +74,7 @@ def build_definitions() -> dg.Definitions:
     shared = dg.Definitions(
         jobs=ASSET_JOBS,
         resources=build_resources(),
-        executor=dg.in_process_executor,  # the model jobs choose their own (defs/jobs.py)
+        executor=dg.in_process_executor,  # a process per step costs a code-location load (defs/jobs.py)
     )
     return dg.Definitions.merge(shared, *(stage.defs for stage in STAGES))
 

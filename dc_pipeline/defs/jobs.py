@@ -1,10 +1,11 @@
-"""Every asset job, in one place: what a run over the asset graph selects (SPEC §0, §11), and the executor that
-fits it.
+"""Every asset job, in one place: what a run over the asset graph selects (SPEC §0, §11).
 
-A run launched by the UI, a sensor or a schedule starts one process that loads the code location (about 3 s);
-the multiprocess executor adds one more such process per step. Sequential or light jobs therefore run their
-steps in the run's own process (the project's default executor, definitions.py); only the model jobs, whose two
-heavy steps are independent, run them side by side on the two cores.
+Every job runs its steps in the run's own process (the project's default executor, definitions.py). A run
+launched by the UI, a sensor or a schedule is one process that loads the code location (about 3 s on a quiet
+machine, 7 to 8 s on a loaded one); the multiprocess executor would add one such process per step. Measured
+through the daemon on the loaded 2-core machine, a models_job run for p1 (nothing to tune) took 43 s with its two
+steps in processes of their own; the CPU-bound model steps of several projects use the two cores as two runs
+side by side instead (the run queue runs two at a time, and the demo, backfills and sensors cut work into ranges).
 """
 
 import dagster as dg
@@ -12,9 +13,6 @@ import dagster as dg
 from dc_pipeline.defs.partitions import projects_partitions
 from dc_pipeline.domain.reports.catalog import REPORT_NEEDS
 from dc_pipeline.domain.reports.registry import BUILDER_MODULES
-
-# Two CPU-bound steps at once: the machines this runs on have two cores (SPEC §10 pool `optuna` is 2 as well).
-PARALLEL_STEPS = dg.multiprocess_executor.configured({"max_concurrent": 2})
 
 _REFERENCE = dg.AssetSelection.assets("reference_snapshot")
 # What ingest_job computes besides the sources: quality, scores and the (cheap) index robustness, so every report
@@ -58,7 +56,6 @@ models_job = dg.define_asset_job(
     "models_job",
     selection=dg.AssetSelection.assets("outcome_models", "index_robustness"),
     description="Tune the score->outcome models and compute index robustness for the selected projects.",
-    executor_def=PARALLEL_STEPS,
 )
 
 brand_models_job = dg.define_asset_job(
@@ -66,7 +63,6 @@ brand_models_job = dg.define_asset_job(
     selection=dg.AssetSelection.assets("brand_forecasts", "brand_recommendations"),
     description="Forecasts and GA recommendations for the selected (project, brand) pairs; untracked pairs "
     "succeed at once with no rows.",
-    executor_def=PARALLEL_STEPS,
 )
 
 reports_job = dg.define_asset_job(

@@ -80,12 +80,16 @@ def cmd_demo(args) -> int:
     url = _source_url(None)
     os.environ["DATABASE_URL"] = url  # the webserver, daemon and run workers use the same database
     os.environ.setdefault("REPORTS_DIR", str(Path(args.reports_dir).resolve()))
-    counts = load_demo(url, args.size, args.seed)
-    print("demo data: " + ("already loaded" if counts is None else ", ".join(f"{t} {n}" for t, n in counts.items())))
+
+    def load() -> None:  # with the UI, while dagster dev starts
+        counts = load_demo(url, args.size, args.seed)
+        loaded = "already loaded" if counts is None else ", ".join(f"{t} {n}" for t, n in counts.items())
+        print("demo data: " + loaded)
+
     simulator = _start_demo_simulator(args.size, args.seed)
     reports = _start_report_server(Path(os.environ["REPORTS_DIR"]))
     try:
-        return _demo_pipeline(args, url, runner)
+        return _demo_pipeline(args, url, runner, load)
     finally:
         reports.stop()
         simulator.stop()
@@ -125,13 +129,13 @@ def _start_demo_simulator(size: str, seed: int):
     return simulator
 
 
-def _demo_pipeline(args, url: str, runner) -> int:
+def _demo_pipeline(args, url: str, runner, load) -> int:
     import json
     import time
 
     from dc_pipeline.work_plan import DEMO_TUNING
 
-    started = time.perf_counter()
+    started = COMMAND_STARTED[0]
     for name, value in DEMO_TUNING.items():
         os.environ.setdefault(name, value)
     home = dc_home() / "dagster_home"
@@ -140,13 +144,14 @@ def _demo_pipeline(args, url: str, runner) -> int:
     if args.no_ui:
         from dc_pipeline.definitions import build_definitions
 
+        load()
         defs = build_definitions()
         results = runner.run_plan(
             instance, lambda stage: runner.run_stage_in_process(defs, instance, stage, args.workers), args.workers
         )
         process = None
     else:
-        results, process = _plan_through_ui(args, home, instance, runner, timings, started)
+        results, process = _plan_through_ui(args, home, instance, runner, timings, started, load)
     failed = any(r.summary.failed for r in results) or not results
     status = runner.record_validation(url) if not failed else "not run (a stage failed)"
     print(f"canary on this code version: {status}")
@@ -174,8 +179,9 @@ def _demo_pipeline(args, url: str, runner) -> int:
         return 0
 
 
-def _plan_through_ui(args, home: Path, instance, runner, timings: dict, started: float):
-    """Start `dagster dev`, wait for the UI, launch the plan through it; the sensors wait for the plan."""
+def _plan_through_ui(args, home: Path, instance, runner, timings: dict, started: float, load):
+    """Start `dagster dev`, load the demo data while it starts, wait for the UI, launch the plan through it; the
+    sensors wait for the plan."""
     import time
     import uuid
 
@@ -185,9 +191,11 @@ def _plan_through_ui(args, home: Path, instance, runner, timings: dict, started:
     marker.write_text("dc-pipeline demo\n")
     process = demo_ui.start_dagster_dev(args.port, home, marker)
     try:
+        load()
         demo_ui.wait_for_ui(args.port, process, home)
         timings["ui_seconds"] = round(time.perf_counter() - started, 2)
-        print(f"Dagster UI on http://127.0.0.1:{args.port} after {timings['ui_seconds']:.0f} s; the runs appear there")
+        ui = f"http://127.0.0.1:{args.port}"
+        print(f"Dagster UI on {ui}, {timings['ui_seconds']:.0f} s after the command; the runs appear there")
         launcher = demo_ui.GraphqlLauncher(args.port, instance, uuid.uuid4().hex[:8])
         results = runner.run_plan(instance, launcher, args.workers)
         if args.exit and results and not any(r.summary.failed for r in results):
@@ -275,7 +283,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+COMMAND_STARTED = [0.0]  # perf_counter when main() started: the UI's "within 20 s of the command"
+
+
 def main(argv: list[str] | None = None) -> int:
+    import time
+
+    COMMAND_STARTED[0] = time.perf_counter()
     argv = list(sys.argv[1:] if argv is None else argv)
     from dc_pipeline.adapters.env_file import load_env_file
 

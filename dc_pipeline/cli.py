@@ -248,7 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="embedded Postgres + demo data, the Dagster UI, then every asset through it")
-    demo.add_argument("--no-ui", action="store_true", help="materialize everything and exit")
+    demo.add_argument("--no-ui", action="store_true", help="the same plan in process (no UI, no daemon), then exit")
     demo.add_argument("--size", default="small", choices=["small", "medium", "large"])
     demo.add_argument("--seed", type=int, default=42)
     demo.add_argument("--port", type=int, default=3000)

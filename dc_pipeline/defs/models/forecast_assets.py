@@ -129,7 +129,17 @@ def _forecast_metadata(summary: pd.DataFrame) -> dict:
         "coverage_review": dg.MetadataValue.int(int((ok["health"] == "REVIEW").sum())),
         "forecasts": dg.MetadataValue.md(
             summary[
-                ["series", "tier", "published_method", "rel_mase", "coverage_80", "coverage_95", "health", "reason"]
+                [
+                    "series",
+                    "tier",
+                    "published_method",
+                    "rel_mase",
+                    "coverage_80",
+                    "coverage_95",
+                    "coverage_n_points",
+                    "health",
+                    "reason",
+                ]
             ].to_markdown(index=False, floatfmt=".3f")
         ),
     }

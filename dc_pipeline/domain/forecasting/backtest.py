@@ -1,10 +1,12 @@
-"""Rolling-origin, expanding-window backtest (SPEC §6b "Backtest" and "Coverage").
+"""Rolling-origin, expanding-window backtest (SPEC §6b "Backtest").
 
 Origins sit at the last min(6, n - 6) observed points: each origin trains on every grid point
 before it (at least 6) and forecasts horizons 1..min(H, 6). Errors are scored on the original
 scale and only where the actual was observed. MASE divides each origin's MAE by the in-sample MAE
 of the seasonal naive on that origin's training window (lag m, or lag 1 when the window is <= m);
-the seasonal naive itself is scored on the same origins so rel_MASE compares like with like.
+the seasonal naive itself is scored on the same origins so rel_MASE compares like with like. The
+intervals are calibrated on the same backtest run from every observed point after the first 6
+(`calibration_positions`).
 """
 
 from __future__ import annotations
@@ -13,16 +15,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.stats import norm
 
-from dc_pipeline.domain.forecasting.candidates import PointForecast, seasonal_lag, seasonal_naive_forecast
+from dc_pipeline.domain.forecasting.candidates import (
+    FIT_ERRORS,
+    PointForecast,
+    seasonal_lag,
+    seasonal_naive_forecast,
+)
 from dc_pipeline.domain.forecasting.grid import GridSeries
 from dc_pipeline.domain.forecasting.transforms import Transform
 
 MIN_TRAIN = 6
 MAX_ORIGINS = 6
 MAX_BACKTEST_HORIZON = 6
-MIN_COVERAGE_POINTS = 10
 
 Forecaster = Callable[[np.ndarray, int, int], PointForecast]  # (z_train, horizon, season0)
 
@@ -36,11 +41,8 @@ class OriginResult:
     forecast: list[float]
     snaive_forecast: list[float]
     z_error: list[float]  # model-scale error (actual - forecast)
-    z_sd: list[float]  # model-based sd at the horizon, for standardising errors
     mase: float
     snaive_mase: float
-    inside_80: list[bool]
-    inside_95: list[bool]
 
     def as_record(self) -> dict:
         return {
@@ -78,32 +80,17 @@ class BacktestResult:
             return 1.0 if model == 0 else float("inf")
         return model / bench
 
-    def standardized_errors(self) -> np.ndarray:
-        """Model-scale errors divided by the model's own sd at their horizon (sd 0 points dropped)."""
-        err = np.array([e for o in self.origins for e in o.z_error])
-        sd = np.array([s for o in self.origins for s in o.z_sd])
-        keep = sd > 0
-        return err[keep] / sd[keep]
-
     def summary(self, method: str) -> dict:
-        points = self.n_points
-        out: dict = {
+        """Point accuracy; the caller adds the coverage of the intervals it publishes."""
+        return {
             "method": method,
             "n_origins": len(self.origins),
-            "n_points": points,
+            "n_points": self.n_points,
             "mase": _finite_or_none(self.mase),
             "snaive_mase": _finite_or_none(self.snaive_mase),
             "rel_mase": _finite_or_none(self.rel_mase),
             "origins": [o.as_record() for o in self.origins],
         }
-        if points >= MIN_COVERAGE_POINTS:
-            out["coverage_80"] = float(np.mean([v for o in self.origins for v in o.inside_80]))
-            out["coverage_95"] = float(np.mean([v for o in self.origins for v in o.inside_95]))
-            out["coverage_reason"] = None
-        else:
-            out["coverage_80"] = out["coverage_95"] = None
-            out["coverage_reason"] = f"coverage not measurable: {points} points, {MIN_COVERAGE_POINTS} needed"
-        return out
 
 
 def _mean_defined(values: list[float]) -> float:
@@ -123,6 +110,11 @@ def origin_positions(series: GridSeries) -> list[int]:
     if k <= 0:
         return []
     return [int(p) for p in observed[-k:] if p >= MIN_TRAIN]
+
+
+def calibration_positions(series: GridSeries) -> list[int]:
+    """Every observed grid position with at least MIN_TRAIN points before it."""
+    return [int(p) for p in np.flatnonzero(series.observed) if p >= MIN_TRAIN]
 
 
 def mase_scale(y_train: np.ndarray, m: int) -> float:
@@ -146,24 +138,32 @@ def run_backtest(
     forecaster: Forecaster,
     horizon: int,
     on_origin: Callable[[int, float], None] | None = None,
+    positions: list[int] | None = None,
+    skip_unfittable: bool = False,
 ) -> BacktestResult:
-    """Backtest `forecaster`; `on_origin(i, running_mean_mase)` runs after each origin (pruning hook).
+    """Backtest `forecaster` from `positions` (default: the SPEC origins); `on_origin(i,
+    running_mean_mase)` runs after each origin (pruning hook).
 
     Exceptions raised by the forecaster propagate: a candidate that cannot fit one origin is not
-    a valid candidate for this series.
+    a valid candidate for this series. With `skip_unfittable` (calibration runs from early origins,
+    e.g. a seasonal model on less than two seasons) such an origin is left out instead.
     """
     h_max = min(horizon, MAX_BACKTEST_HORIZON)
-    z80, z95 = norm.ppf(0.9), norm.ppf(0.975)
     result = BacktestResult()
-    for i, start in enumerate(origin_positions(series)):
+    for i, start in enumerate(origin_positions(series) if positions is None else positions):
         stop = min(start + h_max, len(series.z))
         steps = np.arange(start, stop)
         steps = steps[series.observed[steps]]
         h = steps - start + 1
         z_train, y_train = series.z[:start], series.y[:start]
-        fc = forecaster(z_train, int(h[-1]), series.season_of(0))
+        try:
+            fc = forecaster(z_train, int(h[-1]), series.season_of(0))
+        except FIT_ERRORS:
+            if skip_unfittable:
+                continue
+            raise
         bench = seasonal_naive_forecast(z_train, int(h[-1]), series.m)
-        mean_z, sd_z = fc.mean[h - 1], fc.sd[h - 1]
+        mean_z = fc.mean[h - 1]
         actual = series.y[steps]
         forecast = transform.inverse(mean_z)
         snaive = transform.inverse(bench.mean[h - 1])
@@ -178,11 +178,8 @@ def run_backtest(
                 forecast=[float(v) for v in forecast],
                 snaive_forecast=[float(v) for v in snaive],
                 z_error=[float(v) for v in z_actual - mean_z],
-                z_sd=[float(v) for v in sd_z],
                 mase=_scaled_mae(actual, forecast, scale),
                 snaive_mase=_scaled_mae(actual, snaive, scale),
-                inside_80=[bool(v) for v in np.abs(z_actual - mean_z) <= z80 * sd_z],
-                inside_95=[bool(v) for v in np.abs(z_actual - mean_z) <= z95 * sd_z],
             )
         )
         if on_origin is not None:

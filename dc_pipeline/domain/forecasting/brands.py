@@ -29,8 +29,8 @@ COVERAGE_TOLERANCE = 0.10  # more than 10 pp off nominal makes the forecast's he
 SUMMARY_COLUMNS = [
     "project_id", "brand_id", "series", "kind", "tier", "status", "reason", "method", "method_params",
     "published_method", "n_observed", "horizon", "interval_method", "mase", "snaive_mase", "rel_mase",
-    "coverage_80", "coverage_95", "coverage_reason", "health", "backtest", "study_name", "model_id",
-    "model_data_version",
+    "coverage_80", "coverage_95", "coverage_n_points", "coverage_reason", "health", "backtest", "study_name",
+    "model_id", "model_data_version",
 ]  # fmt: skip
 QUANTILE_TABLE_COLUMNS = ["project_id", "brand_id", "series", "horizon", "period", *QUANTILE_COLUMNS,
                           "published_method"]  # fmt: skip
@@ -167,7 +167,8 @@ def _summary_row(f: SeriesForecast, horizon: int) -> dict:
         **base, "tier": r.tier, "status": r.status, "reason": r.reason, "method": r.method,
         "method_params": r.method_params, "published_method": r.published_method, "n_observed": r.n_observed,
         "interval_method": r.interval_method,
-        **{k: bt.get(k) for k in ("mase", "snaive_mase", "rel_mase", "coverage_80", "coverage_95", "coverage_reason")},
+        **{k: bt.get(k) for k in ("mase", "snaive_mase", "rel_mase", "coverage_80", "coverage_95", "coverage_n_points",
+                                  "coverage_reason")},
         "health": coverage_health(bt) if r.status == "ok" else None, "backtest": bt,
         "study_name": r.study.study_name if r.study else None, "model_id": f.name if f.ok else None,
     }  # fmt: skip

@@ -21,14 +21,16 @@ import optuna
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from dc_pipeline.domain.forecasting.backtest import BacktestResult, run_backtest
+from dc_pipeline.domain.forecasting.backtest import BacktestResult, calibration_positions, run_backtest
 from dc_pipeline.domain.forecasting.candidates import FIT_ERRORS, NON_SEASONAL_ETS, CandidateSpec, fit_forecast
 from dc_pipeline.domain.forecasting.grid import GridSeries, clean_observations, months_per_period, to_grid
 from dc_pipeline.domain.forecasting.intervals import (
-    empirical_coverage,
+    CalibrationErrors,
+    backtest_coverage,
     empty_quantile_frame,
+    interval_rule,
+    model_rule,
     quantile_frame,
-    quantile_multipliers,
 )
 from dc_pipeline.domain.forecasting.transforms import SeriesKind, Transform, make_transform
 from dc_pipeline.domain.forecasting.tuned import TuningOutcome, tune
@@ -53,7 +55,7 @@ class ForecastResult:
     backtest: dict[str, Any]
     study: StudySummary | None
     n_observed: int
-    interval_method: str | None = None  # "empirical" | "model"
+    interval_method: str | None = None  # "calibrated" (on backtest errors) | "model"
     # seasonal naive point forecast (the benchmark line of the fan chart): horizon, period, seasonal_naive
     benchmark: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=["horizon", "period", "seasonal_naive"])
@@ -83,6 +85,8 @@ def _no_backtest(reason: str) -> dict[str, Any]:
         "rel_mase": None,
         "coverage_80": None,
         "coverage_95": None,
+        "coverage_n_points": 0,
+        "coverage_n_origins": 0,
         "coverage_reason": reason,
         "origins": [],
     }
@@ -133,6 +137,19 @@ def _benchmark_frame(series: GridSeries, transform: Transform, horizon: int) -> 
     )
 
 
+def calibration_errors(
+    series: GridSeries, transform: Transform, spec: CandidateSpec, horizon: int, backtest: BacktestResult
+) -> CalibrationErrors:
+    """The errors of `spec` from every rolling origin: `backtest` (the SPEC origins) plus the
+    earlier origins the model can be fitted at."""
+    done = {o.n_train for o in backtest.origins}
+    earlier = [p for p in calibration_positions(series) if p not in done]
+    extra = run_backtest(
+        series, transform, _forecaster(spec, series.m), horizon, positions=earlier, skip_unfittable=True
+    )
+    return CalibrationErrors.from_backtest(BacktestResult(extra.origins + backtest.origins))
+
+
 def _publish(
     tier: Tier,
     series: GridSeries,
@@ -168,17 +185,19 @@ def _publish(
         else:
             reason = f"model did not beat seasonal naive: relative MASE {rel:.2f}"
     final = fit_forecast(published, series.z, horizon, series.m, series.season_of(0))
-    multipliers, interval_method = quantile_multipliers(published_bt.standardized_errors())
+    calibration = calibration_errors(series, transform, published, horizon, published_bt)
+    rule = interval_rule(calibration)
     summary = backtest.summary(spec.label()) if failure is None else _no_backtest(f"no backtest: {failure}")
     if failure is not None:
         summary["method"] = spec.label()
-    published_summary = published_bt.summary(published.label())
     # Coverage describes the intervals that are published, measured out of sample.
-    for key in ("coverage_80", "coverage_95", "coverage_reason"):
-        summary[key] = published_summary[key]
-    if interval_method == "empirical" and summary["coverage_reason"] is None:
-        summary["coverage_80"], summary["coverage_95"] = empirical_coverage(published_bt)
-    summary["coverage_method"] = f"{published.label()} {interval_method} intervals"
+    summary.update(backtest_coverage(calibration))
+    summary["coverage_method"] = f"{published.label()} {rule.method} intervals"
+    summary["calibration"] = {
+        "n_errors": rule.n_errors,
+        "n_targets": rule.n_targets,
+        "per_horizon": list(rule.per_horizon),
+    }
     return ForecastResult(
         tier=tier,
         status="ok",
@@ -186,11 +205,11 @@ def _publish(
         method=spec.label(),
         method_params=dict(spec.params),
         published_method=published.label(),
-        quantiles=quantile_frame(final, series.future_periods(horizon), transform, multipliers),
+        quantiles=quantile_frame(final, series.future_periods(horizon), transform, rule),
         backtest=summary,
         study=study,
         n_observed=series.n_observed,
-        interval_method=interval_method,
+        interval_method=rule.method,
         benchmark=_benchmark_frame(series, transform, horizon),
     )
 
@@ -283,7 +302,7 @@ def _forecast_series(
     if tier == "naive":
         spec = CandidateSpec("naive")
         fc = fit_forecast(spec, series.z, horizon, m)
-        multipliers, interval_method = quantile_multipliers(None)
+        rule = model_rule()
         return ForecastResult(
             tier="naive",
             status="ok",
@@ -291,11 +310,11 @@ def _forecast_series(
             method=spec.label(),
             method_params={},
             published_method=spec.label(),
-            quantiles=quantile_frame(fc, series.future_periods(horizon), transform, multipliers),
+            quantiles=quantile_frame(fc, series.future_periods(horizon), transform, rule),
             backtest=_no_backtest(f"no backtest: unvalidated (n < {MIN_VALIDATED})"),
             study=None,
             n_observed=n,
-            interval_method=interval_method,
+            interval_method=rule.method,
             benchmark=_benchmark_frame(series, transform, horizon),
         )
 

@@ -61,11 +61,14 @@ def test_ten_periods_give_an_ets_forecast_with_a_rolling_origin_backtest():
     assert r.tier == "ets" and r.status == "ok"
     assert r.method in {s.label() for s in NON_SEASONAL_ETS}
     bt = r.backtest
-    # min(6, 10 - 6) = 4 origins; horizons 1..4, 1..3, 1..2, 1 -> 10 points, exactly enough for coverage.
+    # min(6, 10 - 6) = 4 origins; horizons 1..4, 1..3, 1..2, 1 -> 10 points, enough to calibrate on
     assert bt["n_origins"] == 4 and bt["n_points"] == 10
     assert [o["n_train"] for o in bt["origins"]] == [6, 7, 8, 9]
     assert [len(o["errors"]) for o in bt["origins"]] == [4, 3, 2, 1]
-    assert bt["coverage_reason"] is None and 0.0 <= bt["coverage_80"] <= bt["coverage_95"] <= 1.0
+    assert r.interval_method == "calibrated" and bt["calibration"]["n_errors"] == 10
+    # ... but not to measure coverage: judged without the errors on its own actuals, even the last
+    # origin keeps only the 6 errors of targets 6..8
+    assert bt["coverage_80"] is None and bt["coverage_reason"] == "coverage not measurable: 0 points, 10 needed"
     assert bt["rel_mase"] == pytest.approx(bt["mase"] / bt["snaive_mase"])
     if bt["rel_mase"] < 1:
         assert r.published_method == r.method and r.reason.startswith("model beat seasonal naive")
@@ -74,11 +77,19 @@ def test_ten_periods_give_an_ets_forecast_with_a_rolling_origin_backtest():
         assert r.reason == f"model did not beat seasonal naive: relative MASE {bt['rel_mase']:.2f}"
 
 
-def test_coverage_is_not_measurable_with_six_backtest_points():
+def test_six_backtest_points_give_model_intervals_and_no_coverage():
     r = _run(white_noise(9, seed=4), horizon=6)
     assert r.tier == "ets" and r.backtest["n_points"] == 6
-    assert r.backtest["coverage_80"] is None
-    assert r.backtest["coverage_reason"] == "coverage not measurable: 6 points, 10 needed"
+    assert r.interval_method == "model" and r.backtest["coverage_80"] is None
+    assert r.backtest["coverage_reason"] == "coverage not measurable: 0 points, 10 needed"
+
+
+def test_a_longer_history_measures_coverage_on_every_rolling_origin():
+    r = _run(white_noise(24, seed=6), horizon=6)
+    bt = r.backtest
+    assert bt["n_origins"] == 6 and bt["calibration"]["n_errors"] == 93  # 18 origins, 6..23
+    assert bt["coverage_reason"] is None and bt["coverage_n_points"] >= 50
+    assert 0.0 <= bt["coverage_80"] <= bt["coverage_95"] <= 1.0
 
 
 def test_backtest_scores_only_observed_actuals():

@@ -26,7 +26,8 @@ from dc_pipeline.version import code_version
     metadata=stored_metadata("outcome_models"),
     automation_condition=RETUNE,
     description="Tuned score->outcome models per outcome target: chosen model, holdout skill against the "
-    "mean baseline, outcome change per DC point with a bootstrap CI (SPEC §6a).",
+    "mean baseline, outcome change per DC point with a wild cluster bootstrap CI that holds with few brands "
+    "(SPEC §6a).",
 )
 def outcome_models(
     context: dg.AssetExecutionContext,

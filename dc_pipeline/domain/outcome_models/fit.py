@@ -22,8 +22,8 @@ from dc_pipeline.domain.outcome_models.candidates import (
 from dc_pipeline.domain.outcome_models.cv import Fold, expanding_window_folds
 from dc_pipeline.domain.outcome_models.effects import (
     BOOTSTRAP_REPS,
-    bootstrap_outcome_per_dc_point,
     coefficients_frame,
+    effect_interval,
     fit_quietly,
     outcome_per_dc_point,
     permutation_importance_frame,
@@ -272,7 +272,7 @@ def _fit(
     x = mf.data[config.input_columns()]
     estimator = fit_quietly(build_estimator(config, transform, seed), x, y)
     estimate = outcome_per_dc_point(estimator, config, x, y, transform)
-    effect = bootstrap_outcome_per_dc_point(
+    effect = effect_interval(
         mf.data,
         target,
         config,

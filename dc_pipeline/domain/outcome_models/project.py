@@ -23,7 +23,7 @@ RESULT_COLUMNS = [
     "project_id", "target", "status", "reason", "n_obs", "n_periods", "n_brands", "transform", "candidate",
     "feature_set", "brand_fe", "params", "rmse", "mae", "r2", "skill", "baseline_rmse", "n_folds", "validated",
     "validation_reason", "effect_estimate", "effect_ci_low", "effect_ci_high", "effect_level", "effect_intervals",
-    "dc_pearson_r", "dc_pearson_p", "correlation", "study_name", "model_id", "model_data_version",
+    "effect_inference", "dc_pearson_r", "dc_pearson_p", "correlation", "study_name", "model_id", "model_data_version",
 ]  # fmt: skip
 _DETAIL_COLUMNS = {
     "outcome_model_coefficients": ["term", "coef_standardised", "coef_per_unit"],
@@ -93,6 +93,13 @@ def fit_project_outcomes(
     return fits
 
 
+def _inference(effect: dict) -> dict:
+    """How the effect interval was made: method, specification, p-value for no effect, or why there is none."""
+    if not effect:
+        return {}
+    return {"p_value": effect.get("p_value"), "ci_reason": effect.get("ci_reason"), **effect.get("inference", {})}
+
+
 def _result_row(fit: TargetFit) -> dict:
     result = fit.result
     chosen, metrics, effect = result.chosen or {}, result.cv_metrics or {}, result.outcome_per_dc_point or {}
@@ -107,6 +114,7 @@ def _result_row(fit: TargetFit) -> dict:
         "validation_reason": result.validation_reason, "effect_estimate": effect.get("estimate", np.nan),
         "effect_ci_low": effect.get("ci_low", np.nan), "effect_ci_high": effect.get("ci_high", np.nan),
         "effect_level": effect.get("level", np.nan), "effect_intervals": effect.get("intervals") or {},
+        "effect_inference": _inference(effect),
         "dc_pearson_r": pearson.get("r", np.nan), "dc_pearson_p": pearson.get("p", np.nan),
         "correlation": result.correlation or {}, "study_name": result.study.study_name if result.study else None,
         "model_id": fit.model_id if fit.ok else None, "model_data_version": fit.version,
@@ -122,7 +130,9 @@ def _details(fits: list[TargetFit], field: str, table: str) -> pd.DataFrame:
 def outcome_tables(fits: list[TargetFit]) -> dict[str, pd.DataFrame]:
     results = pd.DataFrame([_result_row(f) for f in fits], columns=RESULT_COLUMNS)
     return {
-        "outcome_model_results": json_columns(results, ["params", "effect_intervals", "correlation"], {}),
+        "outcome_model_results": json_columns(
+            results, ["params", "effect_intervals", "effect_inference", "correlation"], {}
+        ),
         "outcome_model_coefficients": _details(fits, "coefficients", "outcome_model_coefficients"),
         "outcome_model_importance": _details(fits, "permutation_importance", "outcome_model_importance"),
         "outcome_model_oof": _details(fits, "oof_predictions", "outcome_model_oof"),

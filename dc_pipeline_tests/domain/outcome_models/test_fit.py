@@ -8,7 +8,7 @@ from threadpoolctl import threadpool_limits
 from dc_pipeline.domain.outcome_models import fit_outcome_model
 from dc_pipeline.domain.outcome_models.candidates import ModelConfig, build_estimator
 from dc_pipeline.domain.outcome_models.effects import outcome_per_dc_point
-from dc_pipeline.domain.outcome_models.features import build_model_frame
+from dc_pipeline.domain.outcome_models.features import build_model_frame, feature_columns
 from dc_pipeline.domain.outcome_models.transforms import TargetTransform
 from dc_pipeline.domain.source_tables import SECTIONS
 from dc_pipeline.domain.tuning import TuningSettings, in_memory_study
@@ -45,6 +45,21 @@ def test_planted_linear_relation_is_recovered(planted):
     assert list(r.estimator.feature_names_in_) == r.chosen["input_columns"]
     inputs = build_model_frame(planted, "revenue").data[r.chosen["input_columns"]]
     assert np.allclose(r.estimator.predict(inputs).mean(), planted["revenue"].mean(), rtol=0.01)
+
+
+def test_effect_interval_is_the_wild_cluster_bootstrap_of_the_chosen_specification(planted):
+    r = fit_outcome_model(planted, "revenue", project_id=102, data_version="v1", settings=FAST, n_boot=199)
+    effect = r.outcome_per_dc_point
+    inference = effect["inference"]
+    assert inference["method"].startswith("wild cluster restricted bootstrap")
+    assert inference["n_clusters"] == effect["n_brands"] == 8
+    specification = inference["specification"]
+    assert specification.endswith("brands as clusters")
+    assert all(column in specification for column in feature_columns(r.chosen["feature_set"]))
+    assert effect["ci_low"] < inference["estimate"] < effect["ci_high"]
+    low80, high80 = effect["intervals"]["0.80"]
+    assert effect["ci_low"] < low80 < high80 < effect["ci_high"]
+    assert effect["p_value"] < 0.05 and effect["ci_reason"] is None  # a planted effect of 0.1 per DC point
 
 
 def test_noise_target_is_not_validated():

@@ -61,6 +61,7 @@ STORED: dict[str, Stored] = {
             "robustness_driver",
             "robustness_weights",
             "robustness_correlations",
+            "robustness_sobol",
         ),
     ),  # fmt: skip
     "outcome_models": Stored(

@@ -5,12 +5,14 @@ from __future__ import annotations
 import pandas as pd
 
 from dc_pipeline.domain.robustness import (
+    SOBOL_COLUMNS,
     effective_vs_nominal_weights,
     geometric_mean_ranks,
     leave_one_section_out,
     monte_carlo_weight_ranks,
     ranking_driver,
     section_dc_correlations,
+    sobol_section_weights,
 )
 from dc_pipeline.domain.scoring import DcScores
 from dc_pipeline.domain.settings import RobustnessConfig, ScoringConfig
@@ -36,6 +38,10 @@ def robustness_tables(
         "robustness_driver": ranking_driver(loso),
         "robustness_weights": effective_vs_nominal_weights(scores, metrics, scoring),
         "robustness_correlations": section_dc_correlations(scores),
+        # Sobol indices only when robustness_config.sobol is set (SPEC §9); otherwise the table is empty
+        "robustness_sobol": sobol_section_weights(values, metrics, scoring, robust.weight_noise, seed=seed)
+        if robust.sobol
+        else pd.DataFrame(columns=list(SOBOL_COLUMNS)),
     }
 
 
@@ -70,4 +76,7 @@ def robustness_summary(tables: dict[str, pd.DataFrame]) -> dict:
             .round(3)
         )
         summary["loso_mean_abs_rank_shift"] = {k: float(v) for k, v in shifts.items()}
+    sobol = _latest(tables["robustness_sobol"])
+    if len(sobol):
+        summary["sobol"] = sobol[["project_id", "section_name", "s1", "st", "status", "reason"]]
     return summary

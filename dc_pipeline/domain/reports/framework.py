@@ -18,12 +18,13 @@ from dc_pipeline.domain.reports.catalog import full_analysis_need, report_spec
 from dc_pipeline.domain.reports.context import AnalysisSettings, ReportContext
 from dc_pipeline.domain.reports.data import INPUTS, ReportData
 from dc_pipeline.domain.reports.envelope import VISUALIZATION_TYPES, attach_system_metadata, executive_summary
-from dc_pipeline.domain.reports.health import confidence, dq_band, health, reason, tier_band_reasons
+from dc_pipeline.domain.reports.health import confidence, dq_band, health, reason
 from dc_pipeline.domain.reports.insights import renumber
 from dc_pipeline.domain.reports.json_values import iso_date, resolve_pointer
 from dc_pipeline.domain.reports.minimums import minimum_problems, observation_count
 from dc_pipeline.domain.reports.params import ReportParams
 from dc_pipeline.domain.reports.signing import with_signature
+from dc_pipeline.domain.robustness.health import tier_band_reasons
 from dc_pipeline.domain.timeline import seasonal_period
 
 DEPTHS = ("basic", "standard", "detailed")

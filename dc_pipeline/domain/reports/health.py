@@ -74,22 +74,3 @@ def health(
             )
     status = "FAIL" if fail else "REVIEW" if review else "PASS"
     return {"status": status, "reasons": fail + review}
-
-
-def tier_band_reasons(monte_carlo, brand_ids, names: dict[int, str]) -> list[dict[str, Any]]:
-    """REVIEW reasons for brands named in insights whose latest DC 5-95 % band (SPEC §9 Monte Carlo
-    weights) crosses a tier boundary; [] without robustness data."""
-    if monte_carlo is None or len(monte_carlo) == 0 or not brand_ids:
-        return []
-    latest = monte_carlo[monte_carlo["period"] == monte_carlo["period"].max()]
-    rows = latest[latest["brand_id"].isin(list(brand_ids)) & latest["tier_uncertain"].astype(bool)]
-    return [
-        reason(
-            "tier_uncertain",
-            f"{names.get(int(r.brand_id), r.brand_id)} is named in an insight but its DC "
-            f"5-95 % band [{r.dc_lo:.1f}, {r.dc_hi:.1f}] crosses a tier boundary",
-            [float(r.dc_lo), float(r.dc_hi)],
-            [60.0, 80.0],
-        )
-        for r in rows.sort_values("brand_id").itertuples()
-    ]

@@ -78,5 +78,5 @@ def robustness_summary(tables: dict[str, pd.DataFrame]) -> dict:
         summary["loso_mean_abs_rank_shift"] = {k: float(v) for k, v in shifts.items()}
     sobol = _latest(tables["robustness_sobol"])
     if len(sobol):
-        summary["sobol"] = sobol[["project_id", "section_name", "s1", "st", "status", "reason"]]
+        summary["sobol"] = sobol[["project_id", "section_name", "s1", "st", "share_moved", "status", "reason"]]
     return summary

@@ -25,6 +25,7 @@ from dc_pipeline.domain.robustness.monte_carlo import (
 from dc_pipeline.domain.settings import ScoringConfig
 
 SOBOL_N = 256  # SPEC §9; a power of two, as Sobol sequences require
+RARE_MOVES = 0.05  # below this share of evaluations that move any rank, the indices rest on a few events
 SOBOL_COLUMNS: tuple[str, ...] = (
     "project_id",
     "period",
@@ -34,6 +35,7 @@ SOBOL_COLUMNS: tuple[str, ...] = (
     "st",
     "st_conf",
     "n_evaluations",
+    "share_moved",
     "status",
     "reason",
 )
@@ -45,10 +47,10 @@ def sobol_indices(
     bounds: Sequence[tuple[float, float]],
     n: int = SOBOL_N,
     seed: int = 42,
-) -> tuple[pd.DataFrame, int]:
+) -> tuple[pd.DataFrame, np.ndarray]:
     """First-order and total Sobol indices of `model` (rows of inputs -> one output each) over
-    independent uniform inputs; the frame has name, s1, s1_conf, st, st_conf. Raises ValueError
-    when the output never varies (every index would be 0 / 0)."""
+    independent uniform inputs; the frame has name, s1, s1_conf, st, st_conf, and comes with the
+    outputs. Raises ValueError when the output never varies (every index would be 0 / 0)."""
     from SALib.analyze import sobol as analyze  # imported here: SALib pulls in matplotlib
     from SALib.sample import sobol as sample
 
@@ -67,7 +69,7 @@ def sobol_indices(
             "st_conf": result["ST_conf"],
         }
     )
-    return frame, len(output)
+    return frame, output
 
 
 def _mean_abs_rank_shift(matrix: ScoreMatrix, config: ScoringConfig) -> Callable[[np.ndarray], np.ndarray]:
@@ -85,17 +87,13 @@ def _mean_abs_rank_shift(matrix: ScoreMatrix, config: ScoringConfig) -> Callable
     return model
 
 
-def _rows(matrix: ScoreMatrix, status: str, reason: str | None, indices: pd.DataFrame | None, n_eval: int) -> list:
+def _rows(
+    matrix: ScoreMatrix, status: str, reason: str | None, indices: pd.DataFrame | None, n_eval: int, moved: float
+) -> list:
     rows = []
     for k, section in enumerate(matrix.section_names):
-        row = {
-            "project_id": matrix.project_id,
-            "period": matrix.period,
-            "section_name": section,
-            "n_evaluations": n_eval,
-            "status": status,
-            "reason": reason,
-        }
+        row = {"project_id": matrix.project_id, "period": matrix.period, "section_name": section,
+               "n_evaluations": n_eval, "share_moved": moved, "status": status, "reason": reason}  # fmt: skip
         for column in ("s1", "s1_conf", "st", "st_conf"):
             row[column] = float(indices[column].iloc[k]) if indices is not None else np.nan
         rows.append(row)
@@ -104,24 +102,26 @@ def _rows(matrix: ScoreMatrix, status: str, reason: str | None, indices: pd.Data
 
 def _one(matrix: ScoreMatrix, config: ScoringConfig, weight_noise: float, n: int, seed: int) -> list[dict]:
     if config.score_method == "unweighted_mean":
-        return _rows(matrix, "not_applicable", "score_method unweighted_mean does not use weights", None, 0)
+        return _rows(matrix, "not_applicable", "score_method unweighted_mean does not use weights", None, 0, np.nan)
     n_ranked = int(np.isfinite(draw_dc_scores(matrix, matrix.weights[None, :], config)).sum())
     n_sections = len(matrix.section_names)
     if n_ranked < 2 or n_sections < 2:
         reason = f"{n_ranked} ranked brands and {n_sections} sections, 2 of each needed"
-        return _rows(matrix, "insufficient_data", reason, None, 0)
+        return _rows(matrix, "insufficient_data", reason, None, 0, np.nan)
     bounds = [(1.0 - weight_noise, 1.0 + weight_noise)] * n_sections
     try:
-        indices, n_eval = sobol_indices(_mean_abs_rank_shift(matrix, config), matrix.section_names, bounds, n, seed)
+        indices, output = sobol_indices(_mean_abs_rank_shift(matrix, config), matrix.section_names, bounds, n, seed)
     except ValueError as exc:  # no rank ever moves: the indices are 0 / 0
-        return _rows(
-            matrix,
-            "ok",
-            f"ranks never move when section weights vary by ±{weight_noise:.0%}: {exc}",
-            None,
-            n * (n_sections + 2),
+        reason = f"ranks never move when section weights vary by ±{weight_noise:.0%}: {exc}"
+        return _rows(matrix, "ok", reason, None, n * (n_sections + 2), 0.0)
+    moved = float(np.mean(output > 0))
+    reason = None
+    if moved < RARE_MOVES:
+        reason = (
+            f"ranks move in {moved:.1%} of {len(output)} evaluations: the indices rest on a few events "
+            "(see s1_conf, st_conf)"
         )
-    return _rows(matrix, "ok", None, indices, n_eval)
+    return _rows(matrix, "ok", reason, indices, len(output), moved)
 
 
 def sobol_section_weights(

@@ -14,9 +14,9 @@ UNIT = [(0.0, 1.0)] * 3
 
 
 def test_one_input_carrying_all_the_variance_has_indices_one_and_the_others_zero():
-    indices, n_eval = sobol_indices(lambda x: 3.0 * x[:, 0] + 1.0, ["a", "b", "c"], UNIT)
+    indices, output = sobol_indices(lambda x: 3.0 * x[:, 0] + 1.0, ["a", "b", "c"], UNIT)
     a, others = indices.iloc[0], indices.iloc[1:]
-    assert n_eval == 256 * (3 + 2)
+    assert len(output) == 256 * (3 + 2)
     assert a["s1"] == pytest.approx(1.0, abs=0.02) and a["st"] == pytest.approx(1.0, abs=0.02)
     assert np.allclose(others[["s1", "st"]].to_numpy(), 0.0)  # the output never moves with b or c
 
@@ -42,7 +42,8 @@ def test_only_sections_that_separate_brands_drive_rank_shifts():
     assert list(frame.columns) == list(SOBOL_COLUMNS)
     sobol = frame.set_index("section_name")
     assert set(sobol.index) == set(SECTIONS) and (sobol["status"] == "ok").all()
-    assert (sobol["n_evaluations"] == 256 * 6).all()
+    assert (sobol["n_evaluations"] == 256 * 6).all() and (sobol["share_moved"] > 0.2).all()
+    assert sobol["reason"].isna().all()
     flat = sobol.loc[["Organic Performance", "Socialwatch"]]
     assert np.allclose(flat[["s1", "st"]].to_numpy(), 0.0)
     moving = sobol.loc[["Marketplace", "Digital Spends"]]
@@ -55,6 +56,7 @@ def test_a_ranking_that_never_moves_has_no_indices_and_says_why():
     sobol = sobol_section_weights(values, ONE_PER_SECTION)
     assert (sobol["status"] == "ok").all() and sobol["st"].isna().all()
     assert sobol["reason"].iloc[0].startswith("ranks never move when section weights vary by ±25%")
+    assert (sobol["share_moved"] == 0).all()
 
 
 def test_indices_need_two_ranked_brands_and_weights():

@@ -42,13 +42,19 @@ def redact_url(url: str) -> str:
 
 
 def connect(
-    url: str, *, autocommit: bool = False, connect_timeout: int = 10, statement_timeout_s: int | None = None
+    url: str,
+    *,
+    autocommit: bool = False,
+    connect_timeout: int = 10,
+    statement_timeout_s: int | None = None,
+    application_name: str | None = None,
 ) -> psycopg.Connection:
-    options = f"-c statement_timeout={int(statement_timeout_s * 1000)}" if statement_timeout_s else None
+    """`application_name` shows in pg_stat_activity: who holds a lock, in words."""
+    extra = {"application_name": application_name} if application_name else {}
+    if statement_timeout_s:
+        extra["options"] = f"-c statement_timeout={int(statement_timeout_s * 1000)}"
     try:
-        return psycopg.connect(
-            url, autocommit=autocommit, connect_timeout=connect_timeout, **({"options": options} if options else {})
-        )
+        return psycopg.connect(url, autocommit=autocommit, connect_timeout=connect_timeout, **extra)
     except psycopg.OperationalError as exc:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DatabaseError(

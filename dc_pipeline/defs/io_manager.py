@@ -5,6 +5,11 @@ frame) for assets that own several tables; `adapters/store.py` says which, and t
 definition metadata (`dc/schema`, optional `dc/tables`). On output, in one transaction, the rows of the run's
 partitions are deleted and the new rows COPYed in, each tagged with run_id and data_version: reruns replace,
 never duplicate; a crash leaves the old rows.
+
+Every table of a partition comes from one run: the first write of a run takes its partitions' locks
+(adapters/partition_lock.py) and holds them until the run ends in this process, so a second run of the same
+partition waits instead of interleaving its writes; a run already marked finished (its worker died, it was
+terminated) writes nothing more.
 """
 
 from collections.abc import Mapping
@@ -12,8 +17,10 @@ from typing import Any
 
 import dagster as dg
 import pandas as pd
+from pydantic import PrivateAttr
 
 from dc_pipeline.adapters import postgres
+from dc_pipeline.adapters.partition_lock import PartitionBusyError, PartitionLock
 from dc_pipeline.defs.partitions import partition_filter
 from dc_pipeline.defs.resources import PostgresResource
 from dc_pipeline.domain.data_version import combined_version, frame_data_version
@@ -27,6 +34,29 @@ def _tables(context: dg.OutputContext | dg.InputContext) -> tuple[str, list[str]
 
 class PartitionedTableIOManager(dg.ConfigurableIOManager):
     db: dg.ResourceDependency[PostgresResource]
+    # How long a run waits for another run of the same partition before it fails (the run monitor's limit).
+    partition_wait_s: int = 7200
+    _lock: PartitionLock | None = PrivateAttr(default=None)
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._lock is not None:
+            self._lock.release()
+
+    def _hold_partitions(self, context: dg.OutputContext) -> None:
+        """Wait until this run alone writes its partitions; refuse to write for a run already finished."""
+        if self._lock is None:
+            self._lock = PartitionLock(self.db.resolved_url(), context.run_id)
+        try:
+            self._lock.acquire(context.asset_partition_keys, self.partition_wait_s, context.log.info)
+        except PartitionBusyError as exc:
+            raise dg.Failure(description=str(exc)) from None
+        run = context.step_context.instance.get_run_by_id(context.run_id)
+        if run is not None and run.is_finished:
+            raise dg.Failure(
+                description=f"run {context.run_id} is already {run.status.value} (its worker died or it was "
+                f"terminated): this step's output for {context.asset_key.to_user_string()} is not written, so "
+                "the partition keeps the tables of one run. Re-execute the run."
+            )
 
     def handle_output(self, context: dg.OutputContext, obj: Any) -> None:
         if obj is None:
@@ -35,6 +65,8 @@ class PartitionedTableIOManager(dg.ConfigurableIOManager):
         schema, _ = _tables(context)
         frames: Mapping[str, pd.DataFrame] = obj if isinstance(obj, dict) else {asset_name: obj}
         where = partition_filter(context)
+        if context.has_asset_partitions:
+            self._hold_partitions(context)
         versions: dict[str, str] = {}
         counts: dict[str, int] = {}
         with self.db.connection() as conn:

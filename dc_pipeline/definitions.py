@@ -9,6 +9,7 @@ import dagster as dg
 
 from dc_pipeline.defs.api import definitions as api_stage
 from dc_pipeline.defs.api.resources import ENV_FIELDS, DigiCadenceApiResource
+from dc_pipeline.defs.automation import automation_sensor
 from dc_pipeline.defs.io_manager import PartitionedTableIOManager
 from dc_pipeline.defs.jobs import ASSET_JOBS
 from dc_pipeline.defs.models import definitions as models_stage
@@ -73,6 +74,7 @@ def build_definitions() -> dg.Definitions:
     SettingsResource(config_path=os.environ.get("DC_CONFIG_PATH", "")).load()
     shared = dg.Definitions(
         jobs=ASSET_JOBS,
+        sensors=[automation_sensor],
         resources=build_resources(),
         executor=dg.in_process_executor,  # a process per step costs a code-location load (defs/jobs.py)
     )

@@ -27,3 +27,17 @@ def changed_projects(previous: dict, current: dict, project_ids: list[int]) -> l
 
 def reference_changed(previous: dict, current: dict) -> bool:
     return any(previous.get(t) != current.get(t) for t in REFERENCE_TABLES)
+
+
+def table_totals(markers: dict) -> dict[str, tuple[int, str | None]]:
+    """Per table: (rows, latest updated_at) summed over its projects (or its '*' marker)."""
+    totals = {}
+    for table, per_project in markers.items():
+        stamps = [m[0] for m in per_project.values() if m[0]]
+        totals[table] = (sum(int(m[1]) for m in per_project.values()), max(stamps) if stamps else None)
+    return totals
+
+
+def changed_tables(previous: dict, current: dict) -> list[str]:
+    """Tables whose markers differ from the previous snapshot (all of them on a first look)."""
+    return sorted(t for t in current if previous.get(t) != current[t])

@@ -70,3 +70,19 @@ SOURCE_COLUMNS: dict[str, tuple[str, ...]] = {
 
 # Load order respects the logical references (no FKs are declared, SPEC §2).
 SOURCE_TABLES: tuple[str, ...] = tuple(SOURCE_COLUMNS)
+
+# What each source table holds (SPEC §2), shown on its external asset in the UI.
+SOURCE_DESCRIPTIONS: dict[str, str] = {
+    "categories": "Brand categories (category_id, name, parent). Read into the reference snapshot.",
+    "projects": "Projects: name, category, series group, period grain (month/quarter), start and end date, status "
+    "(only active projects are pulled on schedule). Each project is a partition p<project_id>.",
+    "brands": "Brands: name, category, type (primary/competitor/benchmark), active flag. Each brand is a partition "
+    "b<brand_id> of the project x brand assets.",
+    "project_brands": "Memberships: which brands a project tracks, with role and brand value weight. A project x brand "
+    "pair that is not a membership is materialized as 'not tracked'.",
+    "metrics": "Metric definitions per project: section, platform, name, maximize/minimize, weight and effort cost.",
+    "normalisedvalue": "Normalized metric values 0-100 per project, brand, metric and period: the input of the DC "
+    "score. No constraints are relied on; quality rules quarantine bad rows.",
+    "business_outcomes": "Business outcomes per project, brand and period (revenue, market share, CAC, rank, "
+    "conversion, units, spend, CLV, brand equity); every column may be null.",
+}

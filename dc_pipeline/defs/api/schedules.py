@@ -1,5 +1,8 @@
 """api_pull (SPEC §11): the hourly pull of every active project; cached bodies younger than CACHE_TIMEOUT are
-reused."""
+reused. It runs by default where the API is configured (API_BASE_URLS set when the code location loads) and is
+off otherwise: without URLs every pull would fail."""
+
+import os
 
 import dagster as dg
 
@@ -26,7 +29,11 @@ def fail_fast_tags() -> dict:
     job=api_job,
     cron_schedule="0 * * * *",
     execution_timezone="UTC",
-    description="Hourly API pull of every active project (SPEC §11); fresh cached bodies are reused.",
+    default_status=dg.DefaultScheduleStatus.RUNNING
+    if os.environ.get("API_BASE_URLS")
+    else dg.DefaultScheduleStatus.STOPPED,
+    description="Hourly API pull of every active project (SPEC §11); fresh cached bodies are reused. Running by "
+    "default when API_BASE_URLS is set.",
 )
 def api_pull(context: dg.ScheduleEvaluationContext, source_db: PostgresResource):
     with source_db.connection() as conn:

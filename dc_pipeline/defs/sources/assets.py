@@ -19,6 +19,7 @@ from dc_pipeline.domain.change_detection import SOURCE_MARKER
 from dc_pipeline.domain.operations.freshness import SOURCE_FRESHNESS_HOURS, SOURCE_WARN_HOURS
 from dc_pipeline.domain.partition_keys import brand_key, project_key
 from dc_pipeline.domain.reference import Reference
+from dc_pipeline.domain.source_tables import SOURCE_DESCRIPTIONS
 
 # Source pulls must be refreshed daily (SPEC §11); stale ones show in the UI and in `dc-pipeline status`.
 SOURCE_FRESHNESS = dg.FreshnessPolicy.time_window(
@@ -31,11 +32,13 @@ def source_key(table: str) -> dg.AssetKey:
     return dg.AssetKey(["digi_cadence", table])
 
 
+# External assets: written by Digi-Cadence, read only here. source_change_sensor observes their row counts.
 source_tables = [
     dg.AssetSpec(
         key=source_key(table),
         group_name=SOURCE_GROUP,
-        description=f"Digi-Cadence source table public.{table} (read only).",
+        description=f"Digi-Cadence source table public.{table} (read only). {SOURCE_DESCRIPTIONS[table]}",
+        metadata={"dagster/table_name": f"digi_cadence.public.{table}"},
         kinds={"postgres"},
     )
     for table in source_reader.REQUIRED_TABLES

@@ -1,4 +1,5 @@
-"""source_change_sensor (SPEC §11): new partitions and runs for new or changed projects."""
+"""source_change_sensor (SPEC §11): new partitions and runs for new or changed projects, and an observation of
+each source table (row count, latest update) whenever it changed."""
 
 import hashlib
 import json
@@ -11,7 +12,14 @@ from dc_pipeline.defs.jobs import ingest_job, reference_job
 from dc_pipeline.defs.partitions import brands_partitions, projects_partitions
 from dc_pipeline.defs.plan_gate import plan_in_progress
 from dc_pipeline.defs.resources import PostgresResource
-from dc_pipeline.domain.change_detection import SOURCE_MARKER, changed_projects, reference_changed
+from dc_pipeline.defs.sources.assets import source_key
+from dc_pipeline.domain.change_detection import (
+    SOURCE_MARKER,
+    changed_projects,
+    changed_tables,
+    reference_changed,
+    table_totals,
+)
 from dc_pipeline.domain.partition_keys import brand_key, consecutive_slices, project_id_of, project_key
 
 
@@ -20,7 +28,8 @@ from dc_pipeline.domain.partition_keys import brand_key, consecutive_slices, pro
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Watches max(updated_at) and row counts of the source tables; adds new project/brand "
-    "partitions and requests ingest runs for changed projects.",
+    "partitions, requests ingest runs for changed projects and records each changed table's row count as an "
+    "observation of its external asset.",
 )
 def source_change_sensor(context: dg.SensorEvaluationContext, source_db: PostgresResource) -> dg.SensorResult:
     if waiting := plan_in_progress():
@@ -67,6 +76,8 @@ def source_change_sensor(context: dg.SensorEvaluationContext, source_db: Postgre
     return dg.SensorResult(
         run_requests=requests,
         dynamic_partitions_requests=partition_requests,
+        # Every table on the sensor's first tick, then the ones that changed.
+        asset_events=_observations(previous if context.cursor else {}, markers),
         cursor=json.dumps(markers, sort_keys=True),
     )
 
@@ -103,6 +114,20 @@ def markers_left_by_materializations(instance: dg.DagsterInstance) -> dict:
             if marker is not None:
                 previous.setdefault(table, {})[str(project_id_of(record.partition_key))] = marker
     return previous
+
+
+def _observations(previous: dict, markers: dict) -> list[dg.AssetObservation]:
+    totals = table_totals(markers)
+    return [
+        dg.AssetObservation(
+            asset_key=source_key(table),
+            metadata={
+                "dagster/row_count": dg.MetadataValue.int(totals[table][0]),
+                "latest_updated_at": totals[table][1] or "no rows",
+            },
+        )
+        for table in changed_tables(previous, markers)
+    ]
 
 
 def _stamp(markers: dict, project_ids: list[int] | None = None) -> str:

@@ -4,7 +4,7 @@ import dagster as dg
 import pytest
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
-from dc_pipeline.adapters import postgres
+from dc_pipeline.adapters import postgres, source_reader
 from dc_pipeline.defs.sources.sensors import source_change_sensor
 from dc_pipeline_tests.conftest import make_pipeline_env, restored_environment
 
@@ -108,3 +108,41 @@ def test_without_a_cursor_the_sensor_starts_from_what_the_pulls_recorded(sensor_
         conn.commit()
     changed = _evaluate(sensor_env)
     assert [(r.job_name, r.partition_key) for r in changed.run_requests] == [("ingest_job", "p101")]
+
+
+def _observed(result) -> dict[str, dict]:
+    return {e.asset_key.to_user_string(): e.metadata for e in result.asset_events if isinstance(e, dg.AssetObservation)}
+
+
+def test_source_tables_are_observed_with_their_row_counts_when_they_change(sensor_env):
+    first = _evaluate(sensor_env)
+    observed = _observed(first)
+    assert set(observed) == {f"digi_cadence/{t}" for t in source_reader.REQUIRED_TABLES}
+    for table in source_reader.REQUIRED_TABLES:
+        (rows,) = sensor_env.query(f"SELECT count(*) FROM public.{table}")[0]
+        assert observed[f"digi_cadence/{table}"]["dagster/row_count"].value == rows, table
+
+    assert _observed(_evaluate(sensor_env, cursor=first.cursor)) == {}  # nothing changed: nothing observed
+    with postgres.connect(sensor_env.url) as conn:
+        conn.execute("DELETE FROM public.business_outcomes WHERE (project_id, brand_id, period) IN "
+                     "(SELECT project_id, brand_id, period FROM public.business_outcomes LIMIT 2)")  # fmt: skip
+        conn.commit()
+    after = _observed(_evaluate(sensor_env, cursor=first.cursor))
+    (rows,) = sensor_env.query("SELECT count(*) FROM public.business_outcomes")[0]
+    assert list(after) == ["digi_cadence/business_outcomes"]
+    assert after["digi_cadence/business_outcomes"]["dagster/row_count"].value == rows
+
+
+def test_the_seven_source_tables_are_named_external_assets_with_descriptions():
+    from dc_pipeline.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    external = {
+        k.to_user_string(): graph.get(k) for k in graph.get_all_asset_keys() if not graph.get(k).is_materializable
+    }
+    sources = {k: n for k, n in external.items() if k.startswith("digi_cadence/")}
+    assert sorted(sources) == sorted(f"digi_cadence/{t}" for t in source_reader.REQUIRED_TABLES)
+    for key, node in sources.items():
+        assert f"public.{key.split('/')[1]}" in node.description and len(node.description) > 80, key
+    # No dependency points at an asset nobody defines (Dagster would show it as an unnamed placeholder).
+    assert set(external) <= set(sources) | {"system_health", "weekly_ops_report"}

@@ -1,5 +1,6 @@
 """When assets refresh by themselves (SPEC §6d, §11): declarative automation conditions, stated once, and the
-sensor that evaluates them, running by default (turn it off in the UI: Automation -> default_automation_condition_sensor).
+sensor that evaluates them, running by default (turn it off in the UI: Automation ->
+default_automation_condition_sensor).
 
 What starts work: source_change_sensor requests ingest runs for new or changed projects (a membership change
 counts as a change of its project); these conditions carry a changed score on to the models, the project x brand

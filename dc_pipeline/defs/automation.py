@@ -28,6 +28,7 @@ automation_sensor = dg.AutomationConditionSensorDefinition(
     "default_automation_condition_sensor",
     target=dg.AssetSelection.all(),
     default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=60,  # an evaluation over every partition costs seconds of CPU on a small machine
     description="Evaluates the automation conditions of every asset (defs/automation.py): models, project x brand "
     "pairs and reports follow a changed score. Stop it here to refresh only by hand.",
 )

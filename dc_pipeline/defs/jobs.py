@@ -10,7 +10,6 @@ side by side instead (the run queue runs two at a time, and the demo, backfills 
 
 import dagster as dg
 
-from dc_pipeline.defs.partitions import projects_partitions
 from dc_pipeline.domain.reports.catalog import REPORT_NEEDS
 from dc_pipeline.domain.reports.registry import BUILDER_MODULES
 
@@ -44,10 +43,10 @@ scoring_job = dg.define_asset_job(
 api_job = dg.define_asset_job(
     "api_job",
     # The SQL pulls it compares with come along: API names resolve to metric ids through src_metrics, and the
-    # reconciliation needs the current Postgres values of the same partition.
+    # reconciliation needs the current Postgres values of the same partition. A pull fetches one project, so the
+    # job runs one project per run (the smallest backfill policy of its assets; defs/__init__.py).
     selection=dg.AssetSelection.groups("api_sources")
     | dg.AssetSelection.assets("src_metrics", "src_normalised_values"),
-    partitions_def=projects_partitions,
     description="Pull the Digi-Cadence API for the selected project and reconcile it with Postgres. "
     "Not part of ingest_job: an API outage never stops scoring and reports.",
 )

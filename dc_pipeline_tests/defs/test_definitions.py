@@ -36,3 +36,36 @@ def test_bad_configuration_fails_at_load_naming_the_key(tmp_path, monkeypatch):
         build_definitions()
     message = str(info.value)
     assert "scoring_config.score_method" in message and "unknown_section" in message
+
+
+RUNNING = """
+import json
+from dc_pipeline.definitions import defs
+repo = defs.get_repository_def()
+print(json.dumps(sorted(
+    [s.name for s in repo.sensor_defs if s.default_status.value == "RUNNING"]
+    + [s.name for s in repo.schedule_defs if s.default_status.value == "RUNNING"]
+)))
+"""
+
+
+def _running(api_base_urls: str) -> list[str]:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "API_BASE_URLS": api_base_urls}
+    out = subprocess.run([sys.executable, "-c", RUNNING], env=env, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_what_runs_by_itself_is_what_the_readme_says():
+    from pathlib import Path
+
+    with_api, without_api = _running("http://127.0.0.1:7000"), _running("")
+    assert set(with_api) - set(without_api) == {"api_pull"}  # the API pull runs where an API is configured
+    assert "default_automation_condition_sensor" in without_api and "source_change_sensor" in without_api
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("## What runs by itself", 1)[1].split("\n## ", 1)[0]
+    assert all(f"`{name}`" in section for name in with_api), [n for n in with_api if f"`{name}`" not in section]

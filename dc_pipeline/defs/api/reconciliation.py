@@ -9,7 +9,7 @@ import dagster as dg
 import pandas as pd
 
 from dc_pipeline.adapters.store import stored_metadata
-from dc_pipeline.defs.api.session import API_GROUP
+from dc_pipeline.defs.api.session import API_BACKFILL_POLICY, API_GROUP
 from dc_pipeline.defs.partitions import projects_partitions
 from dc_pipeline.domain import api_mapping
 from dc_pipeline.domain.partition_keys import project_id_of
@@ -21,6 +21,7 @@ CHECK_NAME = "api_matches_postgres"
 
 @dg.asset(
     partitions_def=projects_partitions,
+    backfill_policy=API_BACKFILL_POLICY,
     group_name=API_GROUP,
     metadata=stored_metadata("api_reconciliation"),
     kinds={"postgres"},

@@ -24,6 +24,8 @@ API_POOL = "http_api"
 API_RETRY_POLICY = dg.RetryPolicy(max_retries=2, delay=60, backoff=dg.Backoff.EXPONENTIAL)
 # Run tag that turns step retries off for an outage (interactive runs and tests fail at once).
 FAIL_FAST_TAG = "dc/api_fail_fast"
+# A pull fetches the project of its run's one partition (context.partition_key): backfills run one per project.
+API_BACKFILL_POLICY = dg.BackfillPolicy.multi_run(max_partitions_per_run=1)
 
 
 class IngestConfig(dg.Config):
@@ -83,6 +85,7 @@ def api_asset(name: str, description: str, **kwargs):
         name=name,
         description=description,
         partitions_def=projects_partitions,
+        backfill_policy=API_BACKFILL_POLICY,
         group_name=API_GROUP,
         pool=API_POOL,
         retry_policy=API_RETRY_POLICY,

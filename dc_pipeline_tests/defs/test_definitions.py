@@ -68,4 +68,4 @@ def test_what_runs_by_itself_is_what_the_readme_says():
     assert "default_automation_condition_sensor" in without_api and "source_change_sensor" in without_api
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     section = readme.split("## What runs by itself", 1)[1].split("\n## ", 1)[0]
-    assert all(f"`{name}`" in section for name in with_api), [n for n in with_api if f"`{name}`" not in section]
+    assert all(f"`{name}`" in section for name in with_api), [n for n in with_api if f"`{n}`" not in section]

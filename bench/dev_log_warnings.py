@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import os
 import re
 import shutil
@@ -21,6 +22,8 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+
+import psutil
 
 from dc_pipeline import runner
 from dc_pipeline.adapters import postgres
@@ -75,11 +78,15 @@ def main() -> None:
                 command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
             time.sleep(args.minutes * 60)
+            tree = psutil.Process(dev.pid).children(recursive=True)  # some start sessions of their own
             os.killpg(dev.pid, signal.SIGTERM)
             try:
                 dev.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 os.killpg(dev.pid, signal.SIGKILL)
+            for process in tree:
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    process.kill()
         runs = instance.get_runs()
         text = log_path.read_text(errors="replace")
         counts = count_warnings(text)

@@ -43,6 +43,8 @@ def test_the_instance_checks_its_run_workers(instance):
     launcher = instance.run_launcher
     assert isinstance(launcher, LocalRunLauncher) and launcher.supports_check_run_worker_health
     assert instance.run_monitoring_enabled and instance.run_monitoring_poll_interval_seconds <= 60
+    # A killed run's pool slots come back (else every later step of its pools waits forever).
+    assert 0 < instance.run_monitoring_settings["free_slots_after_run_end_seconds"] <= 120
 
     worker = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:

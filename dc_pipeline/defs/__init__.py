@@ -8,6 +8,8 @@ silenced here, each with the reason; any other Beta or Preview warning still sho
 - api_job mixes backfill policies on purpose: each API pull fetches one project per run (multi_run(1)); the SQL
   pulls it compares with (multi_run(50)) then follow at one project per run too (defs/jobs.py).
 - `owners` of SensorDefinition (beta): passed by Dagster's own run_failure_sensor, not by this project.
+- `use_user_code_server` of the automation sensor (beta): its conditions wait while the demo's work plan runs
+  (defs/automation.py), a condition of this project's own that only the code server can evaluate.
 """
 
 import warnings
@@ -20,3 +22,4 @@ warnings.filterwarnings(
     "ignore", category=dg.BetaWarning, message=r"Parameter `owners` of initializer `SensorDefinition"
 )
 warnings.filterwarnings("ignore", message=r"Asset job api_job materializes assets with varying BackfillPolicies")
+warnings.filterwarnings("ignore", category=dg.BetaWarning, message=r"Parameter `use_user_code_server` of initializer")

@@ -1,6 +1,7 @@
-"""Declarative automation on a real instance and a real database (the daemon's evaluation, run in the test):
+"""Declarative automation on a real instance and a real database (the sensor's evaluation, run in the test):
 a new brand's pairs are requested for every scored project, members or not, without re-tuning the existing
-pairs; a changed score refreshes its project's models, pairs and reports and nothing else."""
+pairs; a changed score refreshes its project's models, pairs and reports and nothing else, held back while the
+demo's work plan runs and requested once it is done."""
 
 import dagster as dg
 import pytest
@@ -39,7 +40,7 @@ def test_the_automation_sensor_runs_by_default(env):
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
 
 
-def test_new_brand_pairs_and_changed_scores_flow_on_and_nothing_else(env):
+def test_new_brand_pairs_and_changed_scores_flow_on_and_nothing_else(env, tmp_path):
     first = dg.evaluate_automation_conditions(defs=env.defs, instance=env.instance)
     assert first.total_requested == 0  # the first evaluation starts from what is there
 
@@ -58,7 +59,16 @@ def test_new_brand_pairs_and_changed_scores_flow_on_and_nothing_else(env):
     assert _requested_assets(env, second) == {"brand_forecasts"}
 
     assert not runner.run_projects(env.defs, env.instance, ["p1"], job_name="scoring_job").failed
-    third = dg.evaluate_automation_conditions(defs=env.defs, instance=env.instance, cursor=second.cursor)
+    # While `dc-pipeline demo` runs its work plan, automation holds back (the plan materializes everything) ...
+    marker = tmp_path / "plan_running"
+    marker.touch()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DC_PLAN_MARKER", str(marker))
+        held = dg.evaluate_automation_conditions(defs=env.defs, instance=env.instance, cursor=second.cursor)
+    assert held.total_requested == 0
+    # ... and afterwards asks for what the plan left undone: the changed score of p1 was remembered.
+    marker.unlink()
+    third = dg.evaluate_automation_conditions(defs=env.defs, instance=env.instance, cursor=held.cursor)
     assert _requested(third, "index_robustness") == {"p1"} and _requested(third, "outcome_models") == {"p1"}
     # Every pair of p1 (b950|p1 was requested on the last tick already and is not asked for twice).
     assert _requested(third, "brand_forecasts") >= {f"{b}|p1" for b in brands if b != "b950"}

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from dc_pipeline.domain.quality.catalog import QUARANTINE_COLUMNS, RULES
 from dc_pipeline.domain.json_values import frame_records
+from dc_pipeline.domain.quality.catalog import QUARANTINE_COLUMNS, RULES
 from dc_pipeline.domain.quality.rules_values import RowFailures
 
 VALUE_KEY_COLUMNS = ("id", "project_id", "brand_id", "metric_id", "period")

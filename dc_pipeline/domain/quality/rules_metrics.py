@@ -112,8 +112,6 @@ class K4Inputs:
 
 def _k4_api(table: pd.DataFrame, k4: K4Inputs, n: int) -> tuple[pd.DataFrame, list[str]]:
     units = pd.DataFrame({"p": np.array([], "int64"), "passed": np.array([], bool)})
-    failed = np.zeros(n, "int64")
-    count = np.zeros(n, "int64")
     if k4.api_weights is not None and len(k4.api_weights):
         api = pd.DataFrame(
             {

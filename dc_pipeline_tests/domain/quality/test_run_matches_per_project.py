@@ -257,5 +257,7 @@ def test_single_project_entry_matches_per_project_path(rows, duplicate_all, acti
         values = pd.concat([values, values])
     project = b.project(status="active", end_date=None) if active else b.project()
     args = (project, _metrics([]), b.members(), values, b.outcomes(), DqConfig(), b.AS_OF)
-    kwargs = dict(api_values=values.head(3), metric_owners={1001: 101, 2001: 102}, other_project_metrics=_metrics([]).iloc[8:])
+    kwargs = dict(
+        api_values=values.head(3), metric_owners={1001: 101, 2001: 102}, other_project_metrics=_metrics([]).iloc[8:]
+    )
     assert_same(assess_project(*args, **kwargs), oracle_assess(*args, **kwargs), "single project")

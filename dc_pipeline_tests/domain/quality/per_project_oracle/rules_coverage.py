@@ -7,9 +7,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from dc_pipeline_tests.domain.quality.per_project_oracle.context import ProjectContext, as_datetime, shift_periods
-from dc_pipeline_tests.domain.quality.per_project_oracle.tally import RuleRows, default_describe, no_units, tally_counts, tally_units
 from dc_pipeline.domain.source_tables import SECTIONS
+from dc_pipeline_tests.domain.quality.per_project_oracle.context import ProjectContext, as_datetime, shift_periods
+from dc_pipeline_tests.domain.quality.per_project_oracle.tally import (
+    RuleRows,
+    default_describe,
+    no_units,
+    tally_counts,
+    tally_units,
+)
 
 
 def _per_member(ctx: ProjectContext, brand_ids: np.ndarray) -> np.ndarray:

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from dc_pipeline_tests.domain.quality.per_project_oracle.tally import RuleRows, default_describe, tally_units
 from dc_pipeline.domain.source_tables import METRIC_TYPES, SECTIONS
+from dc_pipeline_tests.domain.quality.per_project_oracle.tally import RuleRows, default_describe, tally_units
 
 DEFINITION_KEY = ("section_name", "platform_name", "metric_name")
 

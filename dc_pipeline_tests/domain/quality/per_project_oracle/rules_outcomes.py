@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from dc_pipeline.domain.source_tables import OUTCOME_COLUMNS, OUTCOME_RANGES
 from dc_pipeline_tests.domain.quality.per_project_oracle.context import as_datetime
 from dc_pipeline_tests.domain.quality.per_project_oracle.tally import RuleRows, default_describe, no_units, tally_units
-from dc_pipeline.domain.source_tables import OUTCOME_COLUMNS, OUTCOME_RANGES
 
 REQUIRED_OUTCOMES: tuple[str, ...] = ("revenue", "market_share", "customer_acquisition_cost", "bestseller_rank")
 MARKET_SHARE_LIMIT = 100.5

@@ -11,6 +11,7 @@ import pandas as pd
 
 from dc_pipeline.domain.json_values import frame_records
 from dc_pipeline.domain.quality.catalog import RULE_ORDER, RULE_RESULT_COLUMNS, VALUE_QUARANTINE_ORDER
+from dc_pipeline.domain.settings import DqConfig
 from dc_pipeline_tests.domain.quality.per_project_oracle.context import build_context
 from dc_pipeline_tests.domain.quality.per_project_oracle.quarantine import (
     VALUE_KEY_COLUMNS,
@@ -19,9 +20,21 @@ from dc_pipeline_tests.domain.quality.per_project_oracle.quarantine import (
     outcome_quarantine,
     value_quarantine,
 )
-from dc_pipeline_tests.domain.quality.per_project_oracle.rules_coverage import k3_value_units, rule_c1, rule_k1, rule_k2, rule_t1, rule_w2
+from dc_pipeline_tests.domain.quality.per_project_oracle.rules_coverage import (
+    k3_value_units,
+    rule_c1,
+    rule_k1,
+    rule_k2,
+    rule_t1,
+    rule_w2,
+)
 from dc_pipeline_tests.domain.quality.per_project_oracle.rules_metrics import assess_metrics
-from dc_pipeline_tests.domain.quality.per_project_oracle.rules_outcomes import assess_outcomes, k3_outcome_units, rule_c2, rule_k5
+from dc_pipeline_tests.domain.quality.per_project_oracle.rules_outcomes import (
+    assess_outcomes,
+    k3_outcome_units,
+    rule_c2,
+    rule_k5,
+)
 from dc_pipeline_tests.domain.quality.per_project_oracle.rules_project import rule_t2, rule_w1
 from dc_pipeline_tests.domain.quality.per_project_oracle.rules_values import (
     coerce_values,
@@ -33,8 +46,13 @@ from dc_pipeline_tests.domain.quality.per_project_oracle.rules_values import (
     rule_v3,
 )
 from dc_pipeline_tests.domain.quality.per_project_oracle.scoring import dimension_scores, dq_scores
-from dc_pipeline_tests.domain.quality.per_project_oracle.tally import RuleRows, as_frame, default_describe, no_units, tally_units
-from dc_pipeline.domain.settings import DqConfig
+from dc_pipeline_tests.domain.quality.per_project_oracle.tally import (
+    RuleRows,
+    as_frame,
+    default_describe,
+    no_units,
+    tally_units,
+)
 
 BLOCKING_RULES = ("V1", "V2", "U1")
 EXAMPLE_ROWS = 5

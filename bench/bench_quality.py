@@ -11,7 +11,8 @@ then times
     (finite, in [0, 100], metric id known, duplicate (project, brand, metric, period) keys via a sort),
     and a bincount weighted mean per brand-period as the scoring floor.
 Each timing is the median of --repeats runs (default 3), in wall and
-process CPU seconds; rows/s and the ratio to the floor use CPU seconds. Peak memory of the DQ step is
+process CPU seconds (user + system, the system part shown apart); rows/s and the ratio to the floor
+use CPU seconds, `x floor user` user seconds only. Peak memory of the DQ step is
 the process's resident-set high-water mark during the step (Linux: reset through /proc/self/clear_refs,
 else sampled) minus the resident set before it, beside the size of the landed value rows.
 """
@@ -19,10 +20,12 @@ else sampled) minus the resident set before it, beside the size of the landed va
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -120,16 +123,28 @@ def floor_scoring(values: pd.DataFrame, weights: pd.Series) -> int:
     return int(dc.size)
 
 
+@dataclass
+class Timing:
+    """Medians over the repeats: wall seconds, CPU seconds of this process (user + system) and the
+    system part alone (mostly the kernel zeroing freshly mapped memory for large new arrays)."""
+
+    wall: float
+    cpu: float
+    sys: float
+
+
 def timed(fn, repeats: int):
-    """(median wall seconds, median CPU seconds of this process, result). CPU time is the fairer
-    number on a shared machine: wall time includes waiting for the cores."""
-    wall, cpu, result = [], [], None
+    """(Timing, result). CPU time is the fairer number on a shared machine: wall time includes
+    waiting for the cores."""
+    wall, cpu, sys_, result = [], [], [], None
     for _ in range(repeats):
-        started, started_cpu = time.perf_counter(), time.process_time()
+        before, started = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
         result = fn()
         wall.append(time.perf_counter() - started)
-        cpu.append(time.process_time() - started_cpu)
-    return statistics.median(wall), statistics.median(cpu), result
+        after = resource.getrusage(resource.RUSAGE_SELF)
+        sys_.append(after.ru_stime - before.ru_stime)
+        cpu.append(after.ru_utime - before.ru_utime + sys_[-1])
+    return Timing(statistics.median(wall), statistics.median(cpu), statistics.median(sys_)), result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -149,21 +164,19 @@ def main(argv: list[str] | None = None) -> int:
     # A fixed as_of after every project's end, so timeliness is judged the same way on every repeat.
     as_of = pd.Timestamp(tables["projects"]["end_date"].max()) + pd.DateOffset(months=1)
 
-    dq_s, dq_cpu, run = timed(lambda: assess_all(tables, DqConfig(), as_of), repeats)
-    cut_s, cut_cpu, by_project = timed(run.by_project, repeats)
+    dq, run = timed(lambda: assess_all(tables, DqConfig(), as_of), repeats)
+    cut, by_project = timed(run.by_project, repeats)
     (_, dq_peak, peak_how) = peak_memory(lambda: assess_all(tables, DqConfig(), as_of).by_project())
     results = dict(by_project)
     validated = run.validated_values[SCORING_COLUMNS]
     quarantined = int((run.quarantine["source_table"] == "normalisedvalue").sum())
     assert len(validated) + quarantined == n_rows, "every landed row is validated or quarantined"
-    scoring_s, scoring_cpu, scores = timed(
-        lambda: compute_dc_scores(validated, tables["metrics"], ScoringConfig()), repeats
-    )
+    scoring, scores = timed(lambda: compute_dc_scores(validated, tables["metrics"], ScoringConfig()), repeats)
 
     metric_ids = tables["metrics"]["metric_id"].to_numpy(dtype="int64")
-    floor_dq_s, floor_dq_cpu, floor_bad = timed(lambda: floor_checks(values, metric_ids), repeats)
+    floor_dq, floor_bad = timed(lambda: floor_checks(values, metric_ids), repeats)
     weights = tables["metrics"].set_index("metric_id")["weight"].astype("float64")
-    floor_sc_s, floor_sc_cpu, floor_groups = timed(lambda: floor_scoring(validated, weights), repeats)
+    floor_sc, floor_groups = timed(lambda: floor_scoring(validated, weights), repeats)
 
     bands = pd.Series(
         [a.dq_scores.loc[a.dq_scores["scope"] == "project", "band"].iloc[0] for a in results.values()]
@@ -172,18 +185,23 @@ def main(argv: list[str] | None = None) -> int:
         f"size {args.size}: {n_projects} projects, {n_rows:,} normalisedvalue rows "
         f"(generated in {generate_s:.1f} s); median of {repeats} repeat(s)"
     )
-    print(f"{'stage':<44} {'rows':>11} {'wall s':>8} {'cpu s':>8} {'rows/cpu s':>12} {'x floor':>8}")
+    print(
+        f"{'stage':<44} {'rows':>11} {'wall s':>8} {'cpu s':>8} {'sys s':>7} {'rows/cpu s':>12} "
+        f"{'x floor':>8} {'x floor user':>13}"
+    )
+    both = Timing(dq.wall + cut.wall, dq.cpu + cut.cpu, dq.sys + cut.sys)
     table = [
-        ("DQ: assess_run, all projects at once", n_rows, dq_s, dq_cpu, floor_dq_cpu),
-        ("DQ: + one QualityAssessment per project", n_rows, dq_s + cut_s, dq_cpu + cut_cpu, floor_dq_cpu),
-        ("floor: numpy blocking checks (V1, V2, U1)", n_rows, floor_dq_s, floor_dq_cpu, floor_dq_cpu),
-        ("DC: compute_dc_scores on validated rows", len(validated), scoring_s, scoring_cpu, floor_sc_cpu),
-        ("floor: numpy weighted mean per brand-period", len(validated), floor_sc_s, floor_sc_cpu, floor_sc_cpu),
+        ("DQ: assess_run, all projects at once", n_rows, dq, floor_dq),
+        ("DQ: + one QualityAssessment per project", n_rows, both, floor_dq),
+        ("floor: numpy blocking checks (V1, V2, U1)", n_rows, floor_dq, floor_dq),
+        ("DC: compute_dc_scores on validated rows", len(validated), scoring, floor_sc),
+        ("floor: numpy weighted mean per brand-period", len(validated), floor_sc, floor_sc),
     ]
-    for stage, rows, wall, cpu, floor in table:
+    for stage, rows, t, floor in table:
+        user_ratio = (t.cpu - t.sys) / max(floor.cpu - floor.sys, 1e-9)
         print(
-            f"{stage:<44} {rows:>11,} {wall:>8.2f} {cpu:>8.2f} {rows / max(cpu, 1e-9):>12,.0f} "
-            f"{cpu / max(floor, 1e-9):>8.1f}"
+            f"{stage:<44} {rows:>11,} {t.wall:>8.2f} {t.cpu:>8.2f} {t.sys:>7.2f} {rows / max(t.cpu, 1e-9):>12,.0f} "
+            f"{t.cpu / max(floor.cpu, 1e-9):>8.1f} {user_ratio:>13.1f}"
         )
     landed_bytes = int(values.memory_usage(deep=True).sum())
     print(

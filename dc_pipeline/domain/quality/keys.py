@@ -19,6 +19,18 @@ def narrow(codes: np.ndarray) -> np.ndarray:
     return codes.astype("int32", copy=False)
 
 
+def offset_codes(values: np.ndarray, limit: int) -> tuple[np.ndarray, int] | None:
+    """(int32 code = value - smallest value, smallest value) for an integer column whose values span
+    at most `limit`: codes without hashing. None for other columns."""
+    values = np.asarray(values)
+    if values.dtype.kind not in "iu" or values.size == 0:
+        return None
+    low, high = int(values.min()), int(values.max())
+    if high - low >= min(limit, DENSE_LIMIT):
+        return None
+    return (values - low).astype("int32"), low
+
+
 def codes_of(values, sort: bool = False) -> tuple[np.ndarray, int]:
     """Dense int64 codes of `values` (NaN / NaT is a value of its own) and how many there are.
     With sort=True the codes follow the order of the values."""

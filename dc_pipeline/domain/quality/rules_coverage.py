@@ -92,9 +92,8 @@ def rule_w2(valid: ValidRows, rc: RunContext) -> pd.DataFrame:
     """A brand-period of the window passes with a valid value in each of the four sections."""
     take = valid.in_window & (valid.section >= 0)
     n_sections = len(SECTIONS)
-    seen = np.bincount(
-        valid.bp[take].astype("int64") * n_sections + valid.section[take], minlength=valid.bp_member.size * n_sections
-    )
+    cell = valid.bp[take] * np.int32(n_sections) + valid.section[take]
+    seen = np.bincount(cell, minlength=valid.bp_member.size * n_sections)
     complete = (seen.reshape(-1, n_sections) > 0).all(axis=1)
     passed = np.bincount(valid.bp_member[complete], minlength=len(rc.members))
     mp = rc.members.p
@@ -137,7 +136,8 @@ def rule_k2(cv: CoercedValues, keep: np.ndarray, ordered: np.ndarray, same: np.n
     rows (`keep`) in key order, `same`: in the series of the one before. A unit is a valid row with
     an earlier valid row in its series."""
     same_series = same[1:]
-    jump = np.diff(cv.value[ordered])
+    values = cv.value[ordered]
+    jump = np.subtract(values[1:], values[:-1], out=values[:-1])  # in place: one row-sized array
     np.abs(jump, out=jump)
     too_far = ~(jump <= max_jump) & same_series
     picked = keep.copy()

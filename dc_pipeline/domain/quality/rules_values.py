@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from dc_pipeline.domain.quality.context import RunContext, as_datetime
-from dc_pipeline.domain.quality.keys import Cells, codes_of, combine, factorized, narrow
+from dc_pipeline.domain.quality.keys import Cells, codes_of, combine, factorized, narrow, offset_codes
 from dc_pipeline.domain.quality.rules_metrics import MetricVerdicts
 from dc_pipeline.domain.quality.tally import UnitGroups
 
@@ -66,6 +66,10 @@ def _coded_numeric(frame: pd.DataFrame, col: str) -> tuple[np.ndarray, np.ndarra
         return np.zeros(len(frame), dtype="int64"), np.array([np.nan] if len(frame) else [])
     column = frame[col]
     raw = column.to_numpy() if isinstance(column.dtype, np.dtype) and column.dtype.kind in "iuf" else None
+    offset = offset_codes(raw, limit=4 * len(frame) + 1024) if raw is not None else None
+    if offset is not None:  # whole-number ids in a compact range: code = id - smallest id
+        codes, low = offset
+        return codes, np.arange(low, low + int(codes.max()) + 1, dtype="float64")
     codes, values = factorized(raw if raw is not None else _numeric(frame, col))
     values = values.astype("float64")
     merged, distinct = factorized(values)
@@ -285,12 +289,10 @@ def _rank(changes: np.ndarray) -> np.ndarray:
 
 
 def key_order(cv: CoercedValues, n_projects: int) -> KeyOrder:
-    series = combine((cv.p, n_projects), (cv.brand_code, cv.brands.size), (cv.metric_code, cv.metrics.size))
-    n_series = int(series.max()) + 1 if series.size else 1
-    if n_series > (1 << 62) // max(cv.periods.size, 1):  # keep the combined key inside int64
-        series, n_series = codes_of(series)
-    key = combine((series, n_series), (cv.period_code, cv.periods.size))
-    del series
+    parts = [(cv.p, n_projects), (cv.brand_code, cv.brands.size), (cv.metric_code, cv.metrics.size)]
+    if n_projects * cv.brands.size * cv.metrics.size * max(cv.periods.size, 1) >= 1 << 62:
+        parts = [codes_of(combine(*parts))]  # keep the combined key inside int64
+    key = combine(*parts, (cv.period_code, cv.periods.size))
     order = np.argsort(key, kind="stable")
     key = key[order]
     same = _same_as_previous(key)

@@ -18,7 +18,7 @@ from dc_pipeline.domain.quality.assessment import QualityAssessment, RunAssessme
 from dc_pipeline.domain.quality.blocking import blocking_checks, duplicated_rows
 from dc_pipeline.domain.quality.catalog import VALUE_QUARANTINE_ORDER
 from dc_pipeline.domain.quality.context import as_datetime, build_run_context
-from dc_pipeline.domain.quality.keys import narrow
+from dc_pipeline.domain.quality.keys import narrow, offset_codes
 from dc_pipeline.domain.quality.quarantine import metric_quarantine, outcome_quarantine, value_quarantine
 from dc_pipeline.domain.quality.rules_coverage import (
     k3_value_units,
@@ -81,9 +81,17 @@ class RunInputs:
 def _assigned(frame: pd.DataFrame | None, index: pd.Index) -> Assigned | None:
     if frame is None:
         return None
-    p = index.get_indexer(pd.to_numeric(frame["project_id"], errors="coerce")) if "project_id" in frame else None
-    if p is None:
+    if "project_id" not in frame:
         return Assigned(frame.iloc[:0], np.array([], dtype="int64"))
+    owner = pd.to_numeric(frame["project_id"], errors="coerce").to_numpy()
+    ids = index.to_numpy()
+    offset = offset_codes(owner, limit=4 * len(frame) + 1024)
+    if offset is not None and ids.size and ids.min() >= offset[1]:  # a lookup table over the id range
+        table = np.full(max(int(offset[0].max()) + 1, int(ids.max()) - offset[1] + 1), -1, dtype="int32")
+        table[ids - offset[1]] = np.arange(ids.size, dtype="int32")
+        p = table[offset[0]]
+    else:
+        p = index.get_indexer(owner)
     keep = p >= 0
     if keep.all():
         return Assigned(frame, narrow(p))

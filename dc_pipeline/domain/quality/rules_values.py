@@ -66,7 +66,7 @@ def _coded_numeric(frame: pd.DataFrame, col: str) -> tuple[np.ndarray, np.ndarra
         return np.zeros(len(frame), dtype="int64"), np.array([np.nan] if len(frame) else [])
     column = frame[col]
     raw = column.to_numpy() if isinstance(column.dtype, np.dtype) and column.dtype.kind in "iuf" else None
-    offset = offset_codes(raw, limit=4 * len(frame) + 1024) if raw is not None else None
+    offset = offset_codes(raw, limit=len(frame) // 16 + 1024) if raw is not None else None
     if offset is not None:  # whole-number ids in a compact range: code = id - smallest id
         codes, low = offset
         return codes, np.arange(low, low + int(codes.max()) + 1, dtype="float64")

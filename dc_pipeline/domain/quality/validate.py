@@ -85,7 +85,7 @@ def _assigned(frame: pd.DataFrame | None, index: pd.Index) -> Assigned | None:
         return Assigned(frame.iloc[:0], np.array([], dtype="int64"))
     owner = pd.to_numeric(frame["project_id"], errors="coerce").to_numpy()
     ids = index.to_numpy()
-    offset = offset_codes(owner, limit=4 * len(frame) + 1024)
+    offset = offset_codes(owner, limit=len(frame) // 16 + 1024)
     if offset is not None and ids.size and ids.min() >= offset[1]:  # a lookup table over the id range
         table = np.full(max(int(offset[0].max()) + 1, int(ids.max()) - offset[1] + 1), -1, dtype="int32")
         table[ids - offset[1]] = np.arange(ids.size, dtype="int32")

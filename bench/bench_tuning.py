@@ -1,7 +1,7 @@
 """Benchmark: Optuna tuning of the demo portfolio's score->outcome models on Postgres RDB storage.
 
     python bench/bench_tuning.py [--n-trials 6] [--n-boot 10] [--repeats 3] [--threads]
-                                 [--projects 101,102,103,104] [--dsn URL]
+                                 [--projects 101,102] [--dsn URL]
 
 Builds the SPEC §6a observations of every generated demo project in memory (DC and section scores
 from `compute_dc_scores`, outcomes from the source table), then tunes one study per (project,
@@ -223,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n-trials", type=int, default=6)
     parser.add_argument("--n-boot", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--projects", default="101,102,103,104")
+    parser.add_argument("--projects", default="101,102")
     parser.add_argument("--threads", action="store_true", help="also time one process with n_jobs=2")
     parser.add_argument("--dsn", default=os.environ.get("TEST_DATABASE_URL"))
     args = parser.parse_args(argv)

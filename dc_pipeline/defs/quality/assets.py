@@ -17,7 +17,7 @@ from dc_pipeline.defs.resources import PostgresResource, SettingsResource
 from dc_pipeline.domain.partition_keys import project_id_of, project_key
 from dc_pipeline.domain.quality import assess_run
 from dc_pipeline.domain.quality.accounting import account_for_rows
-from dc_pipeline.domain.quality.tables import counts_by_rule, dq_tables
+from dc_pipeline.domain.quality.tables import counts_by_rule, dq_tables, rows_by_project
 from dc_pipeline.domain.reference import Reference
 
 VALIDATED_COLUMNS = [
@@ -123,8 +123,7 @@ def validate_project(
         metric_owners=metric_owners,
     )
     results = run.by_project()
-    rows_of = src_normalised_values.groupby("project_id", sort=False).indices
-    landed_by_project = {pid: src_normalised_values.iloc[rows_of.get(pid, [])] for pid in project_ids}
+    landed_by_project = rows_by_project(src_normalised_values, project_ids)
 
     tables = dq_tables(
         results,

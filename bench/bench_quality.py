@@ -4,63 +4,93 @@
 
 In memory, no database: generates the demo portfolio (large: >= 5 million normalisedvalue rows),
 then times
-  - `assess_project` (every SPEC §5 rule, quarantine, dimension and DQ scores) over every project,
+  - `assess_run` (every SPEC §5 rule, quarantine, dimension and DQ scores) over all projects at once,
+    and cutting its tables into one `QualityAssessment` per project (what the asset hands on),
   - `compute_dc_scores` on the validated rows that come out of it,
   - the floor: one vectorised numpy pass over the same value rows doing the blocking checks only
     (finite, in [0, 100], metric id known, duplicate (project, brand, metric, period) keys via a sort),
     and a bincount weighted mean per brand-period as the scoring floor.
-Each timing is the median of --repeats runs (default 3 for small/medium, 1 for large), in wall and
-process CPU seconds; rows/s and the ratio to the floor use CPU seconds.
+Each timing is the median of --repeats runs (default 3), in wall and
+process CPU seconds (user + system, the system part shown apart); rows/s and the ratio to the floor
+use CPU seconds, `x floor user` user seconds only. Peak memory of the DQ step is
+the process's resident-set high-water mark during the step (Linux: reset through /proc/self/clear_refs,
+else sampled) minus the resident set before it, beside the size of the landed value rows.
 """
 
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics
 import sys
+import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from dc_pipeline.demo.dataset import demo_dataset  # noqa: E402
-from dc_pipeline.domain.quality import assess_project  # noqa: E402
+from dc_pipeline.domain.quality import assess_run  # noqa: E402
 from dc_pipeline.domain.scoring import compute_dc_scores  # noqa: E402
 from dc_pipeline.domain.settings import DqConfig, ScoringConfig  # noqa: E402
 
 SCORING_COLUMNS = ["project_id", "brand_id", "metric_id", "period", "normalized_value"]
 
 
-def _split(frame: pd.DataFrame) -> dict[int, pd.DataFrame]:
-    """Rows per project, split once (filtering the whole frame per project would be O(projects x rows))."""
-    return {int(pid): frame.iloc[pos] for pid, pos in frame.groupby("project_id", sort=False).indices.items()}
-
-
 def assess_all(tables: dict[str, pd.DataFrame], config: DqConfig, as_of: pd.Timestamp):
-    projects = tables["projects"].set_index("project_id")
-    metrics, values, outcomes, members = (
-        _split(tables[t]) for t in ("metrics", "normalisedvalue", "business_outcomes", "project_brands")
+    """Every project of the portfolio in one run, as the validation asset calls it."""
+    return assess_run(
+        tables["projects"],
+        tables["metrics"],
+        tables["project_brands"],
+        tables["normalisedvalue"],
+        tables["business_outcomes"],
+        config,
+        as_of,
     )
-    all_metrics = tables["metrics"]
-    owners = dict(zip(all_metrics["metric_id"], all_metrics["project_id"]))
-    empty = {t: tables[t].iloc[:0] for t in ("metrics", "normalisedvalue", "business_outcomes", "project_brands")}
-    results = {}
-    for pid in projects.index.astype(int):
-        results[pid] = assess_project(
-            project=projects.loc[pid].to_dict() | {"project_id": pid},
-            metrics=metrics.get(pid, empty["metrics"]),
-            members=members.get(pid, empty["project_brands"]),
-            landed_values=values.get(pid, empty["normalisedvalue"]),
-            landed_outcomes=outcomes.get(pid, empty["business_outcomes"]),
-            config=config,
-            as_of=as_of,
-            other_project_metrics=all_metrics[all_metrics["project_id"] != pid],
-            metric_owners=owners,
-        )
-    return results
+
+
+def _read_high_water() -> int | None:
+    try:
+        with open("/proc/self/status") as status:
+            line = next(x for x in status if x.startswith("VmHWM:"))
+        return int(line.split()[1]) * 1024
+    except (OSError, StopIteration):
+        return None
+
+
+def peak_memory(fn):
+    """(result, peak resident bytes during fn above the resident set before it, how it was measured)."""
+    process = psutil.Process()
+    before = process.memory_info().rss
+    try:
+        with open("/proc/self/clear_refs", "w") as refs:
+            refs.write("5")  # resets VmHWM to the current resident set
+        result = fn()
+        peak = _read_high_water()
+        if peak is not None:
+            return result, peak - before, "VmHWM"
+    except OSError:
+        pass
+    samples, done = [before], threading.Event()
+
+    def sample():
+        while not done.wait(0.005):
+            samples.append(process.memory_info().rss)
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    try:
+        result = fn()
+    finally:
+        done.set()
+        thread.join()
+    return result, max(samples) - before, "sampled every 5 ms"
 
 
 def floor_checks(values: pd.DataFrame, metric_ids: np.ndarray) -> int:
@@ -93,24 +123,36 @@ def floor_scoring(values: pd.DataFrame, weights: pd.Series) -> int:
     return int(dc.size)
 
 
+@dataclass
+class Timing:
+    """Medians over the repeats: wall seconds, CPU seconds of this process (user + system) and the
+    system part alone (mostly the kernel zeroing freshly mapped memory for large new arrays)."""
+
+    wall: float
+    cpu: float
+    sys: float
+
+
 def timed(fn, repeats: int):
-    """(median wall seconds, median CPU seconds of this process, result). CPU time is the fairer
-    number on a shared machine: wall time includes waiting for the cores."""
-    wall, cpu, result = [], [], None
+    """(Timing, result). CPU time is the fairer number on a shared machine: wall time includes
+    waiting for the cores."""
+    wall, cpu, sys_, result = [], [], [], None
     for _ in range(repeats):
-        started, started_cpu = time.perf_counter(), time.process_time()
+        before, started = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
         result = fn()
         wall.append(time.perf_counter() - started)
-        cpu.append(time.process_time() - started_cpu)
-    return statistics.median(wall), statistics.median(cpu), result
+        after = resource.getrusage(resource.RUSAGE_SELF)
+        sys_.append(after.ru_stime - before.ru_stime)
+        cpu.append(after.ru_utime - before.ru_utime + sys_[-1])
+    return Timing(statistics.median(wall), statistics.median(cpu), statistics.median(sys_)), result
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", default="large", choices=["small", "medium", "large"])
-    parser.add_argument("--repeats", type=int, default=None, help="default: 3, or 1 for large")
+    parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
-    repeats = args.repeats or (1 if args.size == "large" else 3)
+    repeats = args.repeats
 
     started = time.perf_counter()
     data = demo_dataset(args.size)
@@ -122,18 +164,19 @@ def main(argv: list[str] | None = None) -> int:
     # A fixed as_of after every project's end, so timeliness is judged the same way on every repeat.
     as_of = pd.Timestamp(tables["projects"]["end_date"].max()) + pd.DateOffset(months=1)
 
-    dq_s, dq_cpu, results = timed(lambda: assess_all(tables, DqConfig(), as_of), repeats)
-    validated = pd.concat([a.validated_values[SCORING_COLUMNS] for a in results.values()], ignore_index=True)
-    quarantined = sum(int((a.quarantine["source_table"] == "normalisedvalue").sum()) for a in results.values())
+    dq, run = timed(lambda: assess_all(tables, DqConfig(), as_of), repeats)
+    cut, by_project = timed(run.by_project, repeats)
+    (_, dq_peak, peak_how) = peak_memory(lambda: assess_all(tables, DqConfig(), as_of).by_project())
+    results = dict(by_project)
+    validated = run.validated_values[SCORING_COLUMNS]
+    quarantined = int((run.quarantine["source_table"] == "normalisedvalue").sum())
     assert len(validated) + quarantined == n_rows, "every landed row is validated or quarantined"
-    scoring_s, scoring_cpu, scores = timed(
-        lambda: compute_dc_scores(validated, tables["metrics"], ScoringConfig()), repeats
-    )
+    scoring, scores = timed(lambda: compute_dc_scores(validated, tables["metrics"], ScoringConfig()), repeats)
 
     metric_ids = tables["metrics"]["metric_id"].to_numpy(dtype="int64")
-    floor_dq_s, floor_dq_cpu, floor_bad = timed(lambda: floor_checks(values, metric_ids), repeats)
+    floor_dq, floor_bad = timed(lambda: floor_checks(values, metric_ids), repeats)
     weights = tables["metrics"].set_index("metric_id")["weight"].astype("float64")
-    floor_sc_s, floor_sc_cpu, floor_groups = timed(lambda: floor_scoring(validated, weights), repeats)
+    floor_sc, floor_groups = timed(lambda: floor_scoring(validated, weights), repeats)
 
     bands = pd.Series(
         [a.dq_scores.loc[a.dq_scores["scope"] == "project", "band"].iloc[0] for a in results.values()]
@@ -142,24 +185,41 @@ def main(argv: list[str] | None = None) -> int:
         f"size {args.size}: {n_projects} projects, {n_rows:,} normalisedvalue rows "
         f"(generated in {generate_s:.1f} s); median of {repeats} repeat(s)"
     )
-    print(f"{'stage':<44} {'rows':>11} {'wall s':>8} {'cpu s':>8} {'rows/cpu s':>12} {'x floor':>8}")
+    print(
+        f"{'stage':<44} {'rows':>11} {'wall s':>8} {'cpu s':>8} {'sys s':>7} {'rows/cpu s':>12} "
+        f"{'x floor':>8} {'x floor user':>13}"
+    )
+    both = Timing(dq.wall + cut.wall, dq.cpu + cut.cpu, dq.sys + cut.sys)
     table = [
-        ("DQ: assess_project over every project", n_rows, dq_s, dq_cpu, floor_dq_cpu),
-        ("floor: numpy blocking checks (V1, V2, U1)", n_rows, floor_dq_s, floor_dq_cpu, floor_dq_cpu),
-        ("DC: compute_dc_scores on validated rows", len(validated), scoring_s, scoring_cpu, floor_sc_cpu),
-        ("floor: numpy weighted mean per brand-period", len(validated), floor_sc_s, floor_sc_cpu, floor_sc_cpu),
+        ("DQ: assess_run, all projects at once", n_rows, dq, floor_dq),
+        ("DQ: + one QualityAssessment per project", n_rows, both, floor_dq),
+        ("floor: numpy blocking checks (V1, V2, U1)", n_rows, floor_dq, floor_dq),
+        ("DC: compute_dc_scores on validated rows", len(validated), scoring, floor_sc),
+        ("floor: numpy weighted mean per brand-period", len(validated), floor_sc, floor_sc),
     ]
-    for stage, rows, wall, cpu, floor in table:
+    for stage, rows, t, floor in table:
+        user_ratio = (t.cpu - t.sys) / max(floor.cpu - floor.sys, 1e-9)
         print(
-            f"{stage:<44} {rows:>11,} {wall:>8.2f} {cpu:>8.2f} {rows / max(cpu, 1e-9):>12,.0f} "
-            f"{cpu / max(floor, 1e-9):>8.1f}"
+            f"{stage:<44} {rows:>11,} {t.wall:>8.2f} {t.cpu:>8.2f} {t.sys:>7.2f} {rows / max(t.cpu, 1e-9):>12,.0f} "
+            f"{t.cpu / max(floor.cpu, 1e-9):>8.1f} {user_ratio:>13.1f}"
         )
+    landed_bytes = int(values.memory_usage(deep=True).sum())
+    print(
+        f"DQ peak memory: {dq_peak / 2**20:,.0f} MiB above the {landed_bytes / 2**20:,.0f} MiB of landed value rows "
+        f"({dq_peak / landed_bytes:.2f}x; {peak_how}); process peak {_process_peak() / 2**20:,.0f} MiB"
+    )
     print(
         f"quarantined value rows: {quarantined:,} (floor flags {floor_bad:,} blocking-rule rows); "
         f"brand-periods scored: {len(scores.brands):,} (floor groups {floor_groups:,}); "
         f"project bands: {', '.join(f'{b} {n}' for b, n in bands.items())}"
     )
     return 0
+
+
+def _process_peak() -> int:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
 
 
 if __name__ == "__main__":

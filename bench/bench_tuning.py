@@ -1,17 +1,23 @@
 """Benchmark: Optuna tuning of the demo portfolio's score->outcome models on Postgres RDB storage.
 
-    python bench/bench_tuning.py [--n-trials 6] [--n-boot 50] [--threads] [--projects 101,102,103,104] [--dsn URL]
+    python bench/bench_tuning.py [--n-trials 6] [--n-boot 10] [--repeats 3] [--threads]
+                                 [--projects 101,102] [--dsn URL]
 
 Builds the SPEC §6a observations of every generated demo project in memory (DC and section scores
 from `compute_dc_scores`, outcomes from the source table), then tunes one study per (project,
-outcome) in the `optuna` schema of a scratch database, two ways (three with --threads):
-  - 1 worker: one process, studies one after another, n_jobs=1;
-  - 2 workers: two processes (spawn) on the same storage, each taking every other study;
+outcome) in the `optuna` schema of a scratch database, with
+  - 1 worker: one process, n_jobs=1;
+  - 2 workers: two processes on the same storage (as two Dagster steps of the `optuna` pool);
   - with --threads, 2 threads: one process, every study with n_jobs=2 (Optuna threads sharing it).
-Each configuration uses fresh studies (its own study-name version). Printed per configuration:
-studies, trials run, tuning wall time (the whole configuration, start to end of its workers),
-trials per second, and the sum of the per-study optimize() times. --n-boot only shortens the
-post-tuning bootstrap of the effect CI (SPEC default 500), which is not part of tuning.
+Workers are spawned and warmed up (imports, storage) before the clock starts: their start-up is
+reported apart. Studies are handed out one at a time, longest first, so no worker idles while
+the other still has a queue. Every configuration uses fresh studies (its own study-name version)
+and runs --repeats times, alternating; the table shows medians. Printed per configuration: tuning
+wall time, speed-up over 1 worker (per repeat, then median), trials per second, CPU seconds per
+trial of the workers (whole fit: tuning plus the post-tuning fit; unlike wall time, load on the
+machine hardly changes it) and of the Postgres server (embedded server only), and the 1-minute
+load average when the configuration started. --n-boot only shortens the post-tuning bootstrap of
+the effect CI (SPEC default 500), which is not part of tuning.
 
 Without --dsn (or TEST_DATABASE_URL) the embedded Postgres of DC_HOME is used; the scratch
 database `dc_bench_tuning` is dropped at the end.
@@ -22,6 +28,8 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import os
+import resource
+import statistics
 import sys
 import time
 import uuid
@@ -29,6 +37,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -70,120 +79,183 @@ def portfolio_observations(project_ids: list[int]) -> dict[int, pd.DataFrame]:
 
 
 def study_jobs(observations: dict[int, pd.DataFrame]) -> list[tuple[int, str]]:
-    """(project, target) pairs with any observed value (the others are not tuned)."""
-    return [(p, t) for p, obs in sorted(observations.items()) for t in OUTCOME_COLUMNS if obs[t].notna().any()]
+    """(project, target) pairs with any observed value (the others are not tuned), the ones with
+    most observations first: handed out in this order, the last studies to finish are short."""
+    jobs = [(p, t, int(obs[t].notna().sum())) for p, obs in sorted(observations.items()) for t in OUTCOME_COLUMNS]
+    return [(p, t) for p, t, n in sorted(jobs, key=lambda j: -j[2]) if n > 0]
 
 
-def run_studies(
-    storage_url: str,
-    observations: dict[int, pd.DataFrame],
-    jobs: list[tuple[int, str]],
-    version: str,
-    n_trials: int,
-    n_jobs: int,
-    n_boot: int,
-) -> dict:
-    """Tune the given studies in this process; returns trials run and optimize() seconds."""
-    storage = optuna_storage.get_storage(storage_url)
-    settings = TuningSettings(n_trials=n_trials, timeout_s=3600, n_jobs=n_jobs, sampler="TPE", pruner="median")
+# --- worker processes -------------------------------------------------------------------------------
+
+_WORKER: dict = {}
+
+
+def _start_worker(storage_url: str, observations: dict[int, pd.DataFrame], n_trials: int, n_jobs: int, n_boot: int):
+    """Pool initializer: everything a worker needs, loaded before the clock starts."""
+    _WORKER.update(
+        storage=optuna_storage.get_storage(storage_url),
+        observations=observations,
+        settings=TuningSettings(n_trials=n_trials, timeout_s=3600, n_jobs=n_jobs, sampler="TPE", pruner="median"),
+        n_boot=n_boot,
+    )
+
+
+def _ready(_: int) -> int:
+    return os.getpid()
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def tune_one(job: tuple[int, str, str]) -> dict:
+    """Tune one study in this worker; returns its trials and the worker CPU seconds it took."""
+    project_id, target, version = job
+    storage, settings = _WORKER["storage"], _WORKER["settings"]
 
     def factory(name: str, direction: str):
         return optuna_storage.open_study(
             storage, name, direction, make_sampler("TPE", study_seed(name)), make_pruner("median")
         )
 
-    trials, seconds = 0, 0.0
-    for project_id, target in jobs:
-        obs = observations[project_id]
-        result = fit_outcome_model(
-            obs[["brand_id", "period", "dc", *SECTIONS, target]],
-            target,
-            project_id=project_id,
-            data_version=version,
-            settings=settings,
-            study_factory=factory,
-            n_boot=n_boot,
-        )
-        if result.study is not None:
-            trials += result.study.n_complete + result.study.n_pruned + result.study.n_failed
-            seconds += result.study.wall_seconds
-    return {"trials": trials, "optimize_seconds": seconds, "studies": len(jobs)}
-
-
-def _worker(args: tuple) -> dict:
-    return run_studies(*args)
-
-
-def bench(
-    storage_url: str, observations: dict[int, pd.DataFrame], n_trials: int, n_boot: int, with_threads: bool = False
-) -> pd.DataFrame:
-    jobs = study_jobs(observations)
-    token = uuid.uuid4().hex[:8]
-    rows = []
-
-    started = time.perf_counter()
-    one = run_studies(storage_url, observations, jobs, f"{token}w1", n_trials, 1, n_boot)
-    rows.append(("1 worker (1 process, n_jobs=1)", one, time.perf_counter() - started))
-
-    started = time.perf_counter()
-    with mp.get_context("spawn").Pool(2) as pool:
-        parts = pool.map(
-            _worker, [(storage_url, observations, jobs[i::2], f"{token}w2", n_trials, 1, n_boot) for i in range(2)]
-        )
-    wall = time.perf_counter() - started
-    rows.append(
-        (
-            "2 workers (2 processes, split studies)",
-            {k: sum(p[k] for p in parts) for k in ("trials", "optimize_seconds", "studies")},
-            wall,
-        )
+    obs = _WORKER["observations"][project_id]
+    started = _cpu_seconds()
+    result = fit_outcome_model(
+        obs[["brand_id", "period", "dc", *SECTIONS, target]],
+        target,
+        project_id=project_id,
+        data_version=version,
+        settings=settings,
+        study_factory=factory,
+        n_boot=_WORKER["n_boot"],
     )
+    study = result.study
+    trials = 0 if study is None else study.n_complete + study.n_pruned + study.n_failed
+    return {"trials": trials, "cpu_s": _cpu_seconds() - started}
 
-    if with_threads:
-        started = time.perf_counter()
-        threads = run_studies(storage_url, observations, jobs, f"{token}t2", n_trials, 2, n_boot)
-        rows.append(("2 threads (1 process, n_jobs=2)", threads, time.perf_counter() - started))
 
-    return pd.DataFrame(
-        [
+# --- measurement ------------------------------------------------------------------------------------
+
+
+def postgres_cpu_seconds(pid_file: Path | None) -> float | None:
+    """CPU seconds used so far by the embedded server's processes (None when not known)."""
+    if pid_file is None or not pid_file.exists():
+        return None
+    try:
+        root = psutil.Process(int(pid_file.read_text().split()[0]))
+        total = 0.0
+        for process in [root, *root.children(recursive=True)]:
+            with_children = process.cpu_times()
+            total += with_children.user + with_children.system
+        return total
+    except (psutil.Error, ValueError):
+        return None
+
+
+def run_configuration(
+    storage_url: str, observations, jobs, n_workers: int, n_jobs: int, n_trials: int, n_boot: int, pid_file
+) -> dict:
+    version = f"{uuid.uuid4().hex[:8]}w{n_workers}j{n_jobs}"
+    load = os.getloadavg()[0]
+    started = time.perf_counter()
+    context = mp.get_context("spawn")
+    init = (storage_url, observations, n_trials, n_jobs, n_boot)
+    with context.Pool(n_workers, initializer=_start_worker, initargs=init) as pool:
+        pool.map(_ready, range(n_workers), chunksize=1)  # every worker started and warmed up
+        startup = time.perf_counter() - started
+        pg_before = postgres_cpu_seconds(pid_file)
+        clock = time.perf_counter()
+        parts = list(pool.imap_unordered(tune_one, [(p, t, version) for p, t in jobs], chunksize=1))
+        wall = time.perf_counter() - clock
+        pg_after = postgres_cpu_seconds(pid_file)
+    trials = sum(p["trials"] for p in parts)
+    return {
+        "wall_s": wall,
+        "startup_s": startup,
+        "trials": trials,
+        "worker_cpu_per_trial": sum(p["cpu_s"] for p in parts) / max(trials, 1),
+        "pg_cpu_per_trial": None if pg_before is None or pg_after is None else (pg_after - pg_before) / max(trials, 1),
+        "load": load,
+    }
+
+
+def bench(storage_url: str, observations, n_trials: int, n_boot: int, repeats: int, threads: bool, pid_file):
+    jobs = study_jobs(observations)
+    configurations = [("1 worker (1 process, n_jobs=1)", 1, 1), ("2 workers (2 processes, n_jobs=1)", 2, 1)]
+    if threads:
+        configurations.append(("2 threads (1 process, n_jobs=2)", 1, 2))
+    runs: dict[str, list[dict]] = {name: [] for name, _, _ in configurations}
+    for _ in range(repeats):
+        for name, n_workers, n_jobs in configurations:
+            runs[name].append(
+                run_configuration(storage_url, observations, jobs, n_workers, n_jobs, n_trials, n_boot, pid_file)
+            )
+    base = runs[configurations[0][0]]
+    rows = []
+    for name, _, _ in configurations:
+        own = runs[name]
+
+        def median(key: str, own=own) -> float:
+            return statistics.median(r[key] for r in own)
+
+        pg = [r["pg_cpu_per_trial"] for r in own if r["pg_cpu_per_trial"] is not None]
+        rows.append(
             {
                 "configuration": name,
-                "studies": r["studies"],
-                "trials": r["trials"],
-                "wall_s": round(wall, 2),
-                "trials_per_s": round(r["trials"] / wall, 2) if wall > 0 else np.nan,
-                "sum_optimize_s": round(r["optimize_seconds"], 2),
+                "studies": len(jobs),
+                "trials": int(median("trials")),
+                "wall_s": round(median("wall_s"), 2),
+                "speedup": round(statistics.median(b["wall_s"] / r["wall_s"] for b, r in zip(base, own)), 2),
+                "trials_per_s": round(median("trials") / median("wall_s"), 2),
+                "worker_cpu_s_per_trial": round(median("worker_cpu_per_trial"), 3),
+                "pg_cpu_s_per_trial": round(statistics.median(pg), 4) if pg else np.nan,
+                "startup_s": round(median("startup_s"), 2),
+                "load_1min": round(median("load"), 2),
+                "walls": " ".join(f"{r['wall_s']:.1f}" for r in own),
             }
-            for name, r, wall in rows
-        ]
-    )
+        )
+    return pd.DataFrame(rows)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-trials", type=int, default=6)
-    parser.add_argument("--n-boot", type=int, default=50)
-    parser.add_argument("--projects", default="101,102,103,104")
+    parser.add_argument("--n-boot", type=int, default=10)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--projects", default="101,102")
     parser.add_argument("--threads", action="store_true", help="also time one process with n_jobs=2")
     parser.add_argument("--dsn", default=os.environ.get("TEST_DATABASE_URL"))
     args = parser.parse_args(argv)
 
+    pid_file = None
     if args.dsn:
         server = args.dsn
     else:
         from dc_pipeline.adapters.database_location import embedded_server
 
-        server = embedded_server().ensure_running()
+        embedded = embedded_server()
+        server = embedded.ensure_running()
+        pid_file = embedded.root / "pgdata" / "postmaster.pid"
     postgres.ensure_database(server, SCRATCH_DB)
     url = postgres.database_url(server, SCRATCH_DB)
     projects = [int(p) for p in args.projects.split(",")]
     observations = portfolio_observations(projects)
     print(
         f"demo portfolio: projects {projects}, {sum(len(o) for o in observations.values())} brand-periods, "
-        f"{len(study_jobs(observations))} studies x {args.n_trials} trials, cpu_count {os.cpu_count()}"
+        f"{len(study_jobs(observations))} studies x {args.n_trials} trials, cpu_count {os.cpu_count()}, "
+        f"median of {args.repeats} repeat(s)"
     )
     try:
-        table = bench(optuna_storage.default_storage_url(url), observations, args.n_trials, args.n_boot, args.threads)
+        table = bench(
+            optuna_storage.default_storage_url(url),
+            observations,
+            args.n_trials,
+            args.n_boot,
+            args.repeats,
+            args.threads,
+            pid_file,
+        )
         print(table.to_markdown(index=False))
     finally:
         optuna_storage.dispose_storages()

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import optuna
 import pytest
+import sqlalchemy
 
 from dc_pipeline.adapters import optuna_storage
 from dc_pipeline.domain.tuning import TuningSettings, make_pruner, make_sampler, optimize, study_seed
@@ -35,6 +36,28 @@ def test_default_storage_url_sets_search_path():
     assert url.endswith("sslmode=prefer&options=-csearch_path%3Doptuna")
     assert optuna_storage.sqlalchemy_url(url).startswith("postgresql+psycopg://dc:pw@db:5432/")
     assert "options" not in optuna_storage.libpq_url(url)
+
+
+def _backend_pid(engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(sqlalchemy.text("SELECT pg_backend_pid()")).scalar()
+
+
+def test_idle_pooled_connection_is_checked_and_replaced_when_dead(fresh_db):
+    from dc_pipeline.adapters import postgres
+
+    busy = sqlalchemy.create_engine(optuna_storage.sqlalchemy_url(fresh_db))
+    optuna_storage.ping_when_idle(busy, idle_s=3600)  # just used: no check, the same connection
+    assert _backend_pid(busy) == _backend_pid(busy)
+
+    idle = sqlalchemy.create_engine(optuna_storage.sqlalchemy_url(fresh_db))
+    optuna_storage.ping_when_idle(idle, idle_s=0.0)  # every checkout counts as after a long idle
+    dead = _backend_pid(idle)
+    with postgres.connect(fresh_db, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [dead])
+    assert _backend_pid(idle) != dead  # the killed connection was found out and replaced, no error
+    busy.dispose()
+    idle.dispose()
 
 
 def test_interrupted_study_resumes_from_stored_trials(fresh_db):

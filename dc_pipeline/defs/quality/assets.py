@@ -1,6 +1,7 @@
 """Validation, quarantine and data-quality scores per project (SPEC §5).
 
-One multi-asset run per project partition: the pure rules (`domain.quality.assess_project`) decide;
+One multi-asset run per project partition (or batch of them): the pure rules (`domain.quality.assess_run`,
+all projects of the run at once) decide;
 this module lands the clean rows, the quarantine and the DQ tables, and turns the verdicts into
 asset checks. ERROR checks are blocking, so a failing project never reaches `dc_scores` in the run.
 """
@@ -14,9 +15,9 @@ from dc_pipeline.defs.partitions import project_backfill_policy, projects_partit
 from dc_pipeline.defs.quality.checks import accounted_check, band_check, blocking_check, project_metadata
 from dc_pipeline.defs.resources import PostgresResource, SettingsResource
 from dc_pipeline.domain.partition_keys import project_id_of, project_key
-from dc_pipeline.domain.quality import assess_project
+from dc_pipeline.domain.quality import assess_run
 from dc_pipeline.domain.quality.accounting import account_for_rows
-from dc_pipeline.domain.quality.tables import counts_by_rule, dq_tables
+from dc_pipeline.domain.quality.tables import counts_by_rule, dq_tables, rows_by_project
 from dc_pipeline.domain.reference import Reference
 
 VALIDATED_COLUMNS = [
@@ -105,27 +106,24 @@ def validate_project(
     previous_counts = _previous_row_counts(context)
     with pipeline_db.connection() as conn:
         metric_owners = source_reader.metric_owners(conn)  # all projects', not only this run's
-    results, landed_by_project = [], {}
-    for key in context.partition_keys:
-        project_id = project_id_of(key)
-        landed = src_normalised_values[src_normalised_values["project_id"] == project_id]
-        with pipeline_db.connection() as conn:
-            api_inputs = readers.read_api_landing(conn, project_id)
-        assessment = assess_project(
-            project=reference.project(project_id),
-            metrics=src_metrics[src_metrics["project_id"] == project_id],
-            members=reference.memberships(project_id),
-            landed_values=landed,
-            landed_outcomes=src_business_outcomes[src_business_outcomes["project_id"] == project_id],
-            config=config,
-            as_of=as_of,
-            other_project_metrics=src_metrics[src_metrics["project_id"] != project_id],
-            metric_owners=metric_owners,
-            previous_row_count=previous_counts.get(project_id),
-            **api_inputs,
-        )
-        results.append((project_id, assessment))
-        landed_by_project[project_id] = landed
+    project_ids = [project_id_of(key) for key in context.partition_keys]
+    with pipeline_db.connection() as conn:
+        api_inputs = {project_id: readers.read_api_landing(conn, project_id) for project_id in project_ids}
+    # Every project of the run in one pass over its rows (rows are assigned by their project_id).
+    run = assess_run(
+        projects=pd.DataFrame([reference.project(project_id) for project_id in project_ids]),
+        metrics=src_metrics,
+        members=reference.project_brands,
+        landed_values=src_normalised_values,
+        landed_outcomes=src_business_outcomes,
+        config=config,
+        as_of=as_of,
+        previous_row_counts=previous_counts,
+        api_inputs=api_inputs,
+        metric_owners=metric_owners,
+    )
+    results = run.by_project()
+    landed_by_project = rows_by_project(src_normalised_values, project_ids)
 
     tables = dq_tables(
         results,

@@ -1,12 +1,15 @@
-"""What the rules need to know about the project being assessed: grain, covered periods, members, as_of."""
+"""What the rules need to know about the projects being assessed, one entry per project of the run:
+grain, covered periods, member brands, as_of. Rows carry `p`, their project's position in the run."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
+from dc_pipeline.domain.quality.keys import PairIndex
 from dc_pipeline.domain.settings import DqConfig
 
 _GRAIN_MONTHS = {"month": 1, "quarter": 3}
@@ -38,41 +41,46 @@ def as_datetime(values) -> pd.Series:
     return series.astype("datetime64[ns]")
 
 
+def describe_period(ts) -> str:
+    return "none" if ts is None or pd.isna(ts) else pd.Timestamp(ts).strftime("%Y-%m-%d")
+
+
+def months_between(first: pd.Timestamp, last: pd.Timestamp) -> int:
+    return (last.year - first.year) * 12 + last.month - first.month
+
+
 @dataclass(frozen=True)
 class ProjectContext:
     project_id: int | None
     grain: str
     grain_months: int
     status: str
-    as_of: pd.Timestamp
     start: pd.Timestamp | None  # first covered period (None when start_date is null)
     end: pd.Timestamp  # last period a row may carry (V3)
     expected_last: pd.Timestamp  # last period that should have data (C1, T1, W2)
-    members: np.ndarray  # member brand ids (int64)
-    config: DqConfig
 
     @property
     def is_active(self) -> bool:
         return self.status == "active"
 
-    def expected_periods(self, fallback_start: pd.Timestamp | None) -> pd.DatetimeIndex:
+    @property
+    def named(self) -> str:
+        """' <id>' for messages, or '' when the project has no id."""
+        return f" {self.project_id}" if self.project_id is not None else ""
+
+    def n_expected_periods(self, fallback_start) -> int:
         """Covered periods that should hold data: [start, expected_last] at the project's grain."""
         start = self.start if self.start is not None else fallback_start
         if start is None or pd.isna(start) or start > self.expected_last:
-            return pd.DatetimeIndex([], dtype="datetime64[ns]")
-        freq = "MS" if self.grain_months == 1 else "QS-JAN"
-        return pd.date_range(start, self.expected_last, freq=freq).astype("datetime64[ns]")
-
-    def describe_period(self, ts) -> str:
-        return "none" if ts is None or pd.isna(ts) else pd.Timestamp(ts).strftime("%Y-%m-%d")
+            return 0
+        return months_between(pd.Timestamp(start), self.expected_last) // self.grain_months + 1
 
 
-def build_context(project, members: pd.DataFrame, config: DqConfig, as_of) -> ProjectContext:
+def project_context(project, as_of: pd.Timestamp) -> ProjectContext:
     project = dict(project)
     grain = str(project.get("period_grain") or "month")
     grain_months = _GRAIN_MONTHS.get(grain, 1)
     status = str(project.get("status") or "active")
-    as_of = to_naive_utc(as_of)
     as_of_period = period_floor(as_of, grain_months)
 
     start_raw = to_naive_utc(project.get("start_date")) if project.get("start_date") is not None else pd.NaT
@@ -84,9 +92,61 @@ def build_context(project, members: pd.DataFrame, config: DqConfig, as_of) -> Pr
         expected_last = min(end, shift_periods(as_of_period, grain_months, -1))
     else:
         expected_last = end
-
-    member_ids = pd.to_numeric(members["brand_id"], errors="coerce") if "brand_id" in members else pd.Series([])
-    member_ids = np.unique(member_ids.dropna().astype("int64").to_numpy())
     project_id = project.get("project_id")
     project_id = None if project_id is None or pd.isna(project_id) else int(project_id)
-    return ProjectContext(project_id, grain, grain_months, status, as_of, start, end, expected_last, member_ids, config)
+    return ProjectContext(project_id, grain, grain_months, status, start, end, expected_last)
+
+
+def _stamps(values) -> np.ndarray:
+    return np.array([np.datetime64("NaT") if v is None else np.datetime64(v, "ns") for v in values], "datetime64[ns]")
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """Per-project facts as arrays indexed by `p`, and the member brands as (p, brand) pairs."""
+
+    projects: list[ProjectContext]
+    as_of: pd.Timestamp
+    config: DqConfig
+    members: PairIndex  # (p, member brand id), sorted; brand ids float64 so row brands compare exactly
+
+    def __len__(self) -> int:
+        return len(self.projects)
+
+    def array(self, name: str, dtype=object) -> np.ndarray:
+        return np.array([getattr(c, name) for c in self.projects], dtype=dtype)
+
+    @cached_property
+    def grain_months(self) -> np.ndarray:
+        return self.array("grain_months", "int64")
+
+    @cached_property
+    def active(self) -> np.ndarray:
+        return self.array("is_active", bool)
+
+    @cached_property
+    def start(self) -> np.ndarray:
+        return _stamps(c.start for c in self.projects)
+
+    @cached_property
+    def end(self) -> np.ndarray:
+        return _stamps(c.end for c in self.projects)
+
+    @cached_property
+    def expected_last(self) -> np.ndarray:
+        return _stamps(c.expected_last for c in self.projects)
+
+    def n_members(self) -> np.ndarray:
+        return np.bincount(self.members.p, minlength=len(self))
+
+
+def build_run_context(projects: list, member_p: np.ndarray, member_brand, config: DqConfig, as_of) -> RunContext:
+    """`projects`: one mapping per project (project_id, period_grain, start_date, end_date, status);
+    member_p / member_brand: the run's project_brands rows, by project position."""
+    as_of = to_naive_utc(as_of)
+    brand = pd.to_numeric(pd.Series(member_brand, dtype=object), errors="coerce").to_numpy(dtype="float64")
+    known = ~np.isnan(brand)
+    # Member ids are whole numbers: a fractional id is truncated, as int64 would.
+    brand = np.trunc(brand[known])
+    members = PairIndex(np.asarray(member_p, dtype="int64")[known], brand, n_projects=len(projects))
+    return RunContext([project_context(p, as_of) for p in projects], as_of, config, members)

@@ -1,4 +1,5 @@
-"""Assemble quarantine rows: each input row once, under its first failing rule, naming the others."""
+"""Assemble quarantine rows: each input row once, under its first failing rule, naming the others.
+Each row carries `p`, the position of the project it was assessed for."""
 
 from __future__ import annotations
 
@@ -15,14 +16,15 @@ METRIC_KEY_COLUMNS = ("project_id", "metric_id")
 
 
 def empty_quarantine() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=object) for c in QUARANTINE_COLUMNS})
+    return pd.DataFrame({"p": pd.Series(dtype="int64"), **{c: pd.Series(dtype=object) for c in QUARANTINE_COLUMNS}})
 
 
-def _frame(source_table: str, rule_ids, reasons, rows: pd.DataFrame, key_columns) -> pd.DataFrame:
+def _frame(source_table: str, p, rule_ids, reasons, rows: pd.DataFrame, key_columns) -> pd.DataFrame:
     payloads = frame_records(rows, non_finite="text")
-    keys = [{k: p.get(k) for k in key_columns if k in p} for p in payloads]
+    keys = [{k: row.get(k) for k in key_columns if k in row} for row in payloads]
     return pd.DataFrame(
         {
+            "p": np.asarray(p, dtype="int64"),
             "source_table": source_table,
             "rule_id": list(rule_ids),
             "severity": [RULES[r].severity for r in rule_ids],
@@ -30,12 +32,12 @@ def _frame(source_table: str, rule_ids, reasons, rows: pd.DataFrame, key_columns
             "row_key": keys,
             "row_payload": payloads,
         },
-        columns=list(QUARANTINE_COLUMNS),
+        columns=["p", *QUARANTINE_COLUMNS],
     )
 
 
 def value_quarantine(
-    landed: pd.DataFrame, failures: dict[str, RowFailures], order: tuple[str, ...]
+    landed: pd.DataFrame, p: np.ndarray, failures: dict[str, RowFailures], order: tuple[str, ...]
 ) -> tuple[np.ndarray, pd.DataFrame]:
     """Returns (quarantined mask over landed rows, quarantine rows)."""
     any_failed = np.zeros(len(landed), bool)
@@ -56,19 +58,23 @@ def value_quarantine(
         also[later] = also[later] + np.where(also[later] == "", "", ", ") + rule
     reason = reason.where(also == "", reason + "; also broke " + also)
     rows = landed.iloc[positions]
-    return any_failed, _frame("normalisedvalue", primary.tolist(), reason.tolist(), rows, VALUE_KEY_COLUMNS)
+    frame = _frame("normalisedvalue", p[positions], primary.tolist(), reason.tolist(), rows, VALUE_KEY_COLUMNS)
+    return any_failed, frame
 
 
-def outcome_quarantine(landed_outcomes: pd.DataFrame, failed_rows: pd.DataFrame) -> pd.DataFrame:
+def outcome_quarantine(landed_outcomes: pd.DataFrame, p: np.ndarray, failed_rows: pd.DataFrame) -> pd.DataFrame:
     if failed_rows.empty:
         return empty_quarantine()
-    rows = landed_outcomes.iloc[failed_rows["pos"].to_numpy()]
-    return _frame("business_outcomes", ["V5"] * len(rows), failed_rows["reason"].tolist(), rows, OUTCOME_KEY_COLUMNS)
+    pos = failed_rows["pos"].to_numpy()
+    rows = landed_outcomes.iloc[pos]
+    reasons = failed_rows["reason"].tolist()
+    return _frame("business_outcomes", p[pos], ["V5"] * len(rows), reasons, rows, OUTCOME_KEY_COLUMNS)
 
 
-def metric_quarantine(metrics_table: pd.DataFrame, original_columns) -> pd.DataFrame:
+def metric_quarantine(metrics_table: pd.DataFrame, p: np.ndarray, original_columns) -> pd.DataFrame:
     """Metric definitions excluded by V4 or U2 (their value rows are quarantined separately)."""
-    bad = metrics_table[metrics_table["v4_reason"].notna() | metrics_table["u2_reason"].notna()]
+    failing = (metrics_table["v4_reason"].notna() | metrics_table["u2_reason"].notna()).to_numpy()
+    bad = metrics_table[failing]
     if bad.empty:
         return empty_quarantine()
     rule_ids = np.where(bad["v4_reason"].notna(), "V4", "U2")
@@ -80,4 +86,4 @@ def metric_quarantine(metrics_table: pd.DataFrame, original_columns) -> pd.DataF
     both = bad["v4_reason"].notna() & bad["u2_reason"].notna()
     reasons = np.where(both, reasons + "; also broke U2", reasons)
     columns = [c for c in original_columns if c in bad]
-    return _frame("metrics", rule_ids.tolist(), reasons.tolist(), bad[columns], METRIC_KEY_COLUMNS)
+    return _frame("metrics", p[failing], rule_ids.tolist(), reasons.tolist(), bad[columns], METRIC_KEY_COLUMNS)

@@ -1,5 +1,6 @@
 """Outcome rules on `business_outcomes`: V5 (valid ranges; failing cells nulled and quarantined),
-C2 (required outcomes present where values exist), K5 (market shares sum <= 100.5), K3 outcomes part."""
+C2 (required outcomes present where values exist), K5 (market shares sum <= 100.5), K3 outcomes part.
+Outcome rows carry `p`, their project's position in the run."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from dc_pipeline.domain.quality.context import as_datetime
-from dc_pipeline.domain.quality.tally import RuleRows, default_describe, no_units, tally_units
+from dc_pipeline.domain.quality.tally import counted, no_units, tally_units
 from dc_pipeline.domain.source_tables import OUTCOME_COLUMNS, OUTCOME_RANGES
 
 REQUIRED_OUTCOMES: tuple[str, ...] = ("revenue", "market_share", "customer_acquisition_cost", "bestseller_rank")
@@ -20,8 +21,9 @@ OUTCOME_RELATIVE_TOLERANCE = 0.005
 @dataclass(frozen=True)
 class OutcomeVerdicts:
     validated: pd.DataFrame  # outcome rows, numeric columns coerced, V5-failing cells nulled
+    p: np.ndarray  # project position of each row
     failed_rows: pd.DataFrame  # positions of rows with >= 1 failing cell: pos, reason
-    results: list[RuleRows]
+    results: list[pd.DataFrame]
 
 
 def _in_range(values: np.ndarray, column: str) -> np.ndarray:
@@ -39,12 +41,12 @@ def _range_text(column: str) -> str:
     return f"in [{low:g}, {high:g}]"
 
 
-def assess_outcomes(landed: pd.DataFrame) -> OutcomeVerdicts:
+def assess_outcomes(landed: pd.DataFrame, p: np.ndarray, n: int) -> OutcomeVerdicts:
     out = landed.copy().reset_index(drop=True)
     out["brand_id"] = pd.to_numeric(out["brand_id"], errors="coerce") if "brand_id" in out else np.nan
     out["period"] = as_datetime(out["period"]) if "period" in out else pd.NaT
     brand = out["brand_id"].to_numpy(dtype="float64")
-    unit_brands, unit_passed = [], []
+    unit_p, unit_brands, unit_passed = [], [], []
     reasons = pd.Series("", index=out.index, dtype=object)
     for column in OUTCOME_COLUMNS:
         if column not in out:
@@ -54,12 +56,13 @@ def assess_outcomes(landed: pd.DataFrame) -> OutcomeVerdicts:
         values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
         present = raw.notna().to_numpy(dtype=bool)
         ok = _in_range(values, column)
+        unit_p.append(p[present])
         unit_brands.append(brand[present])
         unit_passed.append(ok[present])
         bad = present & ~ok
         if bad.any():
-            shown = raw.astype(str).to_numpy(dtype=object)
-            reasons[bad] = reasons[bad] + f"{column} " + shown[bad] + f" not {_range_text(column)}; "
+            shown = raw[bad].astype(str).to_numpy(dtype=object)
+            reasons[bad] = reasons[bad] + f"{column} " + shown + f" not {_range_text(column)}; "
         out[column] = np.where(ok, values, np.nan)
     failing = reasons != ""
     failed_rows = pd.DataFrame(
@@ -70,71 +73,81 @@ def assess_outcomes(landed: pd.DataFrame) -> OutcomeVerdicts:
     )
     v5 = tally_units(
         "V5",
+        np.concatenate(unit_p) if unit_p else np.array([], "int64"),
         np.concatenate(unit_brands) if unit_brands else np.array([]),
         np.concatenate(unit_passed) if unit_passed else np.array([], bool),
-        default_describe("V5", "outside their valid range (nulled and quarantined)"),
+        n,
+        "outside their valid range (nulled and quarantined)",
         "no outcome cells landed",
     )
-    return OutcomeVerdicts(out, failed_rows, [v5])
+    return OutcomeVerdicts(out, p, failed_rows, [v5])
 
 
-def rule_c2(valid_values: pd.DataFrame, outcomes: pd.DataFrame) -> tuple[RuleRows, pd.DataFrame]:
-    """Required outcome cells for brand-periods with values, plus availability of every outcome."""
-    brand_periods = valid_values[["brand_id", "period"]].drop_duplicates()
-    rows = outcomes.dropna(subset=["brand_id", "period"]).drop_duplicates(["brand_id", "period"])
-    joined = brand_periods.astype({"brand_id": "float64"}).merge(
-        rows.astype({"brand_id": "float64"}), on=["brand_id", "period"], how="left"
-    )
-    n = len(joined)
+def _keyed(outcomes: OutcomeVerdicts) -> pd.DataFrame:
+    """Validated outcome rows with brand and period, and their project position."""
+    frame = outcomes.validated.assign(_p=outcomes.p)
+    return frame.dropna(subset=["brand_id", "period"]).astype({"brand_id": "float64"})
+
+
+def rule_c2(brand_periods: pd.DataFrame, outcomes: OutcomeVerdicts, n: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Required outcome cells for brand-periods with values (brand_periods: _p, brand_id, period),
+    plus availability of every outcome per project (_p, column, required, brand_periods, available)."""
+    rows = _keyed(outcomes).drop_duplicates(["_p", "brand_id", "period"])
+    joined = brand_periods.merge(rows, on=["_p", "brand_id", "period"], how="left")
+    p = joined["_p"].to_numpy(dtype="int64")
+    n_bp = np.bincount(p, minlength=n)
+    available = {
+        c: np.bincount(p, weights=joined[c].notna().to_numpy(), minlength=n).astype("int64") for c in OUTCOME_COLUMNS
+    }
     availability = pd.DataFrame(
         {
-            "column": list(OUTCOME_COLUMNS),
-            "required": [c in REQUIRED_OUTCOMES for c in OUTCOME_COLUMNS],
-            "brand_periods": n,
-            "available": [int(joined[c].notna().sum()) for c in OUTCOME_COLUMNS],
+            "_p": np.repeat(np.arange(n), len(OUTCOME_COLUMNS)),
+            "column": np.tile(np.array(OUTCOME_COLUMNS, dtype=object), n),
+            "required": np.tile([c in REQUIRED_OUTCOMES for c in OUTCOME_COLUMNS], n),
+            "brand_periods": np.repeat(n_bp, len(OUTCOME_COLUMNS)),
+            "available": np.stack([available[c] for c in OUTCOME_COLUMNS], axis=1).reshape(-1),
         }
     )
-    if n == 0:
-        return no_units("C2", "no brand-periods with valid values"), availability
     passed = np.concatenate([joined[c].notna().to_numpy(dtype=bool) for c in REQUIRED_OUTCOMES])
     brands = np.tile(joined["brand_id"].to_numpy(dtype="float64"), len(REQUIRED_OUTCOMES))
-    others = "; ".join(
-        f"{r.column} {r.available}/{r.brand_periods}" for r in availability.itertuples() if not r.required
-    )
-    describe = lambda f, u: (
-        f"{f} of {u} required outcome cells (revenue, market_share, customer_acquisition_cost, "
-        f"bestseller_rank) are null for brand-periods with values; availability of other "
-        f"outcomes (project): {others}"
-    )
-    return tally_units("C2", brands, passed, describe, "no brand-periods with valid values"), availability
+    others = [
+        "; ".join(f"{c} {available[c][i]}/{n_bp[i]}" for c in OUTCOME_COLUMNS if c not in REQUIRED_OUTCOMES)
+        for i in range(n)
+    ]
+    what = [
+        "(revenue, market_share, customer_acquisition_cost, bestseller_rank) are null for brand-periods with "
+        f"values; availability of other outcomes (project): {o}"
+        for o in others
+    ]
+    empty = "no brand-periods with valid values"
+    return tally_units("C2", np.tile(p, len(REQUIRED_OUTCOMES)), brands, passed, n, what, empty), availability
 
 
-def rule_k5(outcomes: pd.DataFrame) -> RuleRows:
-    shares = outcomes.dropna(subset=["market_share", "period"])
+def rule_k5(outcomes: OutcomeVerdicts, n: int) -> pd.DataFrame:
+    shares = outcomes.validated.assign(_p=outcomes.p).dropna(subset=["market_share", "period"])
     if shares.empty:
-        return no_units("K5", "no market_share values")
-    totals = shares.groupby("period")["market_share"].sum()
-    worst = totals.max()
-    return tally_units(
-        "K5",
-        None,
-        (totals <= MARKET_SHARE_LIMIT).to_numpy(dtype=bool),
-        lambda f, u: (
-            f"{f} of {u} project-periods have market shares summing above {MARKET_SHARE_LIMIT:g} (highest {worst:.2f})"
-        ),
-        "no market_share values",
-    )
+        return no_units("K5", np.arange(n), "no market_share values")
+    totals = shares.groupby(["_p", "period"])["market_share"].sum()
+    p = totals.index.get_level_values("_p").to_numpy()
+    ok = (totals <= MARKET_SHARE_LIMIT).to_numpy(dtype=bool)
+    worst = totals.groupby(level="_p").max().reindex(range(n))
+    units, passed = np.bincount(p, minlength=n), np.bincount(p, weights=ok, minlength=n).astype("int64")
+    what = [
+        f"have market shares summing above {MARKET_SHARE_LIMIT:g} (highest {w + 0.0:.2f})" if not np.isnan(w) else ""
+        for w in worst.to_numpy()  # + 0.0: a sum of -0.0 shares reads 0.00
+    ]
+    return counted("K5", np.arange(n), np.full(n, np.nan), units, passed, n, what, "no market_share values")
 
 
-def k3_outcome_units(outcomes: pd.DataFrame, api_outcomes: pd.DataFrame) -> pd.DataFrame:
+def k3_outcome_units(outcomes: OutcomeVerdicts, api_outcomes: pd.DataFrame, api_p: np.ndarray) -> pd.DataFrame:
     """Outcome cells non-null in both; passed when they agree within 0.5 %."""
     api = api_outcomes.copy()
+    api["_p"] = api_p
     api["brand_id"] = pd.to_numeric(api["brand_id"], errors="coerce").astype("float64")
     api["period"] = as_datetime(api["period"]).to_numpy()
-    api = api.drop_duplicates(["brand_id", "period"])
-    mine = outcomes.dropna(subset=["brand_id", "period"]).astype({"brand_id": "float64"})
-    both = mine.merge(api, on=["brand_id", "period"], suffixes=("", "_api"))
-    brands, passed = [], []
+    api = api.drop_duplicates(["_p", "brand_id", "period"])
+    both = _keyed(outcomes).merge(api, on=["_p", "brand_id", "period"], suffixes=("", "_api"))
+    p, brands, passed = [], [], []
     for column in OUTCOME_COLUMNS:
         if f"{column}_api" not in both:
             continue
@@ -143,10 +156,12 @@ def k3_outcome_units(outcomes: pd.DataFrame, api_outcomes: pd.DataFrame) -> pd.D
         present = ~np.isnan(pg) & pd.notna(both[f"{column}_api"]).to_numpy()
         scale = np.maximum(np.abs(pg), np.abs(remote))
         ok = np.abs(pg - remote) <= OUTCOME_RELATIVE_TOLERANCE * scale + 1e-9
+        p.append(both["_p"].to_numpy(dtype="int64")[present])
         brands.append(both["brand_id"].to_numpy(dtype="float64")[present])
         passed.append(ok[present])
     return pd.DataFrame(
         {
+            "p": np.concatenate(p) if p else np.array([], "int64"),
             "brand_id": np.concatenate(brands) if brands else np.array([]),
             "passed": np.concatenate(passed) if passed else np.array([], bool),
         }

@@ -57,3 +57,9 @@ def counts_by_rule(quarantine: pd.DataFrame) -> dict[str, int]:
         return {}
     counts = quarantine.groupby(["source", "rule_id"]).size()
     return {f"{source}/{rule}": int(n) for (source, rule), n in counts.items()}
+
+
+def rows_by_project(frame: pd.DataFrame, project_ids) -> dict[int, pd.DataFrame]:
+    """Each project's rows of a run frame (by its project_id column), split in one pass."""
+    positions = frame.groupby("project_id", sort=False).indices if len(frame) else {}
+    return {pid: frame.iloc[positions.get(pid, [])] for pid in project_ids}

@@ -1,76 +1,156 @@
-"""Turn per-unit pass/fail verdicts into `rule_results` rows, one per (rule, brand).
+"""Turn per-unit pass/fail verdicts into `rule_results` rows, one per (project, rule, brand).
 
-brand_id is null for project-level units (metric definitions, volume, weights), so a project total is
-the sum over all rows of a rule and a brand total is that brand's row only.
+brand is NaN for project-level units (metric definitions, volume, weights), so a project total is
+the sum over all rows of a rule and a brand total is that brand's row only. A project with no unit
+for a rule gets one row with zero units (it weighs nothing) whose message says why.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import pandas as pd
 
-from dc_pipeline.domain.quality.catalog import RULE_RESULT_COLUMNS, RULES
+from dc_pipeline.domain.quality.catalog import RULE_ORDER, RULE_RESULT_COLUMNS, RULES
+from dc_pipeline.domain.quality.keys import DENSE_LIMIT, Groups, factorized
 
-Describe = Callable[[int, int], str]
-RuleRows = list[dict]  # rule_results rows, turned into one frame by `as_frame` at the end
-
-
-def _row(rule_id: str, brand_id, units: int, passed: int, message: str) -> dict:
-    rule = RULES[rule_id]
-    return {
-        "rule_id": rule_id,
-        "dimension": rule.dimension,
-        "severity": rule.severity,
-        "brand_id": brand_id,
-        "units": int(units),
-        "passed": int(passed),
-        "failed": int(units - passed),
-        "message": message,
-    }
+# Run-level rule rows: p, rule_id, brand (float, NaN = project level), units, passed, message.
+ROW_COLUMNS = ("p", "rule_id", "brand", "units", "passed", "message")
 
 
-def default_describe(rule_id: str, what: str) -> Describe:
-    unit = RULES[rule_id].unit
-    return lambda failed, units: f"{failed} of {units} {unit} {what}"
+def per_project(text, n_projects: int) -> np.ndarray:
+    """A message part for every project: one text for all, or one per project already."""
+    if isinstance(text, str):
+        return np.full(n_projects, text, dtype=object)
+    return np.asarray(text, dtype=object)
 
 
-def no_units(rule_id: str, message: str) -> RuleRows:
-    """A rule that could not be evaluated: zero units, so it weighs nothing, and says why."""
-    return [_row(rule_id, pd.NA, 0, 0, message)]
+def _frame(rule_id: str, p, brand, units, passed, message) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "p": np.asarray(p, dtype="int64"),
+            "rule_id": rule_id,
+            "brand": np.asarray(brand, dtype="float64"),
+            "units": np.asarray(units, dtype="int64"),
+            "passed": np.asarray(passed, dtype="int64"),
+            "message": np.asarray(message, dtype=object),
+        },
+        columns=list(ROW_COLUMNS),
+    )
 
 
-def tally_units(rule_id: str, brand_ids, passed, describe: Describe, empty_message: str) -> RuleRows:
-    """Units given one by one: `brand_ids` (None for project-level) and a boolean `passed` array."""
-    passed = np.asarray(passed, dtype=bool)
-    if passed.size == 0:
-        return no_units(rule_id, empty_message)
-    if brand_ids is None:
-        n_pass = int(passed.sum())
-        return [_row(rule_id, pd.NA, passed.size, n_pass, describe(passed.size - n_pass, passed.size))]
-    brands = np.asarray(brand_ids, dtype="float64")
-    brands = np.where(np.isfinite(brands), brands, np.nan)  # one 'project-level' bucket for unknown brands
-    unique, codes = np.unique(brands, return_inverse=True)
-    units = np.bincount(codes, minlength=unique.size)
-    n_pass = np.bincount(codes, weights=passed, minlength=unique.size).astype("int64")
-    return tally_counts(rule_id, unique, units, n_pass, describe, empty_message)
+def no_units(rule_id: str, projects, message) -> pd.DataFrame:
+    """Rows for projects where the rule could not be evaluated: zero units, and why."""
+    projects = np.asarray(projects, dtype="int64")
+    text = message if isinstance(message, str) else np.asarray(message, dtype=object)[projects]
+    return _frame(rule_id, projects, np.nan, 0, 0, np.broadcast_to(np.asarray(text, dtype=object), projects.shape))
 
 
-def tally_counts(rule_id: str, brand_ids, units, passed, describe: Describe, empty_message: str) -> RuleRows:
-    """Units already counted per brand (brand_ids may hold nulls for project-level units)."""
-    rows = []
-    for brand, n_units, n_pass in zip(brand_ids, units, passed):
-        if n_units <= 0:
-            continue
-        brand = pd.NA if pd.isna(brand) else int(brand)
-        rows.append(_row(rule_id, brand, int(n_units), int(n_pass), describe(int(n_units - n_pass), int(n_units))))
-    return rows if rows else no_units(rule_id, empty_message)
+def counted(rule_id: str, p, brand, units, passed, n_projects: int, what="", empty="", message=None) -> pd.DataFrame:
+    """Units already counted per (p, brand); rows without units are dropped and projects left with
+    none get `empty`. Messages read '<failed> of <units> <unit> <what>' or, given, `message` per project."""
+    p, units, passed = np.asarray(p, dtype="int64"), np.asarray(units, dtype="int64"), np.asarray(passed, "int64")
+    brand = np.asarray(brand, dtype="float64")
+    keep = units > 0
+    p, brand, units, passed = p[keep], brand[keep], units[keep], passed[keep]
+    if message is not None:
+        text = per_project(message, n_projects)[p]
+    else:
+        unit, parts = RULES[rule_id].unit, per_project(what, n_projects)[p]
+        text = [f"{u - k} of {u} {unit} {w}" for u, k, w in zip(units.tolist(), passed.tolist(), parts)]
+    rows = _frame(rule_id, p, brand, units, passed, text)
+    missing = np.setdiff1d(np.arange(n_projects), p)
+    return pd.concat([rows, no_units(rule_id, missing, per_project(empty, n_projects))], ignore_index=True)
 
 
-def as_frame(rows: RuleRows) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=list(RULE_RESULT_COLUMNS))
-    frame["brand_id"] = pd.array(frame["brand_id"], dtype="Int64")
-    for col in ("units", "passed", "failed"):
-        frame[col] = frame[col].astype("int64")
-    return frame
+class UnitGroups:
+    """(p, brand) groups of a set of units, computed once and reused by every rule over the same units
+    (V1, V2, V3 and K1 count landed rows; U1 and K2 subsets of them). Brands come as codes into their
+    distinct values; non-finite brands share one project-level bucket, ordered after the brands."""
+
+    def __init__(self, p: np.ndarray, brand_codes: np.ndarray, brand_values: np.ndarray):
+        values = np.asarray(brand_values, dtype="float64")
+        finite = np.isfinite(values)
+        ordered = np.sort(values[finite])
+        rank = np.searchsorted(ordered, values)
+        rank[~finite] = ordered.size  # the NaN bucket, last in each project
+        width = ordered.size + 1
+        n_projects = int(np.max(p)) + 1 if np.size(p) else 0
+        brand_of_rank = np.append(ordered, np.nan)
+        if n_projects * width <= DENSE_LIMIT:  # one counter per (project, brand), numbered in int32
+            rank = rank.astype("int32")
+            self.codes = np.asarray(p, dtype="int32") * np.int32(width) + rank[brand_codes]
+            cell = np.arange(n_projects * width)
+        else:
+            groups = Groups(np.asarray(p, dtype="int64") * width + rank[brand_codes])
+            self.codes, cell = groups.codes, groups.keys
+            order = np.argsort(cell, kind="stable")
+            self.codes, cell = np.argsort(order)[self.codes], cell[order]
+        self.p, self.brand = cell // width, brand_of_rank[cell % width]
+        self._all_units = None
+
+    @classmethod
+    def of(cls, p: np.ndarray, brand: np.ndarray) -> UnitGroups:
+        codes, values = factorized(np.asarray(brand, dtype="float64"))
+        return cls(p, codes, values)
+
+    def tally(self, rule_id: str, passed, n_projects: int, what="", empty="", select=None) -> pd.DataFrame:
+        """`passed` over the units, or over the units picked by `select` (a mask, or positions) in
+        their order; one row per group with units."""
+        passed = np.asarray(passed, dtype=bool)
+        failing = np.zeros(self.codes.size, bool)
+        if select is None:
+            return self.tally_masks(rule_id, None, ~passed, n_projects, what, empty)
+        select = np.asarray(select)
+        if select.dtype == bool:
+            failing[select] = ~passed
+            return self.tally_masks(rule_id, select, failing, n_projects, what, empty)
+        picked = np.zeros(self.codes.size, bool)
+        picked[select] = True
+        failing[select[~passed]] = True
+        return self.tally_masks(rule_id, picked, failing, n_projects, what, empty)
+
+    def tally_masks(self, rule_id: str, picked, failing, n_projects: int, what="", empty="") -> pd.DataFrame:
+        """Units given as masks over all units: `picked` (None: all) and `failing`. Counts come from
+        the few units left out or failing, so no pass over all units is repeated per rule."""
+        size = self.p.size
+        if self._all_units is None:
+            self._all_units = np.bincount(self.codes, minlength=size)
+        units = (
+            self._all_units if picked is None else self._all_units - np.bincount(self.codes[~picked], minlength=size)
+        )
+        failed = np.bincount(self.codes[failing], minlength=size)
+        return counted(rule_id, self.p, self.brand, units, units - failed, n_projects, what, empty)
+
+
+def tally_units(rule_id: str, p, brand, passed, n_projects: int, what="", empty="") -> pd.DataFrame:
+    """Units given one by one: project position, brand (None or NaN for project-level) and verdict."""
+    p = np.asarray(p, dtype="int64")
+    brand = np.full(p.size, np.nan) if brand is None else brand
+    return UnitGroups.of(p, brand).tally(rule_id, passed, n_projects, what, empty)
+
+
+def as_rule_results(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """All rule rows of the run in rule-table order, project by project, brand-less rows first."""
+    rows = pd.concat(parts, ignore_index=True)
+    order = rows["rule_id"].map({r: i for i, r in enumerate(RULE_ORDER)}).to_numpy()
+    brand = rows["brand"].to_numpy()
+    known = ~np.isnan(brand)
+    brand_id = np.where(known, np.trunc(np.nan_to_num(brand)), 0).astype("int64")
+    perm = np.lexsort((np.arange(len(rows)), brand_id, known, order, rows["p"].to_numpy()))
+    rows, known, brand_id = rows.iloc[perm], known[perm], brand_id[perm]
+    rule_ids = rows["rule_id"].to_numpy(dtype=object)
+    units, passed = rows["units"].to_numpy(), rows["passed"].to_numpy()
+    return pd.DataFrame(
+        {
+            "p": rows["p"].to_numpy(),
+            "rule_id": pd.array(rule_ids, dtype="str"),
+            "dimension": pd.array([RULES[r].dimension for r in rule_ids], dtype="str"),
+            "severity": pd.array([RULES[r].severity for r in rule_ids], dtype="str"),
+            "brand_id": pd.arrays.IntegerArray(brand_id, ~known),
+            "units": units,
+            "passed": passed,
+            "failed": units - passed,
+            "message": pd.array(rows["message"].to_numpy(dtype=object), dtype="str"),
+        },
+        columns=["p", *RULE_RESULT_COLUMNS],
+    )

@@ -1,30 +1,40 @@
-"""`assess_project`: run every SPEC §5 rule on one project's landed rows, quarantine the failures,
-and score the six DQ dimensions per project and per member brand."""
+"""Run every SPEC §5 rule on the landed rows of all projects of a run in one pass, quarantine the
+failures, and score the six DQ dimensions per project and per member brand.
+
+`assess_run` assigns rows to projects by their project_id; `assess_project` assesses one project's
+rows (each row counts for that project, whatever its project_id says). Both go through `_assess`,
+where every row carries `p`, its project's position in the run, so no rule loops over projects.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from dc_pipeline.domain.json_values import frame_records
-from dc_pipeline.domain.quality.catalog import RULE_ORDER, RULE_RESULT_COLUMNS, VALUE_QUARANTINE_ORDER
-from dc_pipeline.domain.quality.context import build_context
-from dc_pipeline.domain.quality.quarantine import (
-    VALUE_KEY_COLUMNS,
-    empty_quarantine,
-    metric_quarantine,
-    outcome_quarantine,
-    value_quarantine,
+from dc_pipeline.domain.quality.assessment import QualityAssessment, RunAssessment
+from dc_pipeline.domain.quality.blocking import blocking_checks, duplicated_rows
+from dc_pipeline.domain.quality.catalog import VALUE_QUARANTINE_ORDER
+from dc_pipeline.domain.quality.context import as_datetime, build_run_context
+from dc_pipeline.domain.quality.keys import narrow, offset_codes
+from dc_pipeline.domain.quality.quarantine import metric_quarantine, outcome_quarantine, value_quarantine
+from dc_pipeline.domain.quality.rules_coverage import (
+    k3_value_units,
+    rule_c1,
+    rule_k1,
+    rule_k2,
+    rule_t1,
+    rule_w2,
+    valid_rows,
 )
-from dc_pipeline.domain.quality.rules_coverage import k3_value_units, rule_c1, rule_k1, rule_k2, rule_t1, rule_w2
-from dc_pipeline.domain.quality.rules_metrics import assess_metrics
+from dc_pipeline.domain.quality.rules_metrics import K4Inputs, assess_metrics
 from dc_pipeline.domain.quality.rules_outcomes import assess_outcomes, k3_outcome_units, rule_c2, rule_k5
 from dc_pipeline.domain.quality.rules_project import rule_t2, rule_w1
 from dc_pipeline.domain.quality.rules_values import (
     coerce_values,
+    key_order,
     row_rule_results,
     rule_metric_rows,
     rule_u1,
@@ -33,123 +43,123 @@ from dc_pipeline.domain.quality.rules_values import (
     rule_v3,
 )
 from dc_pipeline.domain.quality.scoring import dimension_scores, dq_scores
-from dc_pipeline.domain.quality.tally import RuleRows, as_frame, default_describe, no_units, tally_units
+from dc_pipeline.domain.quality.tally import UnitGroups, as_rule_results, no_units, tally_units
 from dc_pipeline.domain.settings import DqConfig
+from dc_pipeline.domain.source_tables import SECTIONS
 
-BLOCKING_RULES = ("V1", "V2", "U1")
-EXAMPLE_ROWS = 5
+API_INPUTS = ("api_values", "api_weights", "api_outcomes")
 
 
 @dataclass(frozen=True)
-class QualityAssessment:
-    validated_values: pd.DataFrame  # landed columns, passing rows only, ids/period/value typed
-    validated_outcomes: pd.DataFrame  # outcome rows with V5-failing cells nulled
-    quarantine: pd.DataFrame  # source_table, rule_id, severity, reason, row_key, row_payload
-    rule_results: pd.DataFrame  # rule_id, dimension, severity, brand_id, units, passed, failed, message
-    dimension_scores: pd.DataFrame  # scope, brand_id, dimension, score, units
-    dq_scores: pd.DataFrame  # scope, brand_id, score, band
-    blocking: list[dict]  # check, passed, message, rows
-    outcome_availability: pd.DataFrame = field(
-        default_factory=pd.DataFrame
-    )  # column, required, brand_periods, available
-    usable_metrics: pd.DataFrame = field(default_factory=pd.DataFrame)  # active metric definitions passing V4 and U2
+class Assigned:
+    """A frame of the run and the project position `p` of each of its rows."""
 
-    @property
-    def is_blocked(self) -> bool:
-        return not all(check["passed"] for check in self.blocking)
+    frame: pd.DataFrame
+    p: np.ndarray
 
-    @property
-    def project_score(self) -> float:
-        return float(self.dq_scores.loc[self.dq_scores["scope"] == "project", "score"].iloc[0])
+    @classmethod
+    def to_one(cls, frame: pd.DataFrame) -> Assigned:
+        return cls(frame, np.zeros(len(frame), dtype="int64"))
 
-    def rule_totals(self) -> pd.DataFrame:
-        """Project totals per rule (rule_results summed over brands), in rule-table order."""
-        totals = (
-            self.rule_results.groupby(["rule_id", "dimension", "severity"], sort=False)[["units", "passed", "failed"]]
-            .sum()
-            .reset_index()
+
+@dataclass(frozen=True)
+class RunInputs:
+    projects: list  # one mapping per project: project_id, period_grain, start_date, end_date, status
+    metrics: Assigned  # each project's metric definitions
+    members: Assigned  # project_brands rows
+    values: Assigned  # landed normalisedvalue rows
+    outcomes: Assigned  # landed business_outcomes rows
+    metric_pool: pd.DataFrame | None  # definitions other projects are compared with (K4)
+    pool_provided: np.ndarray  # per project: are there other projects' definitions
+    api: dict[str, Assigned | None]  # API_INPUTS, rows of the projects that have them
+    api_given: dict[str, np.ndarray]  # per project: was the API input given (even empty)
+    previous_row_counts: list  # per project, None on a first run
+    metric_owners: Mapping | None  # metric_id -> project_id over all of public.metrics (V2), or None
+    by_project_id: bool  # value rows were assigned to projects by their project_id
+
+
+def _assigned(frame: pd.DataFrame | None, index: pd.Index) -> Assigned | None:
+    if frame is None:
+        return None
+    if "project_id" not in frame:
+        return Assigned(frame.iloc[:0], np.array([], dtype="int64"))
+    owner = pd.to_numeric(frame["project_id"], errors="coerce").to_numpy()
+    ids = index.to_numpy()
+    offset = offset_codes(owner, limit=len(frame) // 16 + 1024)
+    if offset is not None and ids.size and ids.min() >= offset[1]:  # a lookup table over the id range
+        table = np.full(max(int(offset[0].max()) + 1, int(ids.max()) - offset[1] + 1), -1, dtype="int32")
+        table[ids - offset[1]] = np.arange(ids.size, dtype="int32")
+        p = table[offset[0]]
+    else:
+        p = index.get_indexer(owner)
+    keep = p >= 0
+    if keep.all():
+        return Assigned(frame, narrow(p))
+    return Assigned(frame[keep], narrow(p[keep]))
+
+
+def _owners(metrics: pd.DataFrame) -> dict:
+    """metric_id -> project_id of every metric given."""
+    ids = pd.to_numeric(metrics["metric_id"], errors="coerce")
+    owners = pd.to_numeric(metrics["project_id"], errors="coerce")
+    known = ids.notna() & owners.notna()
+    return dict(zip(ids[known].astype("int64"), owners[known].astype("int64")))
+
+
+def assess_run(
+    projects: pd.DataFrame,
+    metrics: pd.DataFrame,
+    members: pd.DataFrame,
+    landed_values: pd.DataFrame,
+    landed_outcomes: pd.DataFrame,
+    config: DqConfig,
+    as_of: pd.Timestamp,
+    previous_row_counts: Mapping[int, int] | None = None,
+    api_inputs: Mapping[int, Mapping[str, pd.DataFrame | None]] | None = None,
+    metric_owners: Mapping[int, int] | None = None,
+) -> RunAssessment:
+    """All SPEC §5 rules for every project in `projects` (one row each). `metrics` is the whole metrics
+    table: a project's definitions are its rows, the others are what K4 compares metric types with,
+    and every id is known to V2. Rows of other tables are assigned by their project_id; rows of
+    projects not in `projects` are ignored. `api_inputs`: {project_id: {api_values, api_weights,
+    api_outcomes}} as landed from the API (None where nothing landed). `metric_owners` (metric_id ->
+    project_id over all of public.metrics) lets V2 name a foreign metric's project; by default it
+    is read off `metrics`."""
+    ids = pd.to_numeric(projects["project_id"], errors="coerce").astype("int64")
+    index = pd.Index(ids.to_numpy())
+    records = projects.to_dict("records")
+    metric_owner = pd.to_numeric(metrics["project_id"], errors="coerce").to_numpy(dtype="float64")
+    has_other = np.array([bool((metric_owner != pid).any()) for pid in index], dtype=bool)
+    api_inputs = api_inputs or {}
+    api, given = {}, {}
+    for name in API_INPUTS:
+        frames = [
+            (i, api_inputs.get(pid, {}).get(name))
+            for i, pid in enumerate(index)
+            if api_inputs.get(pid, {}).get(name) is not None
+        ]
+        given[name] = np.isin(np.arange(len(index)), [i for i, _ in frames])
+        parts = [Assigned(f, np.full(len(f), i, dtype="int64")) for i, f in frames]
+        api[name] = (
+            Assigned(pd.concat([a.frame for a in parts], ignore_index=True), np.concatenate([a.p for a in parts]))
+            if parts
+            else None
         )
-        return totals.set_index("rule_id").reindex([r for r in RULE_ORDER if r in set(totals["rule_id"])]).reset_index()
-
-    def quarantine_counts(self) -> pd.DataFrame:
-        return (
-            self.quarantine.groupby(["source_table", "rule_id"]).size().rename("rows").reset_index()
-            if len(self.quarantine)
-            else pd.DataFrame(columns=["source_table", "rule_id", "rows"])
-        )
-
-
-def _typed_valid(landed: pd.DataFrame, cv, keep: np.ndarray, project_id: int | None) -> pd.DataFrame:
-    valid = landed.loc[keep].copy()
-    valid["brand_id"] = cv.brand[keep].astype("int64")
-    valid["metric_id"] = cv.metric[keep].astype("int64")
-    valid["period"] = cv.period.to_numpy()[keep]
-    valid["normalized_value"] = cv.value[keep]
-    if project_id is not None:
-        valid["project_id"] = np.int64(project_id)
-    return valid.reset_index(drop=True)
-
-
-def _k3(valid: pd.DataFrame, outcomes: pd.DataFrame, api_values, api_outcomes) -> RuleRows:
-    if api_values is None and api_outcomes is None:
-        return no_units("K3", "API reconciliation unavailable")
-    parts = []
-    if api_values is not None and len(api_values):
-        parts.append(k3_value_units(valid, api_values))
-    if api_outcomes is not None and len(api_outcomes):
-        parts.append(k3_outcome_units(outcomes, api_outcomes))
-    units = pd.concat(parts) if parts else pd.DataFrame({"brand_id": [], "passed": []})
-    sources = " and ".join(n for n, f in (("values", api_values), ("outcomes", api_outcomes)) if f is not None)
-    return tally_units(
-        "K3",
-        units["brand_id"].to_numpy(dtype="float64"),
-        units["passed"].to_numpy(dtype=bool),
-        default_describe(
-            "K3", f"differ between Postgres and the API ({sources}; tolerance 0.01 for values, 0.5 % for outcomes)"
-        ),
-        f"API reconciliation: no keys present in both ({sources})",
+    inputs = RunInputs(
+        projects=records,
+        metrics=_assigned(metrics, index),
+        members=_assigned(members, index),
+        values=_assigned(landed_values, index),
+        outcomes=_assigned(landed_outcomes, index),
+        metric_pool=metrics,
+        pool_provided=has_other,
+        api=api,
+        api_given=given,
+        previous_row_counts=[(previous_row_counts or {}).get(int(pid)) for pid in index],
+        metric_owners=metric_owners if metric_owners is not None else _owners(metrics),
+        by_project_id=True,
     )
-
-
-def _blocking(
-    valid: pd.DataFrame, usable_ids: np.ndarray, quarantine: pd.DataFrame, n_landed: int, config: DqConfig
-) -> list[dict]:
-    value = valid["normalized_value"].to_numpy(dtype="float64")
-    bad_v1 = ~(np.isfinite(value) & (value >= 0) & (value <= 100))
-    bad_v2 = ~np.isin(valid["metric_id"].to_numpy(), usable_ids)
-    bad_u1 = valid.duplicated(["brand_id", "metric_id", "period"], keep=False).to_numpy()
-    bad = bad_v1 | bad_v2 | bad_u1
-    examples = valid.loc[bad, [c for c in VALUE_KEY_COLUMNS if c in valid]].head(EXAMPLE_ROWS)
-    value_q = quarantine[quarantine["source_table"] == "normalisedvalue"]
-    held = value_q["rule_id"].value_counts()
-    held_text = ", ".join(f"{int(held.get(r, 0))} {r}" for r in BLOCKING_RULES)
-    clean = {
-        "check": "clean_set_has_no_v1_v2_u1_violations",
-        "passed": not bad.any(),
-        "message": (
-            f"clean set of {len(valid)} rows has {int(bad_v1.sum())} V1, {int(bad_v2.sum())} V2 and "
-            f"{int(bad_u1.sum())} U1 violations; quarantined: {held_text}"
-        ),
-        "rows": frame_records(examples, non_finite="text"),
-    }
-    share = len(value_q) / n_landed if n_landed else 0.0
-    limit = config.quarantine_max_fraction
-    share_check = {
-        "check": "quarantine_share_within_limit",
-        "passed": share <= limit + 1e-12,
-        "message": (f"{len(value_q)} of {n_landed} landed value rows quarantined ({share:.2%}, limit {limit:.0%})"),
-        "rows": value_q["row_key"].head(EXAMPLE_ROWS).tolist(),
-    }
-    return [clean, share_check]
-
-
-def _scorable(usable: pd.DataFrame, project_id: int | None) -> pd.DataFrame:
-    """The metric set scoring reads (SPEC §5 V4: a failing metric is excluded): active definitions
-    passing V4 and U2, with the activity quality decided (a null is_active counts as active)."""
-    frame = usable.drop(columns=["active", "v4_reason", "u2_reason"]).assign(is_active=True)
-    if project_id is not None:
-        frame["project_id"] = np.int64(project_id)
-    return frame.reset_index(drop=True)
+    return _assess(inputs, config, as_of)
 
 
 def assess_project(
@@ -170,78 +180,191 @@ def assess_project(
     """All SPEC §5 rules for one project. `api_outcomes` (brand_id, period, outcome columns) adds the
     outcome half of K3 when the caller has brand_data outcomes from the API. `metric_owners`
     (metric_id -> project_id over all of public.metrics) lets V2 name a foreign metric's project."""
-    ctx = build_context(project, members, config, as_of)
-    verdicts = assess_metrics(metrics, ctx.project_id, api_weights, other_project_metrics)
+    frames = {"api_values": api_values, "api_weights": api_weights, "api_outcomes": api_outcomes}
+    inputs = RunInputs(
+        projects=[dict(project)],
+        metrics=Assigned.to_one(metrics),
+        members=Assigned.to_one(members),
+        values=Assigned.to_one(landed_values),
+        outcomes=Assigned.to_one(landed_outcomes),
+        metric_pool=other_project_metrics,
+        pool_provided=np.array([other_project_metrics is not None and len(other_project_metrics) > 0]),
+        api={k: None if f is None else Assigned.to_one(f) for k, f in frames.items()},
+        api_given={k: np.array([f is not None]) for k, f in frames.items()},
+        previous_row_counts=[previous_row_count],
+        metric_owners=metric_owners,
+        by_project_id=False,
+    )
+    return _assess(inputs, config, as_of).project(0)
+
+
+def _k3(cv, valid, outcomes, inputs: RunInputs, n: int) -> pd.DataFrame:
+    given_values, given_outcomes = inputs.api_given["api_values"], inputs.api_given["api_outcomes"]
+    parts = []
+    if inputs.api["api_values"] is not None and len(inputs.api["api_values"].frame):
+        parts.append(k3_value_units(cv, valid, inputs.api["api_values"].frame, inputs.api["api_values"].p))
+    if inputs.api["api_outcomes"] is not None and len(inputs.api["api_outcomes"].frame):
+        parts.append(k3_outcome_units(outcomes, inputs.api["api_outcomes"].frame, inputs.api["api_outcomes"].p))
+    units = pd.concat(parts) if parts else pd.DataFrame({"p": [], "brand_id": [], "passed": []})
+    sources = [
+        " and ".join(name for name, g in (("values", v), ("outcomes", o)) if g)
+        for v, o in zip(given_values, given_outcomes)
+    ]
+    available = given_values | given_outcomes
+    keep = available[units["p"].to_numpy(dtype="int64")]
+    rows = tally_units(
+        "K3",
+        units["p"].to_numpy(dtype="int64")[keep],
+        units["brand_id"].to_numpy(dtype="float64")[keep],
+        units["passed"].to_numpy(dtype=bool)[keep],
+        n,
+        [f"differ between Postgres and the API ({s}; tolerance 0.01 for values, 0.5 % for outcomes)" for s in sources],
+        [f"API reconciliation: no keys present in both ({s})" for s in sources],
+    )
+    rows = rows[available[rows["p"].to_numpy()]]
+    return pd.concat([rows, no_units("K3", np.flatnonzero(~available), "API reconciliation unavailable")])
+
+
+def _as_int(values: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore"):  # ids no kept row has (NaN, inf) cast to garbage, unused
+        return values.astype("int64")
+
+
+def _typed_valid(landed: pd.DataFrame, cv, keep: np.ndarray, project_ids: np.ndarray) -> pd.DataFrame:
+    """The landed columns of the kept rows, with ids, period and value typed (and the assessed
+    project's id); typed columns take their place, or come last when they were not landed."""
+    typed = {
+        # as int64 per distinct id (a kept row's id is a finite number)
+        "brand_id": _as_int(cv.brands)[cv.brand_code[keep]],
+        "metric_id": _as_int(cv.metrics)[cv.metric_code[keep]],
+        "period": cv.period[keep],
+        "normalized_value": cv.value[keep],
+    }
+    if not np.isnan(project_ids).any():
+        typed["project_id"] = project_ids.astype("int64")[cv.p[keep]]
+    everything = bool(keep.all())
+    columns = list(landed.columns) + [c for c in typed if c not in landed.columns]
+    arrays = {
+        c: typed[c] if c in typed else (landed[c].array if everything else landed[c].array[keep]) for c in columns
+    }
+    # Column by column, without consolidating blocks: a copy of the run's rows costs seconds.
+    return pd.DataFrame(arrays, index=pd.RangeIndex(int(keep.sum())), copy=False)
+
+
+def _assess(inputs: RunInputs, config: DqConfig, as_of) -> RunAssessment:
+    members = inputs.members
+    member_brand = members.frame["brand_id"] if "brand_id" in members.frame else pd.Series([], dtype="float64")
+    rc = build_run_context(inputs.projects, members.p, member_brand, config, as_of)
+    n = len(rc)
+    project_ids = rc.array("project_id", "float64")
+    api_weights = inputs.api["api_weights"]
+    k4 = K4Inputs(
+        api_weights=None if api_weights is None else api_weights.frame,
+        api_p=None if api_weights is None else api_weights.p,
+        api_provided=inputs.api_given["api_weights"]
+        & (np.bincount(api_weights.p, minlength=n) > 0 if api_weights is not None else False),
+        pool=inputs.metric_pool,
+        pool_provided=inputs.pool_provided,
+    )
+    verdicts = assess_metrics(inputs.metrics.frame, inputs.metrics.p, project_ids, k4)
     usable = verdicts.usable
 
-    landed = landed_values.reset_index(drop=True)
-    cv = coerce_values(landed)
-    u1_failures, u1_keys = rule_u1(landed, cv)
+    landed = inputs.values.frame.reset_index(drop=True)
+    cv = coerce_values(landed, inputs.values.p, n, inputs.by_project_id)
+    where = verdicts.find(cv.p, cv.metric_code, cv.metrics)
+    member = rc.members.find_coded(cv.p, cv.brand_code, cv.brands)
+    keys = key_order(cv, n)
+    u1_failures, u1_first, u1_repeated = rule_u1(landed, cv, keys)
     failures = {
         "V1": rule_v1(landed, cv),
-        "V2": rule_v2(cv, ctx, verdicts, metric_owners),
-        "V3": rule_v3(cv, ctx),
-        "V4": rule_metric_rows(cv, verdicts, "v4_reason", "invalid_metric_definition"),
-        "U2": rule_metric_rows(cv, verdicts, "u2_reason", "duplicate_metric_definition"),
+        "V2": rule_v2(cv, rc, verdicts, where, inputs.metric_owners),
+        "V3": rule_v3(cv, rc, member),
+        "V4": rule_metric_rows(cv, verdicts, where, "v4_reason", "invalid_metric_definition"),
+        "U2": rule_metric_rows(cv, verdicts, where, "u2_reason", "duplicate_metric_definition"),
         "U1": u1_failures,
     }
-    quarantined, value_q = value_quarantine(landed, failures, VALUE_QUARANTINE_ORDER)
-    validated = _typed_valid(landed, cv, ~quarantined, ctx.project_id)
+    quarantined, value_q = value_quarantine(landed, cv.p, failures, VALUE_QUARANTINE_ORDER)
+    keep = ~quarantined
+    section_names = verdicts.table["section_name"].to_numpy(dtype=object)
+    section_of_metric = pd.Index(SECTIONS).get_indexer(pd.Series(section_names, dtype=object))
+    section_of_row = np.append(section_of_metric, -1).astype("int8")[where]  # where -1: no metric, no section
+    valid = valid_rows(cv, keep, member, section_of_row, rc)
+    validated = _typed_valid(landed, cv, keep, project_ids)
+    kept_ordered, kept_same, kept_same_series = keys.kept(keep)
 
-    sections = usable.set_index("metric_id")["section_name"]
-    internal = validated[["brand_id", "metric_id", "period", "normalized_value"]].copy()
-    internal["section_name"] = internal["metric_id"].map(sections)
-    periods = ctx.expected_periods(internal["period"].min() if len(internal) else None)
-
-    outcomes = assess_outcomes(landed_outcomes)
-    c2, availability = rule_c2(internal, outcomes.validated)
-    expected_cells = len(usable) * ctx.members.size * periods.size
+    outcomes = assess_outcomes(inputs.outcomes.frame, inputs.outcomes.p, n)
+    brand_periods = pd.DataFrame(
+        {"_p": rc.members.p[valid.bp_member], "brand_id": rc.members.key[valid.bp_member], "period": valid.bp_period}
+    )
+    c2, availability = rule_c2(brand_periods, outcomes, n)
+    n_usable = np.bincount(verdicts.p[usable], minlength=n)
+    expected_cells = n_usable * rc.n_members() * valid.n_periods
+    rows = UnitGroups(cv.p, cv.brand_code, cv.brands)
+    values_updated = as_updated_at(landed)
+    outcomes_updated = as_updated_at(inputs.outcomes.frame)
     results = [
-        rule_c1(internal, ctx, periods, len(usable)),
+        rule_c1(valid, rc, n_usable),
         c2,
-        *row_rule_results(cv, failures, u1_keys, ctx.grain),
+        *row_rule_results(rows, failures, u1_first, u1_repeated, rc),
         *outcomes.results,
         *verdicts.results,
-        rule_t1(internal, ctx),
-        rule_t2(ctx, landed_values, landed_outcomes),
-        rule_k1(landed, cv.metric, cv.brand, verdicts.table.set_index("metric_id")["section_name"]),
-        rule_k2(internal, config.max_jump_points),
-        _k3(internal, outcomes.validated, api_values, api_outcomes),
-        rule_k5(outcomes.validated),
-        rule_w1(len(landed), previous_row_count, expected_cells),
-        rule_w2(internal, ctx, periods),
+        rule_t1(valid, rc),
+        rule_t2(rc, [(cv.p, values_updated), (outcomes.p, outcomes_updated)]),
+        rule_k1(landed, rows, where, section_names, n),
+        rule_k2(cv, keep, kept_ordered, kept_same_series, rows, config.max_jump_points, n),
+        _k3(cv, valid, outcomes, inputs, n),
+        rule_k5(outcomes, n),
+        rule_w1(np.bincount(cv.p, minlength=n), inputs.previous_row_counts, expected_cells),
+        rule_w2(valid, rc),
     ]
-    rule_results = as_frame([row for rows in results for row in rows])
-    rule_results["_order"] = rule_results["rule_id"].map({r: i for i, r in enumerate(RULE_ORDER)})
-    rule_results = (
-        rule_results.sort_values(["_order", "brand_id"], na_position="first", kind="stable")
-        .drop(columns="_order")
-        .reset_index(drop=True)[list(RULE_RESULT_COLUMNS)]
-    )
+    rule_results = as_rule_results(results)
 
-    quarantine = pd.concat(
-        [
-            q
-            for q in (
-                value_q,
-                outcome_quarantine(landed_outcomes.reset_index(drop=True), outcomes.failed_rows),
-                metric_quarantine(verdicts.table, metrics.columns),
-            )
-            if len(q)
-        ]
-        or [empty_quarantine()],
-        ignore_index=True,
-    )
+    parts = [
+        value_q,
+        outcome_quarantine(inputs.outcomes.frame.reset_index(drop=True), outcomes.p, outcomes.failed_rows),
+        metric_quarantine(verdicts.table, verdicts.p, inputs.metrics.frame.columns),
+    ]
+    quarantine = pd.concat([q for q in parts if len(q)] or [parts[0]], ignore_index=True)
+    quarantine = quarantine.iloc[np.argsort(quarantine["p"].to_numpy(), kind="stable")].reset_index(drop=True)
 
-    dims = dimension_scores(rule_results, ctx.members)
-    return QualityAssessment(
+    dims = dimension_scores(rule_results, rc)
+    # The clean set verified as it stands: its values, its metrics' usability, its keys.
+    usable_row = np.append(usable, False)[where][keep]
+    duplicated_row = duplicated_rows(kept_ordered, kept_same, len(landed))[keep]
+    return RunAssessment(
+        project_ids=[c.project_id for c in rc.projects],
         validated_values=validated,
+        validated_p=valid.p,
         validated_outcomes=outcomes.validated,
+        outcomes_p=outcomes.p,
         quarantine=quarantine,
         rule_results=rule_results,
         dimension_scores=dims,
-        dq_scores=dq_scores(dims, config, ctx.members),
-        blocking=_blocking(validated, usable["metric_id"].to_numpy(), quarantine, len(landed), config),
+        dq_scores=dq_scores(dims, config, rc),
+        blocking=blocking_checks(
+            validated, valid.p, usable_row, duplicated_row, quarantine, np.bincount(cv.p, minlength=n), config
+        ),
         outcome_availability=availability,
-        usable_metrics=_scorable(usable, ctx.project_id),
+        usable_metrics=_usable_metrics(verdicts, project_ids),
     )
+
+
+def _usable_metrics(verdicts, project_ids: np.ndarray) -> pd.DataFrame:
+    """The metric set scoring reads (SPEC §5 V4: a failing metric is excluded): active definitions
+    passing V4 and U2, with the activity quality decided (a null is_active counts as active)."""
+    usable = verdicts.usable
+    table = verdicts.table[usable].drop(columns=["active", "v4_reason", "u2_reason"]).assign(is_active=True)
+    if not np.isnan(project_ids).any():
+        table["project_id"] = project_ids[verdicts.p[usable]].astype("int64")
+    table.insert(0, "_p", verdicts.p[usable])
+    return table
+
+
+def as_updated_at(frame: pd.DataFrame) -> np.ndarray | None:
+    """updated_at of every row as naive UTC datetime64[ns], None without the column."""
+    if "updated_at" not in frame:
+        return None
+    column = frame["updated_at"]
+    if isinstance(column.dtype, pd.DatetimeTZDtype | np.dtype) and str(column.dtype).startswith("datetime64[ns"):
+        return column.array.asi8.view("datetime64[ns]")  # tz-aware stamps are UTC instants already
+    return as_datetime(column).to_numpy()

@@ -364,10 +364,27 @@ def test_quarantine_payloads_are_strict_json():
 
 
 def test_clean_set_check_fails_on_a_leaked_violation():
-    from dc_pipeline.domain.quality.validate import _blocking
+    from dc_pipeline.domain.quality.blocking import blocking_checks
 
     a = run()
     leaked = pd.concat([a.validated_values, a.validated_values.iloc[[0]]], ignore_index=True)
-    checks = _blocking(leaked, a.usable_metrics["metric_id"].to_numpy(), a.quarantine, len(leaked), DqConfig())
+    checks = blocking_checks(
+        leaked,
+        np.zeros(len(leaked), dtype="int64"),
+        leaked["metric_id"].isin(a.usable_metrics["metric_id"]).to_numpy(),
+        leaked.duplicated(["brand_id", "metric_id", "period"], keep=False).to_numpy(),
+        a.quarantine.assign(p=0),
+        np.array([len(leaked)]),
+        DqConfig(),
+    )[0]
     assert not checks[0]["passed"] and "2 U1 violations" in checks[0]["message"]
     assert len(checks[0]["rows"]) == 2
+
+
+def test_duplicated_rows_marks_every_row_of_a_repeated_key():
+    from dc_pipeline.domain.quality.blocking import duplicated_rows
+
+    keys = np.array([5, 3, 5, 7, 3, 5])
+    order = np.argsort(keys, kind="stable")
+    same = np.r_[False, keys[order][1:] == keys[order][:-1]]
+    assert duplicated_rows(order, same, keys.size).tolist() == [True, True, True, False, True, True]

@@ -1,0 +1,129 @@
+"""What data quality hands back: the run's tables (every row tagged with `p`, its project's position
+in the run) and, cut from them, one `QualityAssessment` per project."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from dc_pipeline.domain.quality.catalog import QUARANTINE_COLUMNS, RULE_ORDER
+
+
+@dataclass(frozen=True)
+class QualityAssessment:
+    validated_values: pd.DataFrame  # landed columns, passing rows only, ids/period/value typed
+    validated_outcomes: pd.DataFrame  # outcome rows with V5-failing cells nulled
+    quarantine: pd.DataFrame  # source_table, rule_id, severity, reason, row_key, row_payload
+    rule_results: pd.DataFrame  # rule_id, dimension, severity, brand_id, units, passed, failed, message
+    dimension_scores: pd.DataFrame  # scope, brand_id, dimension, score, units
+    dq_scores: pd.DataFrame  # scope, brand_id, score, band
+    blocking: list[dict]  # check, passed, message, rows
+    outcome_availability: pd.DataFrame = field(
+        default_factory=pd.DataFrame
+    )  # column, required, brand_periods, available
+    usable_metrics: pd.DataFrame = field(default_factory=pd.DataFrame)  # active metric definitions passing V4 and U2
+
+    @property
+    def is_blocked(self) -> bool:
+        return not all(check["passed"] for check in self.blocking)
+
+    @property
+    def project_score(self) -> float:
+        return float(self.dq_scores.loc[self.dq_scores["scope"] == "project", "score"].iloc[0])
+
+    def rule_totals(self) -> pd.DataFrame:
+        """Project totals per rule (rule_results summed over brands), in rule-table order."""
+        totals = (
+            self.rule_results.groupby(["rule_id", "dimension", "severity"], sort=False)[["units", "passed", "failed"]]
+            .sum()
+            .reset_index()
+        )
+        return totals.set_index("rule_id").reindex([r for r in RULE_ORDER if r in set(totals["rule_id"])]).reset_index()
+
+    def quarantine_counts(self) -> pd.DataFrame:
+        return (
+            self.quarantine.groupby(["source_table", "rule_id"]).size().rename("rows").reset_index()
+            if len(self.quarantine)
+            else pd.DataFrame(columns=["source_table", "rule_id", "rows"])
+        )
+
+
+class _ByProject:
+    """Row positions of each project in a frame tagged with p (kept in the frame's order)."""
+
+    def __init__(self, p: np.ndarray, n: int):
+        p = np.asarray(p, dtype="int64")
+        # Rows usually come project by project already: then each project's rows are a slice, a view.
+        self.grouped = bool((p[1:] >= p[:-1]).all())
+        self.order = None if self.grouped else np.argsort(p, kind="stable")
+        self.bounds = np.searchsorted(p if self.grouped else p[self.order], np.arange(n + 1))
+
+    def rows(self, i: int) -> slice | np.ndarray:
+        if self.grouped:
+            return slice(self.bounds[i], self.bounds[i + 1])
+        return self.order[self.bounds[i] : self.bounds[i + 1]]
+
+
+def _cut(frame: pd.DataFrame, rows, tagged: bool = True) -> pd.DataFrame:
+    """The rows of one project; a tagged frame's first column (its p) left out."""
+    part = frame.iloc[rows, 1:] if tagged else frame.iloc[rows]
+    return part.reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class RunAssessment:
+    """Every table of a validation run; `p` in each names the project by its position in `project_ids`."""
+
+    project_ids: list  # the assessed projects' ids (None for a project given without one)
+    validated_values: pd.DataFrame  # p from `validated_p`
+    validated_p: np.ndarray
+    validated_outcomes: pd.DataFrame
+    outcomes_p: np.ndarray
+    quarantine: pd.DataFrame  # p, source_table, rule_id, severity, reason, row_key, row_payload
+    rule_results: pd.DataFrame  # p, rule_id, ...
+    dimension_scores: pd.DataFrame  # p, scope, brand_id, dimension, score, units
+    dq_scores: pd.DataFrame  # p, scope, brand_id, score, band
+    blocking: list[list[dict]]  # per project
+    outcome_availability: pd.DataFrame  # _p, column, required, brand_periods, available
+    usable_metrics: pd.DataFrame  # _p, metric columns
+    # Every tagged frame has its p first.
+
+    def project(self, i: int) -> QualityAssessment:
+        """The assessment of the i-th project, as if it had been assessed alone."""
+        return self.by_project()[i][1]
+
+    def by_project(self) -> list[tuple[object, QualityAssessment]]:
+        n = len(self.project_ids)
+        groups = {
+            name: _ByProject(p, n)
+            for name, p in (
+                ("values", self.validated_p),
+                ("outcomes", self.outcomes_p),
+                ("quarantine", self.quarantine["p"].to_numpy()),
+                ("rules", self.rule_results["p"].to_numpy()),
+                ("dims", self.dimension_scores["p"].to_numpy()),
+                ("dq", self.dq_scores["p"].to_numpy()),
+                ("availability", self.outcome_availability["_p"].to_numpy()),
+                ("usable", self.usable_metrics["_p"].to_numpy()),
+            )
+        }
+        out = []
+        for i, project_id in enumerate(self.project_ids):
+            quarantine = _cut(self.quarantine, groups["quarantine"].rows(i))
+            if quarantine.empty:
+                quarantine = pd.DataFrame({c: pd.Series(dtype=object) for c in QUARANTINE_COLUMNS})
+            assessment = QualityAssessment(
+                validated_values=_cut(self.validated_values, groups["values"].rows(i), tagged=False),
+                validated_outcomes=_cut(self.validated_outcomes, groups["outcomes"].rows(i), tagged=False),
+                quarantine=quarantine,
+                rule_results=_cut(self.rule_results, groups["rules"].rows(i)),
+                dimension_scores=_cut(self.dimension_scores, groups["dims"].rows(i)),
+                dq_scores=_cut(self.dq_scores, groups["dq"].rows(i)),
+                blocking=self.blocking[i],
+                outcome_availability=_cut(self.outcome_availability, groups["availability"].rows(i)),
+                usable_metrics=_cut(self.usable_metrics, groups["usable"].rows(i)),
+            )
+            out.append((project_id, assessment))
+        return out

@@ -232,10 +232,23 @@ def _json_default(value: Any) -> Any:
 def ensure_table(
     conn: psycopg.Connection, table: str, frame: pd.DataFrame, extra: Mapping[str, str] | None = None
 ) -> None:
-    """Create `schema.table` from the frame's dtypes if absent; add columns that are new."""
+    """Create `schema.table` from the frame's dtypes if absent; add columns that are new.
+
+    Two runs writing a new table at once (the demo's two workers) both pass `IF NOT EXISTS` and one fails on
+    Postgres' catalog index (UniqueViolation on pg_type), which cost an API step its 60 s retry: the DDL is taken
+    under a transaction-level advisory lock on the table's name, and skipped when nothing is missing."""
     schema, name = table.split(".")
     columns = {c: _pg_type(frame[c]) for c in frame.columns}
     columns.update(extra or {})
+    if table_exists(conn, table) and not set(columns) - existing_columns(conn, table):
+        return
+    with conn.transaction():  # a savepoint inside the caller's transaction: the lock lasts until it commits
+        conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"dc_pipeline.ddl:{table}",))
+        _create_or_extend(conn, schema, name, columns)
+
+
+def _create_or_extend(conn: psycopg.Connection, schema: str, name: str, columns: Mapping[str, str]) -> None:
+    table = f"{schema}.{name}"
     conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
     conn.execute(
         sql.SQL("CREATE TABLE IF NOT EXISTS {}.{} ({})").format(

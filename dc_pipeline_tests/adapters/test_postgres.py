@@ -132,3 +132,34 @@ def test_a_value_that_cannot_be_typed_names_column_value_and_row(fresh_db):
         with pytest.raises(CsvValueError) as info:
             postgres.read_frame(conn, "SELECT * FROM public.src ORDER BY id")
     assert str(info.value) == "column period (date): value 'infinity' at row 2 cannot be read as this type"
+
+
+def test_two_writers_of_a_new_table_at_once_both_succeed(fresh_db):
+    """The demo's two workers write the first rows of a table at the same time: without the DDL lock the second
+    `CREATE TABLE IF NOT EXISTS` fails on Postgres' pg_type index once the first commits."""
+    import threading
+
+    first = postgres.connect(fresh_db)
+    postgres.replace_rows(first, "dc_new.pulls", pd.DataFrame({"project_id": [1], "v": [1.0]}), {"project_id": [1]})
+    outcome: dict = {}
+
+    def second_writer() -> None:
+        try:
+            with postgres.connect(fresh_db) as conn:
+                frame = pd.DataFrame({"project_id": [2], "v": [2.0]})
+                postgres.replace_rows(conn, "dc_new.pulls", frame, {"project_id": [2]})
+                conn.commit()
+            outcome["ok"] = True
+        except Exception as exc:  # noqa: BLE001 (the assertion names it)
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=second_writer)
+    thread.start()
+    thread.join(timeout=1.0)
+    assert thread.is_alive(), "the second writer must wait for the first one's DDL"
+    first.commit()
+    first.close()
+    thread.join(timeout=20)
+    assert outcome == {"ok": True}, outcome
+    with postgres.connect(fresh_db) as conn:
+        assert conn.execute("SELECT project_id, v FROM dc_new.pulls ORDER BY 1").fetchall() == [(1, 1.0), (2, 2.0)]

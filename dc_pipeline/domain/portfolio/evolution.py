@@ -1,0 +1,154 @@
+"""Cross-project brand evolution (SPEC §8): a brand's DC and sections across the projects it belongs to,
+ordered by period, with the metric-framework Jaccard check and the exact split of each DC change into a
+value effect and a weight/mix effect.
+
+Each project is represented by the brand's latest scored period in it. With e and s the effective weights
+and directed scores of the earlier project and e', s' those of the later one (metrics matched on
+(section, platform, metric_name), e = 0 where a metric is absent):
+    ΔDC = Σ e_m (s'_m − s_m)  [value effect]  +  Σ (e'_m − e_m) s'_m  [weight/mix effect],
+exact because DC = Σ e_m s_m in both projects. For a metric the later project lacks, s'_m is taken as s_m
+(e'_m = 0, so its whole contribution leaves through the mix effect) and the identity still holds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from dc_pipeline.domain.scoring import DcScores
+from dc_pipeline.domain.source_tables import SECTIONS
+
+MIN_JACCARD = 0.7
+METRIC_KEY = ["section_name", "platform_name", "metric_name"]
+EVOLUTION_COLUMNS = ["brand_id", "from_project", "to_project", "from_period", "to_period", "from_series_group",
+                     "to_series_group", "jaccard", "n_metrics_common", "status", "reason", "dc_from", "dc_to",
+                     "delta_dc", "value_effect", "mix_effect", "section_deltas", "value_effect_by_section",
+                     "mix_effect_by_section"]  # fmt: skip
+RANKING_COLUMNS = ["brand_id", "project_id", "series_group", "n_periods", "mean_dc", "rank", "n_projects",
+                   "consistency_across_projects"]  # fmt: skip
+
+
+def framework(metrics: pd.DataFrame, project_id: int) -> frozenset[tuple[str, str, str]]:
+    """The project's active metric framework: its (section, platform, metric_name) triples."""
+    own = metrics[metrics["project_id"] == project_id]
+    if "is_active" in own.columns:
+        own = own[own["is_active"].fillna(True).astype(bool)]
+    return frozenset(own.loc[:, METRIC_KEY].itertuples(index=False, name=None))
+
+
+def jaccard(a: frozenset, b: frozenset) -> float:
+    union = a | b
+    return len(a & b) / len(union) if union else 1.0
+
+
+def not_comparable_reason(value: float) -> str:
+    return f"framework changed (Jaccard {value:.2f}): scores not comparable"
+
+
+def value_mix_split(before: pd.DataFrame, after: pd.DataFrame) -> dict:
+    """The exact split of Σ e'·s' − Σ e·s. `before` / `after`: one row per metric with METRIC_KEY,
+    effective_weight and directed_score (a metric without a value carries no weight)."""
+
+    def side(frame: pd.DataFrame) -> pd.DataFrame:
+        f = frame.dropna(subset=["directed_score"]).set_index(METRIC_KEY)
+        return pd.DataFrame({"e": f["effective_weight"].fillna(0.0), "s": f["directed_score"]})
+
+    old, new = side(before), side(after)
+    both = old.join(new, how="outer", lsuffix="0", rsuffix="1")
+    e0, e1 = both["e0"].fillna(0.0), both["e1"].fillna(0.0)
+    s0 = both["s0"].fillna(both["s1"])  # absent before: e0 = 0, the value term is 0 whatever s0 is
+    s1 = both["s1"].fillna(both["s0"])  # absent after: e1 = 0, its weight leaves through the mix term
+    value = e0 * (s1 - s0)
+    mix = (e1 - e0) * s1
+    section = both.index.get_level_values("section_name")
+    return {
+        "value_effect": float(value.sum()),
+        "mix_effect": float(mix.sum()),
+        "value_effect_by_section": {s: float(value[section == s].sum()) for s in SECTIONS},
+        "mix_effect_by_section": {s: float(mix[section == s].sum()) for s in SECTIONS},
+        "n_metrics_common": int((both["e0"].notna() & both["e1"].notna()).sum()),
+    }
+
+
+def _latest_points(scores: DcScores) -> pd.DataFrame:
+    """(brand_id, project_id) -> the brand's latest period with a DC in that project, its DC and the
+    project's period span for the brand."""
+    b = scores.brands.dropna(subset=["dc_score"])
+    b = b.assign(period=pd.to_datetime(b["period"])).sort_values("period")
+    grouped = b.groupby(["brand_id", "project_id"])
+    latest = grouped.tail(1).set_index(["brand_id", "project_id"])
+    return pd.DataFrame(
+        {
+            "period": latest["period"],
+            "dc": latest["dc_score"].astype(float),
+            "mean_dc": grouped["dc_score"].mean(),
+            "n_periods": grouped.size(),
+        }  # fmt: skip
+    ).reset_index()
+
+
+def _rows_at(frame: pd.DataFrame, brand_id: int, project_id: int, period) -> pd.DataFrame:
+    return frame[
+        (frame["brand_id"] == brand_id)
+        & (frame["project_id"] == project_id)
+        & (pd.to_datetime(frame["period"]) == period)
+    ]
+
+
+def _step(scores: DcScores, frameworks: dict, groups: dict, brand_id: int, a, b) -> dict:
+    """One consecutive pair of a brand's projects (a and b are rows of _latest_points)."""
+    j = jaccard(frameworks[a.project_id], frameworks[b.project_id])
+    row = {"brand_id": int(brand_id), "from_project": int(a.project_id), "to_project": int(b.project_id),
+           "from_period": a.period, "to_period": b.period, "from_series_group": groups.get(a.project_id),
+           "to_series_group": groups.get(b.project_id), "jaccard": j, "dc_from": a.dc, "dc_to": b.dc}  # fmt: skip
+    if j < MIN_JACCARD:
+        return {**row, "status": "not_comparable", "reason": not_comparable_reason(j)}
+    split = value_mix_split(
+        _rows_at(scores.metrics, brand_id, a.project_id, a.period),
+        _rows_at(scores.metrics, brand_id, b.project_id, b.period),
+    )
+    sections = [
+        _rows_at(scores.sections, brand_id, p.project_id, p.period).set_index("section_name")["section_score"]
+        for p in (a, b)
+    ]
+    deltas = (sections[1] - sections[0]).dropna()
+    return {**row, "status": "ok", "reason": None, "delta_dc": b.dc - a.dc, **split,
+            "section_deltas": {s: float(deltas[s]) for s in SECTIONS if s in deltas.index}}  # fmt: skip
+
+
+def brand_evolution(
+    scores: DcScores, metrics: pd.DataFrame, projects: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(evolution, ranking): a row per consecutive pair of projects of every brand scored in two or more
+    projects; and per brand its projects ranked by mean DC, with the consistency of those means."""
+    points = _latest_points(scores)
+    if points.empty:
+        return pd.DataFrame(columns=EVOLUTION_COLUMNS), pd.DataFrame(columns=RANKING_COLUMNS)
+    starts = dict(zip(projects["project_id"].astype(int), pd.to_datetime(projects["start_date"])))
+    groups = {int(p): (None if pd.isna(g) else g) for p, g in zip(projects["project_id"], projects["series_group"])}
+    points["start"] = points["project_id"].map(starts)
+    frameworks = {int(p): framework(metrics, int(p)) for p in points["project_id"].unique()}
+    steps, ranking = [], []
+    for brand_id, own in points.groupby("brand_id", sort=True):
+        own = own.sort_values(["period", "start", "project_id"])
+        ordered = list(own.itertuples(index=False))
+        steps += [_step(scores, frameworks, groups, brand_id, a, b) for a, b in zip(ordered, ordered[1:])]
+        means = own["mean_dc"].to_numpy(dtype=float)
+        consistency = 1 - np.std(means, ddof=1) / means.mean() if means.size >= 2 and means.mean() else np.nan
+        ranks = own["mean_dc"].rank(ascending=False, method="min").astype(int)
+        ranking += [
+            {
+                "brand_id": int(brand_id),
+                "project_id": int(r.project_id),
+                "series_group": groups.get(r.project_id),
+                "n_periods": int(r.n_periods),
+                "mean_dc": float(r.mean_dc),
+                "rank": int(rank),
+                "n_projects": len(ordered),
+                "consistency_across_projects": consistency,
+            }  # fmt: skip
+            for r, rank in zip(ordered, ranks)
+        ]
+    evolution = pd.DataFrame(steps).reindex(columns=EVOLUTION_COLUMNS)
+    return evolution, pd.DataFrame(ranking, columns=RANKING_COLUMNS).sort_values(
+        ["brand_id", "rank"], ignore_index=True
+    )

@@ -1,0 +1,118 @@
+"""Synergy, complementarity and transfer pairs between a project's brands (SPEC §8).
+
+- Synergy (co-movement): Pearson r of the first differences of DC and of each section, for pairs with at
+  least MIN_SYNERGY_PERIODS common periods. A project with n brands tests n(n−1)/2 pairs per measure, so
+  the labels use Holm-adjusted p values over the pairs of each measure: `co_moving` (r ≥ 0.5 and adjusted
+  p < alpha), `counter_moving` (r ≤ −0.5 and adjusted p < alpha), else `independent`.
+- Complementarity (any period count, latest period): (|S1∩W2| + |S2∩W1|) / |S1∪S2∪W1∪W2| with S the
+  sections at or above the cohort's p75 and W those at or below its p25.
+- Transfer pairs (latest period): (leader, laggard, section) where the leader's section score exceeds the
+  laggard's by at least TRANSFER_GAP points."""
+
+from __future__ import annotations
+
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from statsmodels.stats.multitest import multipletests
+
+from dc_pipeline.domain.portfolio.cohort import strength_weakness
+from dc_pipeline.domain.portfolio.comparison import MEASURES
+from dc_pipeline.domain.source_tables import SECTIONS
+
+MIN_SYNERGY_PERIODS = 6
+CO_MOVING_R = 0.5
+TRANSFER_GAP = 15.0
+PLURAL = {"strength": "strengths", "weakness": "weaknesses"}
+SYNERGY_COLUMNS = ["brand_a", "brand_b", "measure", "n_common_periods", "n_differences", "r", "p", "p_holm",
+                   "label", "status", "reason"]  # fmt: skip
+COMPLEMENTARITY_COLUMNS = ["brand_a", "brand_b", "period", "strengths_a", "weaknesses_a", "strengths_b",
+                           "weaknesses_b", "complementarity", "reason"]  # fmt: skip
+TRANSFER_COLUMNS = ["period", "section", "leader_brand_id", "laggard_brand_id", "leader_score", "laggard_score",
+                    "gap"]  # fmt: skip
+
+
+def _differences(panel: pd.DataFrame, measure: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(levels, first differences) wide by brand, on the period number t; a difference across a gap in a
+    brand's series is missing, so only consecutive periods are differenced."""
+    wide = panel.pivot_table(index="t", columns="brand_id", values=measure, aggfunc="first")
+    wide = wide.reindex(np.arange(wide.index.min(), wide.index.max() + 1)) if len(wide) else wide
+    return wide, wide.diff()
+
+
+def synergy(panel: pd.DataFrame, alpha: float, min_periods: int = MIN_SYNERGY_PERIODS) -> pd.DataFrame:
+    """One row per (brand pair, measure); `panel` has brand_id, t (period number) and the MEASURES."""
+    rows = []
+    for measure in MEASURES:
+        if panel[measure].notna().sum() == 0:
+            continue
+        levels, diffs = _differences(panel, measure)
+        for a, b in combinations(sorted(levels.columns), 2):
+            n_common = int(levels[[a, b]].dropna().shape[0])
+            pairs = diffs[[a, b]].dropna()
+            row = {"brand_a": int(a), "brand_b": int(b), "measure": measure, "n_common_periods": n_common,
+                   "n_differences": len(pairs)}  # fmt: skip
+            if n_common < min_periods:
+                reason = f"insufficient history: {n_common} common periods, {min_periods} needed"
+                rows.append({**row, "status": "insufficient_data", "reason": reason})
+            elif len(pairs) < 3 or np.ptp(pairs[a]) == 0 or np.ptp(pairs[b]) == 0:
+                reason = f"no usable co-movement: {len(pairs)} paired changes, 3 with variation needed"
+                rows.append({**row, "status": "insufficient_data", "reason": reason})
+            else:
+                r = stats.pearsonr(pairs[a], pairs[b])
+                rows.append({**row, "status": "ok", "reason": None, "r": float(r.statistic), "p": float(r.pvalue)})
+    out = pd.DataFrame(rows, columns=SYNERGY_COLUMNS)
+    out["p_holm"] = np.nan
+    for measure, idx in out[out["status"] == "ok"].groupby("measure").groups.items():
+        out.loc[idx, "p_holm"] = multipletests(out.loc[idx, "p"], method="holm")[1]
+    significant = out["p_holm"] < alpha
+    label = np.where(significant & (out["r"] >= CO_MOVING_R), "co_moving",
+                     np.where(significant & (out["r"] <= -CO_MOVING_R), "counter_moving", "independent"))  # fmt: skip
+    out["label"] = pd.Series(label, index=out.index).where(out["status"] == "ok", None)
+    return out.loc[:, SYNERGY_COLUMNS]
+
+
+def section_labels(latest: pd.DataFrame) -> dict[int, dict[str, set[str]]]:
+    """brand_id -> {'strengths': sections >= the cohort's p75, 'weaknesses': sections <= its p25}."""
+    labels = {int(b): {"strengths": set(), "weaknesses": set()} for b in latest["brand_id"]}
+    frame = latest.set_index("brand_id")
+    for section in SECTIONS:
+        for brand_id, label in strength_weakness(frame[section]).dropna().items():
+            if label in PLURAL:
+                labels[int(brand_id)][PLURAL[label]].add(section)
+    return labels
+
+
+def complementarity(latest: pd.DataFrame) -> pd.DataFrame:
+    """One row per brand pair of the latest period (`latest`: brand_id, period and the SECTIONS)."""
+    labels = section_labels(latest)
+    period = latest["period"].max() if len(latest) else pd.NaT
+    rows = []
+    for a, b in combinations(sorted(labels), 2):
+        s1, w1, s2, w2 = (labels[a]["strengths"], labels[a]["weaknesses"], labels[b]["strengths"],
+                          labels[b]["weaknesses"])  # fmt: skip
+        union = s1 | s2 | w1 | w2
+        value = (len(s1 & w2) + len(s2 & w1)) / len(union) if union else np.nan
+        rows.append({"brand_a": a, "brand_b": b, "period": period, "strengths_a": sorted(s1),
+                     "weaknesses_a": sorted(w1), "strengths_b": sorted(s2), "weaknesses_b": sorted(w2),
+                     "complementarity": value,
+                     "reason": None if union else "neither brand has a section at p75 or above, or at p25 or below"})  # fmt: skip
+    return pd.DataFrame(rows, columns=COMPLEMENTARITY_COLUMNS)
+
+
+def transfer_pairs(latest: pd.DataFrame, min_gap: float = TRANSFER_GAP) -> pd.DataFrame:
+    """Every (leader, laggard, section) of the latest period whose section scores differ by >= min_gap."""
+    period = latest["period"].max() if len(latest) else pd.NaT
+    rows = []
+    for section in SECTIONS:
+        scores = latest.set_index("brand_id")[section].dropna()
+        for lead, lag in ((x, y) for x in scores.index for y in scores.index if x != y):
+            gap = float(scores[lead] - scores[lag])
+            if gap >= min_gap:
+                rows.append({"period": period, "section": section, "leader_brand_id": int(lead),
+                             "laggard_brand_id": int(lag), "leader_score": float(scores[lead]),
+                             "laggard_score": float(scores[lag]), "gap": gap})  # fmt: skip
+    out = pd.DataFrame(rows, columns=TRANSFER_COLUMNS)
+    return out.sort_values(["gap", "section"], ascending=[False, True], ignore_index=True)

@@ -85,10 +85,10 @@ def allocate(envelopes: dict[int, list[Vertex]], values: dict[int, float], budge
            for b in envelopes}  # fmt: skip
     left = float(budget)
     for _, brand_id, _, a, b in segments:
-        if left <= 0:
+        if left <= 1e-12 * max(1.0, float(budget)):  # spent, up to rounding
             break
         step = b.effort - a.effort
-        fraction = min(1.0, left / step)
+        fraction = 1.0 if left >= step * (1 - 1e-12) else left / step  # a rounding hair is no partial step
         entry = out[brand_id]
         entry["effort"] += fraction * step
         entry["delta_dc"] += fraction * (b.gain - a.gain)
@@ -149,10 +149,11 @@ def effort_allocation(
     frame = pd.DataFrame(list(rows.values())).reindex(columns=ALLOCATION_COLUMNS)
     spent = float(frame["effort"].sum())
     v, gain = frame["value_weight"].to_numpy(float), frame["delta_dc"].fillna(0.0).to_numpy(float)
+    weighted = float(v @ gain / v.sum()) if v.sum() else np.nan
     summary = {"status": "ok", "reason": None, "budget": spend,
                "budget_source": "sum of knee-plan efforts" if budget is None else "run config effort_budget",
                "spent": spent, "unspent": max(0.0, spend - spent), "value_basis": basis,
-               "objective": float(v @ gain), "value_weighted_delta_dc": float(v @ gain / v.sum()) if v.sum() else np.nan,
+               "objective": float(v @ gain), "value_weighted_delta_dc": weighted,
                "n_brands": len(frame), "n_brands_with_plans": len(envelopes),
                "n_brands_allocated": int((frame["effort"] > 0).sum())}  # fmt: skip
     return frame, summary

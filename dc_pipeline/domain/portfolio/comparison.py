@@ -66,8 +66,8 @@ def pairwise_dc_tests(panel: pd.DataFrame, alpha: float, min_periods: int = MIN_
             row.update(status="insufficient_data",
                        reason=f"insufficient history: {d.size} common periods, {min_periods} needed")  # fmt: skip
         elif np.ptp(d) == 0:
-            row.update(status="insufficient_data",
-                       reason=f"no variation: the DC difference is the same in all {d.size} common periods")  # fmt: skip
+            reason = f"no variation: the DC difference is the same in all {d.size} common periods"
+            row.update(status="insufficient_data", reason=reason)
         else:
             row.update(status="ok", reason=None, **_pair_test(common[a].to_numpy(float), common[b].to_numpy(float)))
         rows.append(row)

@@ -25,6 +25,7 @@ from dc_pipeline.domain.source_tables import SECTIONS
 MIN_SYNERGY_PERIODS = 6
 CO_MOVING_R = 0.5
 TRANSFER_GAP = 15.0
+NO_LABELS = "neither brand has a section at or above the cohort p75 or at or below its p25"
 PLURAL = {"strength": "strengths", "weakness": "weaknesses"}
 SYNERGY_COLUMNS = ["brand_a", "brand_b", "measure", "n_common_periods", "n_differences", "r", "p", "p_holm",
                    "label", "status", "reason"]  # fmt: skip
@@ -65,7 +66,7 @@ def synergy(panel: pd.DataFrame, alpha: float, min_periods: int = MIN_SYNERGY_PE
                 rows.append({**row, "status": "ok", "reason": None, "r": float(r.statistic), "p": float(r.pvalue)})
     out = pd.DataFrame(rows, columns=SYNERGY_COLUMNS)
     out["p_holm"] = np.nan
-    for measure, idx in out[out["status"] == "ok"].groupby("measure").groups.items():
+    for idx in out[out["status"] == "ok"].groupby("measure").groups.values():
         out.loc[idx, "p_holm"] = multipletests(out.loc[idx, "p"], method="holm")[1]
     significant = out["p_holm"] < alpha
     label = np.where(significant & (out["r"] >= CO_MOVING_R), "co_moving",
@@ -98,7 +99,7 @@ def complementarity(latest: pd.DataFrame) -> pd.DataFrame:
         rows.append({"brand_a": a, "brand_b": b, "period": period, "strengths_a": sorted(s1),
                      "weaknesses_a": sorted(w1), "strengths_b": sorted(s2), "weaknesses_b": sorted(w2),
                      "complementarity": value,
-                     "reason": None if union else "neither brand has a section at p75 or above, or at p25 or below"})  # fmt: skip
+                     "reason": None if union else NO_LABELS})  # fmt: skip
     return pd.DataFrame(rows, columns=COMPLEMENTARITY_COLUMNS)
 
 

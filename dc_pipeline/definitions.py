@@ -16,13 +16,23 @@ from dc_pipeline.defs.models import definitions as models_stage
 from dc_pipeline.defs.models.resources import OptunaResource
 from dc_pipeline.defs.operations import definitions as operations_stage
 from dc_pipeline.defs.operations.resources import OperationsResource
+from dc_pipeline.defs.portfolio import definitions as portfolio_stage
 from dc_pipeline.defs.quality import definitions as quality_stage
 from dc_pipeline.defs.reports import definitions as reports_stage
 from dc_pipeline.defs.resources import FolderResource, PostgresResource, SettingsResource, env_value
 from dc_pipeline.defs.scoring import definitions as scoring_stage
 from dc_pipeline.defs.sources import definitions as sources_stage
 
-STAGES = (sources_stage, api_stage, quality_stage, scoring_stage, models_stage, reports_stage, operations_stage)
+STAGES = (
+    sources_stage,
+    api_stage,
+    quality_stage,
+    scoring_stage,
+    models_stage,
+    portfolio_stage,
+    reports_stage,
+    operations_stage,
+)
 
 
 def _set(**values) -> dict:

@@ -10,7 +10,7 @@ import pandas as pd
 import psycopg
 
 from dc_pipeline.adapters.postgres import read_table, table_exists
-from dc_pipeline.adapters.store import STORED, scores_from_tables
+from dc_pipeline.adapters.store import DC_SCORE_FIELDS, STORED, scores_from_tables
 from dc_pipeline.domain.reference import Reference
 from dc_pipeline.domain.scoring import DcScores
 from dc_pipeline.domain.source_tables import OUTCOME_COLUMNS
@@ -118,3 +118,31 @@ def read_data_versions(conn: psycopg.Connection, tables: dict[str, list[int]]) -
         for project_id, version in rows:
             versions[f"{name}/p{project_id}"] = version
     return dict(sorted(versions.items()))
+
+
+def _tables_of(conn: psycopg.Connection, asset_name: str, where: dict | None = None) -> dict[str, pd.DataFrame]:
+    stored = STORED[asset_name]
+    return {t: read_table(conn, stored.qualified(t), where) for t in stored.tables}
+
+
+def read_recommendation_tables(conn: psycopg.Connection, project_id: int) -> dict[str, pd.DataFrame]:
+    """brand_recommendation_plans and _summaries of the project's member pairs (empty when not materialized)."""
+    return _tables_of(conn, "brand_recommendations", _where([project_id]))
+
+
+def read_portfolio_tables(conn: psycopg.Connection, project_id: int) -> dict[str, pd.DataFrame]:
+    """The portfolio_analysis tables of the project (empty frames when not materialized)."""
+    return _tables_of(conn, "portfolio_analysis", _where([project_id]))
+
+
+def read_latest_scores(conn: psycopg.Connection, project_ids) -> DcScores:
+    """DC scores of every brand in the projects, with section and metric rows only at each project's latest
+    scored periods (what cross-project comparisons read; a project's full history is not needed)."""
+    stored = STORED["dc_scores"]
+    brand_table = DC_SCORE_FIELDS["brands"]
+    brands = read_table(conn, stored.qualified(brand_table), _where(project_ids))
+    scored = brands[brands["dc_score"].notna()] if len(brands) else brands
+    latest = scored.groupby(["project_id", "brand_id"])["period"].max() if len(scored) else []
+    where = {**_where(project_ids), "period": sorted({pd.Timestamp(p).date() for p in latest})}
+    tables = {t: read_table(conn, stored.qualified(t), where) for t in stored.tables if t != brand_table}
+    return scores_from_tables({brand_table: brands, **tables})

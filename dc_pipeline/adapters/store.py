@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from dc_pipeline.domain.portfolio.tables import EVOLUTION_TABLES, PORTFOLIO_TABLES
 from dc_pipeline.domain.reference import SNAPSHOT_TABLES
 from dc_pipeline.domain.scoring import BRAND_COLUMNS, METRIC_COLUMNS, PLATFORM_COLUMNS, SECTION_COLUMNS, DcScores
 
@@ -70,6 +71,8 @@ STORED: dict[str, Stored] = {
     ),
     "brand_forecasts": Stored("dc_core", ("brand_forecasts", "brand_forecast_summaries", "brand_forecast_coherence")),
     "brand_recommendations": Stored("dc_core", ("brand_recommendation_plans", "brand_recommendation_summaries")),
+    "portfolio_analysis": Stored("dc_core", PORTFOLIO_TABLES),
+    "cross_project_evolution": Stored("dc_core", EVOLUTION_TABLES),
 }
 
 

@@ -53,6 +53,26 @@ RETUNE = _held_during_plan(
     (dg.AutomationCondition.on_cron("0 4 * * 0") | dg.AutomationCondition.eager()).ignore(_REFERENCE)
 )
 
+# Project assets that also read brand-level (project x brand) outputs: the project's slice of the brand
+# dimension includes brands that are not members, so "missing" looks only at the project-level deps; an update
+# of any pair still triggers.
+_PAIR_ASSETS = dg.AssetSelection.assets("brand_forecasts", "brand_recommendations")
+ON_UPSTREAM_CHANGE_WITH_PAIRS = _held_during_plan(
+    dg.AutomationCondition.eager()
+    .ignore(_REFERENCE)
+    .replace("any_deps_missing", dg.AutomationCondition.any_deps_missing().ignore(_PAIR_ASSETS))
+)
+
+# Unpartitioned assets over every project: refresh when any project's input changes; a project that never
+# scored (failed validation) does not hold the others back.
+ON_ANY_UPSTREAM_CHANGE = _held_during_plan(
+    (
+        dg.AutomationCondition.any_deps_updated().since_last_handled()
+        & ~dg.AutomationCondition.any_deps_in_progress()
+        & ~dg.AutomationCondition.in_progress()
+    ).with_label("any upstream change")
+)
+
 automation_sensor = dg.AutomationConditionSensorDefinition(
     "default_automation_condition_sensor",
     target=dg.AssetSelection.all(),

@@ -64,10 +64,35 @@ brand_models_job = dg.define_asset_job(
     "succeed at once with no rows.",
 )
 
+portfolio_job = dg.define_asset_job(
+    "portfolio_job",
+    selection=dg.AssetSelection.assets("portfolio_analysis"),
+    partitions_def=projects_partitions,
+    description="Cross-brand comparison, synergy and effort allocation for the selected projects, from their stored "
+    "scores, plans and models (SPEC §8). Run after brand_models_job, before reports_job.",
+)
+
+evolution_job = dg.define_asset_job(
+    "evolution_job",
+    selection=dg.AssetSelection.assets("cross_project_evolution"),
+    description="Every brand across the projects it belongs to: framework check, DC deltas and their value/mix "
+    "split (SPEC §8).",
+)
+
 reports_job = dg.define_asset_job(
     "reports_job",
     selection=dg.AssetSelection.groups("reports"),
     description="Every report of the selected projects, from what is stored (scores, models, forecasts, plans).",
 )
 
-ASSET_JOBS = [reference_job, ingest_job, scoring_job, api_job, models_job, brand_models_job, reports_job]
+ASSET_JOBS = [
+    reference_job,
+    ingest_job,
+    scoring_job,
+    api_job,
+    models_job,
+    brand_models_job,
+    portfolio_job,
+    evolution_job,
+    reports_job,
+]

@@ -14,6 +14,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from dc_pipeline.domain.json_values import json_columns
+from dc_pipeline.domain.portfolio.tables import EVOLUTION_TABLES
 from dc_pipeline.domain.scoring import DcScores
 from dc_pipeline.domain.source_tables import SECTIONS
 
@@ -152,3 +154,10 @@ def brand_evolution(
     return evolution, pd.DataFrame(ranking, columns=RANKING_COLUMNS).sort_values(
         ["brand_id", "rank"], ignore_index=True
     )
+
+
+def evolution_tables(scores: DcScores, metrics: pd.DataFrame, projects: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The EVOLUTION_TABLES the cross_project_evolution asset stores."""
+    evolution, ranking = brand_evolution(scores, metrics, projects)
+    evolution = json_columns(evolution, ["section_deltas", "value_effect_by_section", "mix_effect_by_section"])
+    return dict(zip(EVOLUTION_TABLES, (evolution, ranking)))

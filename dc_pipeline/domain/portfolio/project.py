@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from dc_pipeline.domain.json_values import json_columns
 from dc_pipeline.domain.panels import score_panel
 from dc_pipeline.domain.portfolio.allocation import effort_allocation
 from dc_pipeline.domain.portfolio.comparison import cross_brand_comparison, pairwise_dc_tests
@@ -13,15 +14,6 @@ from dc_pipeline.domain.portfolio.synergy import complementarity, synergy, trans
 from dc_pipeline.domain.reports.blocks.trend import period_numbers
 from dc_pipeline.domain.scoring import DcScores
 
-PORTFOLIO_TABLES = (
-    "portfolio_comparison",
-    "portfolio_pairwise_tests",
-    "portfolio_synergy",
-    "portfolio_complementarity",
-    "portfolio_transfers",
-    "portfolio_allocation",
-    "portfolio_allocation_summary",
-)
 MONTHS_PER_PERIOD = {"month": 1, "quarter": 3}
 
 
@@ -38,6 +30,22 @@ def latest_revenue(outcomes: pd.DataFrame | None, project_id: int, period) -> pd
     return pd.to_numeric(rows.set_index("brand_id")["revenue"], errors="coerce").dropna()
 
 
+def revenue_change(summary: dict, allocation: pd.DataFrame, effect: dict | None) -> dict:
+    """Revenue change of the allocation, Σ ΔDC_b × revenue per DC point with the model's CI, when the stored
+    revenue model is validated; otherwise the reason it is not stated."""
+    if summary.get("status") != "ok":
+        return {"revenue_change_reason": summary.get("reason")}
+    if effect is None:
+        return {"revenue_change_reason": "no fitted revenue model stored for the project"}
+    if not effect["validated"]:
+        return {"revenue_change_reason": "the stored revenue model is not validated"}
+    gain = float(allocation["delta_dc"].fillna(0.0).sum())
+    low, high = sorted((gain * effect["ci_low"], gain * effect["ci_high"]))
+    return {"revenue_per_dc_point": effect["estimate"], "revenue_change": gain * effect["estimate"],
+            "revenue_change_ci_low": low, "revenue_change_ci_high": high, "revenue_change_level": effect["level"],
+            "revenue_model_id": effect["model_id"], "revenue_change_reason": None}  # fmt: skip
+
+
 def portfolio_tables(
     project_id: int,
     *,
@@ -49,9 +57,12 @@ def portfolio_tables(
     summaries: pd.DataFrame | None,
     alpha: float,
     effort_budget: float | None = None,
+    revenue_effect: dict | None = None,
 ) -> dict[str, pd.DataFrame]:
     """The PORTFOLIO_TABLES of one project; `scores` covers its member brands over its time line and
-    `members` its project_brands rows (brand_id, role, weight)."""
+    `members` its project_brands rows (brand_id, role, weight). `revenue_effect`: the stored revenue model's
+    outcome per DC point (panels.outcome_effect); the allocation's revenue change is stated only when that
+    model is validated."""
     member_ids = set(members["brand_id"].astype(int))
     panel = score_panel(scores, project_id)
     panel = panel[panel["brand_id"].isin(member_ids) & panel["dc"].notna()].reset_index(drop=True)
@@ -67,9 +78,13 @@ def portfolio_tables(
         "portfolio_comparison": cross_brand_comparison(panel),
         "portfolio_pairwise_tests": pairwise_dc_tests(panel, alpha),
         "portfolio_synergy": synergy(panel, alpha),
-        "portfolio_complementarity": complementarity(latest_rows),
+        "portfolio_complementarity": json_columns(
+            complementarity(latest_rows), ["strengths_a", "weaknesses_a", "strengths_b", "weaknesses_b"], []
+        ),
         "portfolio_transfers": transfer_pairs(latest_rows),
-        "portfolio_allocation": allocation,
-        "portfolio_allocation_summary": pd.DataFrame([{"period": latest, "alpha": alpha, **summary}]),
+        "portfolio_allocation": json_columns(allocation, ["envelope"], []),
+        "portfolio_allocation_summary": pd.DataFrame(
+            [{"period": latest, "alpha": alpha, **summary, **revenue_change(summary, allocation, revenue_effect)}]
+        ),
     }
     return {name: frame.assign(project_id=project_id) for name, frame in tables.items()}

@@ -1,0 +1,106 @@
+"""The portfolio stage through Dagster on a real instance and Postgres: TechCorp (SPEC §4) scored, its models
+and GA plans tuned with a small budget, then portfolio_analysis of p2 and cross_project_evolution."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import dagster as dg
+import pytest
+
+from dc_pipeline import runner
+from dc_pipeline_tests.conftest import make_pipeline_env, restored_environment
+
+pytestmark = pytest.mark.slow
+
+ENV_KEYS = ("DATABASE_URL", "REPORTS_DIR", "DAGSTER_PG_URL", "DAGSTER_HOME", "DC_CONFIG_PATH", "OPTUNA_N_TRIALS",
+            "OPTUNA_N_JOBS", "OPTUNA_TIMEOUT", "MODELS_DIR", "OPTUNA_STORAGE_URL")  # fmt: skip
+SCORING = ("src_metrics", "src_normalised_values", "src_business_outcomes", "validated_values", "validated_outcomes",
+           "dq_results", "dc_scores")  # fmt: skip
+
+
+def _ok(result) -> dg.ExecuteInProcessResult:
+    assert result.success, runner._failure_text(result)
+    return result
+
+
+@pytest.fixture(scope="module")
+def techcorp_env(pg_server, tmp_path_factory):
+    with restored_environment(ENV_KEYS):
+        tmp = tmp_path_factory.mktemp("portfolio_env")
+        for key in ("DC_CONFIG_PATH", "OPTUNA_STORAGE_URL"):
+            os.environ.pop(key, None)
+        os.environ.update(OPTUNA_N_TRIALS="3", OPTUNA_N_JOBS="1", OPTUNA_TIMEOUT="60", MODELS_DIR=str(tmp / "models"))
+        env = make_pipeline_env(pg_server, tmp)
+        scoring = dg.define_asset_job("techcorp_scoring_job", selection=dg.AssetSelection.assets(*SCORING))
+        env.defs = dg.Definitions.merge(env.defs, dg.Definitions(jobs=[scoring]))
+        runner.run_reference(env.defs, env.instance)
+        assert runner.run_projects(env.defs, env.instance, ["p1", "p2"], job_name="techcorp_scoring_job").failed == {}
+        models = runner.run_projects(
+            env.defs, env.instance, ["p2"], job_name="models_job",
+            run_config={"ops": {"outcome_models": {"config": {"bootstrap_reps": 20}}}},
+        )  # fmt: skip
+        assert models.failed == {}
+        pairs = runner.run_pairs_by_project(env.defs, env.instance, {"p2": ["b1", "b2", "b3"]})
+        assert pairs.failed == {}
+        env.portfolio = _ok(
+            env.defs.resolve_job_def("portfolio_job").execute_in_process(
+                instance=env.instance, partition_key="p2", run_config=runner.QUIET, raise_on_error=False
+            )
+        )
+        env.evolution = _ok(
+            env.defs.resolve_job_def("evolution_job").execute_in_process(
+                instance=env.instance, run_config=runner.QUIET, raise_on_error=False
+            )
+        )
+        yield env
+        env.instance.dispose()
+
+
+def test_portfolio_allocation_spends_the_knee_budget_on_stored_plans(techcorp_env):
+    env = techcorp_env
+    knee = env.query("SELECT brand_id, effort FROM dc_core.brand_recommendation_plans WHERE project_id = 2 AND is_knee")
+    assert len(knee) == 3
+    (budget, source, spent, status) = env.query(
+        "SELECT budget, budget_source, spent, status FROM dc_core.portfolio_allocation_summary WHERE project_id = 2"
+    )[0]
+    assert status == "ok" and source == "sum of knee-plan efforts"
+    assert budget == pytest.approx(sum(e for _, e in knee))
+    assert spent == pytest.approx(budget)
+    rows = env.query("SELECT brand_id, effort, share_pct, delta_dc, envelope FROM dc_core.portfolio_allocation")
+    assert {r[0] for r in rows} == {1, 2, 3}
+    assert sum(r[2] for r in rows) == pytest.approx(100.0)
+    max_gain = dict(env.query("SELECT brand_id, max(delta_dc) FROM dc_core.brand_recommendation_plans GROUP BY 1"))
+    for brand_id, _, _, delta_dc, envelope in rows:
+        assert 0 <= delta_dc <= max_gain[brand_id] + 1e-9
+        assert envelope[0] == [0.0, 0.0, -1]  # every envelope starts at the do-nothing point
+
+
+def test_portfolio_comparison_and_metadata(techcorp_env):
+    env = techcorp_env
+    leaders = env.query(
+        "SELECT measure, brand_id, value FROM dc_core.portfolio_comparison "
+        "WHERE project_id = 2 AND is_leader AND period = '2024-04-01'"
+    )
+    assert {m: b for m, b, _ in leaders} == {m: 2 for m, _, _ in leaders}  # TechLaptop leads everything
+    assert {m for m, _, _ in leaders} == {"dc", "Marketplace", "Digital Spends", "Organic Performance", "Socialwatch"}
+    reasons = {r for (r,) in env.query("SELECT DISTINCT reason FROM dc_core.portfolio_synergy WHERE project_id = 2")}
+    assert reasons == {"insufficient history: 2 common periods, 6 needed"}
+    (event,) = [e for e in env.portfolio.get_asset_materialization_events()]
+    meta = event.materialization.metadata
+    assert "TechLaptop" in meta["leaders"].value and "plan" in meta["allocation"].value
+
+
+def test_cross_project_evolution_reproduces_techcorp_deltas(techcorp_env):
+    rows = techcorp_env.query(
+        "SELECT brand_id, from_project, to_project, jaccard, status, delta_dc, value_effect, mix_effect, "
+        "section_deltas FROM dc_core.brand_evolution ORDER BY brand_id"
+    )
+    assert [(r[0], r[1], r[2], r[3], r[4]) for r in rows] == [(b, 1, 2, 1.0, "ok") for b in (1, 2, 3)]
+    for (*_, delta, value, mix, sections), expected in zip(rows, (2.6, 2.6, 3.7)):
+        assert delta == pytest.approx(expected, abs=1e-9) and value + mix == pytest.approx(delta, abs=1e-9)
+        sections = sections if isinstance(sections, dict) else json.loads(sections)
+        assert set(sections) == {"Marketplace", "Digital Spends", "Organic Performance", "Socialwatch"}
+    ranking = techcorp_env.query("SELECT brand_id, project_id, rank FROM dc_core.brand_project_ranking")
+    assert {(b, p): r for b, p, r in ranking}[(2, 2)] == 1

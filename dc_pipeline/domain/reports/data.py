@@ -11,13 +11,15 @@ from typing import Any
 
 import pandas as pd
 
+from dc_pipeline.domain.portfolio.tables import PORTFOLIO_TABLES
 from dc_pipeline.domain.scoring import DcScores
 from dc_pipeline.domain.timeline import series_projects
 
 # What a builder may declare in `needs`; scores, project, time line and members are always read.
 INPUTS: frozenset[str] = frozenset(
-    {"scores", "outcomes", "metrics", "dq", "outcome_models", "forecasts", "recommendations", "robustness"}
-)
+    {"scores", "outcomes", "metrics", "dq", "outcome_models", "forecasts", "recommendations", "robustness",
+     "portfolio"}
+)  # fmt: skip
 # Stored table names of the model outputs (defs/models/*_assets.py), the keys of the dict inputs.
 FORECAST_TABLES = ("brand_forecasts", "brand_forecast_summaries", "brand_forecast_coherence")
 RECOMMENDATION_TABLES = ("brand_recommendation_plans", "brand_recommendation_summaries")
@@ -45,6 +47,7 @@ class ReportData:
     forecasts: dict[str, pd.DataFrame] | None = None  # FORECAST_TABLES
     recommendations: dict[str, pd.DataFrame] | None = None  # RECOMMENDATION_TABLES
     robustness: dict[str, pd.DataFrame] | None = None  # ROBUSTNESS_TABLES
+    portfolio: dict[str, pd.DataFrame] | None = None  # PORTFOLIO_TABLES (portfolio_analysis of the project, §8)
 
     @property
     def project_id(self) -> int:
@@ -106,6 +109,7 @@ def report_data_from_frames(
     forecasts: dict[str, pd.DataFrame] | None = None,
     recommendations: dict[str, pd.DataFrame] | None = None,
     robustness: dict[str, pd.DataFrame] | None = None,
+    portfolio: dict[str, pd.DataFrame] | None = None,
 ) -> ReportData:
     """ReportData of one project from reference frames (projects, project_brands, brands) and stored outputs;
     frames may hold more projects or brands than the project's: they are cut to its time line and members."""
@@ -141,4 +145,5 @@ def report_data_from_frames(
         forecasts=own(forecasts),
         recommendations=own(recommendations),
         robustness=own(robustness),
+        portfolio=own(portfolio),
     )

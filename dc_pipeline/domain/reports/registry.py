@@ -21,6 +21,8 @@ BUILDER_MODULES: dict[str, str] = {
     "brand_equity_correlation": "brand_equity",
     "bestseller_rank_optimization": "bestseller_rank",
     "sales_performance_correlation": "sales_performance",
+    "revenue_impact_optimization": "revenue_impact",
+    "market_position_enhancement": "market_position",
     "performance_forecasting_analysis": "performance_forecasting",
     "trend_prediction_analysis": "trend_prediction",
     "risk_assessment_analysis": "risk_assessment",

@@ -23,6 +23,8 @@ BUILDER_MODULES: dict[str, str] = {
     "sales_performance_correlation": "sales_performance",
     "revenue_impact_optimization": "revenue_impact",
     "market_position_enhancement": "market_position",
+    "customer_lifetime_value_enhancement": "lifetime_value",
+    "conversion_rate_optimization": "conversion",
     "performance_forecasting_analysis": "performance_forecasting",
     "trend_prediction_analysis": "trend_prediction",
     "risk_assessment_analysis": "risk_assessment",

@@ -142,8 +142,9 @@ def knee_share(ctx: ReportContext, done: dict) -> dict[str, Any]:
             "change_ci_low": lo,
             "change_ci_high": hi,
         }
-    return ok_block(slope_pp_per_point=p["slope"], slope_used=slope["used"], slope_significant=p["significant"],
-                    brands=brands)  # fmt: skip
+    return ok_block(
+        slope_pp_per_point=p["slope"], slope_used=slope["used"], slope_significant=p["significant"], brands=brands
+    )
 
 
 def _insights(root: dict, ctx: ReportContext) -> list[dict[str, Any]]:

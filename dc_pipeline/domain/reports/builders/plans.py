@@ -52,8 +52,10 @@ def knee_plans(ctx: ReportContext, _: dict) -> dict[str, Any]:
     for brand_id in sorted(ctx.names):
         knee = plans[(plans["brand_id"] == brand_id) & plans["is_knee"].astype(bool)]
         if knee.empty:
-            brands[str(brand_id)] = {"brand_name": ctx.name(brand_id),
-                                     **insufficient(_summary_reason(ctx, brand_id), 0, 1)}  # fmt: skip
+            brands[str(brand_id)] = {
+                "brand_name": ctx.name(brand_id),
+                **insufficient(_summary_reason(ctx, brand_id), 0, 1),
+            }
             continue
         k = knee.iloc[0]
         brands[str(brand_id)] = ok_block(
@@ -71,16 +73,28 @@ def per_point(model: dict[str, Any], slope: dict[str, Any], outcome: str) -> dic
     """Outcome change per DC point: the validated 6a model's estimate and CI, else the pooled slope's."""
     if is_ok(model) and model["model_validated"] and model["outcome_per_dc_point"]["estimate"] is not None:
         effect = model["outcome_per_dc_point"]
-        return ok_block(outcome=outcome, source="validated outcome model (SPEC 6a)", estimate=effect["estimate"],
-                        ci_low=effect["ci_low"], ci_high=effect["ci_high"], level=effect["level"],
-                        model_id=model.get("model_id"))  # fmt: skip
+        return ok_block(
+            outcome=outcome,
+            source="validated outcome model (SPEC 6a)",
+            estimate=effect["estimate"],
+            ci_low=effect["ci_low"],
+            ci_high=effect["ci_high"],
+            level=effect["level"],
+            model_id=model.get("model_id"),
+        )
     if not is_ok(slope):
         return {**slope, "outcome": outcome}
     why = model.get("validation_reason") or model.get("reason") or "not validated"
     p = slope["pooled"]
-    return ok_block(outcome=outcome, source=f"pooled slope (outcome model not used: {why})", estimate=p["slope"],
-                    ci_low=p["ci_low"], ci_high=p["ci_high"], level=slope["confidence_level"],
-                    model_id=None)  # fmt: skip
+    return ok_block(
+        outcome=outcome,
+        source=f"pooled slope (outcome model not used: {why})",
+        estimate=p["slope"],
+        ci_low=p["ci_low"],
+        ci_high=p["ci_high"],
+        level=slope["confidence_level"],
+        model_id=None,
+    )
 
 
 def scaled(delta_dc: float, point: dict[str, Any]) -> dict[str, float]:
@@ -113,5 +127,5 @@ def relative_share_slope(ctx: ReportContext) -> dict[str, Any]:
             "p": used["p"],
             "p_label": used["p_label"],
             "significant": used["significant"],
-        },  # fmt: skip
+        },
     }

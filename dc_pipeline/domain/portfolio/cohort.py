@@ -8,53 +8,48 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 STRONG_Q, WEAK_Q = 75.0, 25.0
 
 
-def cohort_standing(values: pd.Series) -> pd.DataFrame:
-    """Per index entry (a brand) of the finite `values`: rank (1 = highest, ties share the lowest rank),
-    z-score (sample sd; None for fewer than 2 brands or no spread), percentile (share of the cohort below
-    plus half of the ties, as scipy's percentileofscore kind='mean') and gap to the leader."""
+def cohort_standing(values: pd.Series, groups=None) -> pd.DataFrame:
+    """Per finite value (a brand in its cohort; `groups` names each value's cohort, one cohort when None): rank
+    (1 = highest, ties share the best rank), z-score (sample sd; NaN for a cohort of one or without spread),
+    percentile (share of the cohort below plus half of the ties, as scipy's percentileofscore kind='mean') and
+    the gap to the cohort's leader. `groups`: a Series, or a list of Series, aligned with `values` (pandas
+    groupby keys). Indexed like the finite values."""
     v = values.astype(float).dropna()
-    n = int(v.size)
-    if n == 0:
-        return pd.DataFrame(columns=["value", "rank", "n_brands", "z_score", "percentile", "gap_to_leader"])
-    sd = float(v.std(ddof=1)) if n >= 2 else 0.0
-    average_rank = stats.rankdata(v.to_numpy())  # ascending, ties averaged
+    keys = pd.Series(0, index=v.index) if groups is None else groups
+    grouped = v.groupby(keys)
+    n = grouped.transform("count")
+    sd = grouped.transform("std")
     return pd.DataFrame(
         {
             "value": v,
-            "rank": v.rank(ascending=False, method="min").astype(int),
-            "n_brands": n,
-            "z_score": (v - v.mean()) / sd if sd > 0 else np.nan,
-            "percentile": 100.0 * (average_rank - 0.5) / n,
-            "gap_to_leader": v.max() - v,
+            "rank": grouped.rank(ascending=False, method="min").astype(int),
+            "n_brands": n.astype(int),
+            "z_score": ((v - grouped.transform("mean")) / sd).where(sd > 0),
+            "percentile": 100.0 * (grouped.rank(method="average") - 0.5) / n,
+            "gap_to_leader": grouped.transform("max") - v,
         },
         index=v.index,
     )
 
 
-def strength_weakness(values: pd.Series) -> pd.Series:
-    """'strength' at or above the cohort's 75th percentile, 'weakness' at or below its 25th (numpy's
-    linear percentiles), else 'neutral'; None where the value is missing. With one brand nothing is
-    labelled: a brand is not strong or weak against itself."""
+def cohort_labels(values: pd.Series, groups) -> pd.Series:
+    """'strength' at or above its cohort's 75th percentile, 'weakness' at or below its 25th (linear
+    interpolation, as numpy's percentile), else 'neutral'; None where the value is missing. `groups` names the
+    cohort of each value (groupby keys aligned with `values`, e.g. [period, section]). A cohort of one brand,
+    or without spread, is all neutral: a brand is not strong or weak against itself."""
     v = values.astype(float)
-    finite = v.dropna()
-    labels = pd.Series(None, index=v.index, dtype=object)
-    if finite.size < 2 or np.ptp(finite.to_numpy()) == 0:
-        labels[finite.index] = "neutral"
-        return labels
-    high, low = np.percentile(finite.to_numpy(), [STRONG_Q, WEAK_Q])
-    labels[finite.index] = np.where(finite >= high, "strength", np.where(finite <= low, "weakness", "neutral"))
-    return labels
+    grouped = v.groupby(groups)
+    high, low = grouped.transform("quantile", STRONG_Q / 100), grouped.transform("quantile", WEAK_Q / 100)
+    spread = grouped.transform("max") - grouped.transform("min")
+    labelled = (grouped.transform("count") >= 2) & (spread > 0)
+    labels = np.where(labelled & (v >= high), "strength", np.where(labelled & (v <= low), "weakness", "neutral"))
+    return pd.Series(labels, index=v.index, dtype=object).where(v.notna(), None)
 
 
-def cohort_thresholds(values: pd.Series) -> tuple[float, float] | None:
-    """(p75, p25) of the finite values, None with fewer than 2."""
-    finite = values.astype(float).dropna().to_numpy()
-    if finite.size < 2:
-        return None
-    high, low = np.percentile(finite, [STRONG_Q, WEAK_Q])
-    return float(high), float(low)
+def strength_weakness(values: pd.Series) -> pd.Series:
+    """cohort_labels of one cohort."""
+    return cohort_labels(values, pd.Series(0, index=values.index))

@@ -28,19 +28,12 @@ PAIRWISE_COLUMNS = ["brand_a", "brand_b", "n_common_periods", "mean_difference",
 
 def cross_brand_comparison(panel: pd.DataFrame) -> pd.DataFrame:
     """One row per (period, brand, measure) of the panel (brand_id, period, dc and the four sections)."""
-    frames = []
-    for period, rows in panel.groupby("period", sort=True):
-        for measure in MEASURES:
-            standing = cohort_standing(rows.set_index("brand_id")[measure])
-            if standing.empty:
-                continue
-            standing = standing.rename_axis("brand_id").reset_index()
-            standing["period"], standing["measure"] = period, measure
-            standing["is_leader"] = standing["rank"] == 1
-            frames.append(standing)
-    if not frames:
+    long = panel.melt(id_vars=["period", "brand_id"], value_vars=list(MEASURES), var_name="measure").dropna()
+    if long.empty:
         return pd.DataFrame(columns=COMPARISON_COLUMNS)
-    out = pd.concat(frames, ignore_index=True)
+    standing = cohort_standing(long["value"], [long["period"], long["measure"]])
+    out = long.loc[standing.index, ["period", "brand_id", "measure"]].join(standing)
+    out["is_leader"] = out["rank"] == 1
     return out.loc[:, COMPARISON_COLUMNS].sort_values(["period", "measure", "rank", "brand_id"], ignore_index=True)
 
 

@@ -25,6 +25,8 @@ BUILDER_MODULES: dict[str, str] = {
     "market_position_enhancement": "market_position",
     "customer_lifetime_value_enhancement": "lifetime_value",
     "conversion_rate_optimization": "conversion",
+    "roi_maximization_strategy": "roi",
+    "competitive_advantage_analysis": "competitive_advantage",
     "performance_forecasting_analysis": "performance_forecasting",
     "trend_prediction_analysis": "trend_prediction",
     "risk_assessment_analysis": "risk_assessment",

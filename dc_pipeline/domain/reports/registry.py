@@ -27,6 +27,8 @@ BUILDER_MODULES: dict[str, str] = {
     "conversion_rate_optimization": "conversion",
     "roi_maximization_strategy": "roi",
     "competitive_advantage_analysis": "competitive_advantage",
+    "market_penetration_strategy": "market_penetration",
+    "brand_portfolio_optimization": "portfolio",
     "performance_forecasting_analysis": "performance_forecasting",
     "trend_prediction_analysis": "trend_prediction",
     "risk_assessment_analysis": "risk_assessment",

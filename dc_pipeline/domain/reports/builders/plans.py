@@ -70,7 +70,9 @@ def knee_plans(ctx: ReportContext, _: dict) -> dict[str, Any]:
 
 
 def per_point(model: dict[str, Any], slope: dict[str, Any], outcome: str) -> dict[str, Any]:
-    """Outcome change per DC point: the validated 6a model's estimate and CI, else the pooled slope's."""
+    """Outcome change per DC point: the validated 6a model's estimate and CI; else the slope block's
+    within-brand slope (what one brand's own DC change goes with), else its pooled slope (which also carries
+    between-brand differences, so it is the last resort)."""
     if is_ok(model) and model["model_validated"] and model["outcome_per_dc_point"]["estimate"] is not None:
         effect = model["outcome_per_dc_point"]
         return ok_block(
@@ -85,14 +87,16 @@ def per_point(model: dict[str, Any], slope: dict[str, Any], outcome: str) -> dic
     if not is_ok(slope):
         return {**slope, "outcome": outcome}
     why = model.get("validation_reason") or model.get("reason") or "not validated"
-    p = slope["pooled"]
+    within = slope["within"]
+    used, kind = (within, "within-brand") if is_ok(within) else (slope["pooled"], "pooled")
     return ok_block(
         outcome=outcome,
-        source=f"pooled slope (outcome model not used: {why})",
-        estimate=p["slope"],
-        ci_low=p["ci_low"],
-        ci_high=p["ci_high"],
+        source=f"{kind} slope (outcome model not used: {why})",
+        estimate=used["slope"],
+        ci_low=used["ci_low"],
+        ci_high=used["ci_high"],
         level=slope["confidence_level"],
+        significant=used["significant"],
         model_id=None,
     )
 

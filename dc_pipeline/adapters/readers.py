@@ -120,21 +120,6 @@ def read_data_versions(conn: psycopg.Connection, tables: dict[str, list[int]]) -
     return dict(sorted(versions.items()))
 
 
-def _tables_of(conn: psycopg.Connection, asset_name: str, where: dict | None = None) -> dict[str, pd.DataFrame]:
-    stored = STORED[asset_name]
-    return {t: read_table(conn, stored.qualified(t), where) for t in stored.tables}
-
-
-def read_recommendation_tables(conn: psycopg.Connection, project_id: int) -> dict[str, pd.DataFrame]:
-    """brand_recommendation_plans and _summaries of the project's member pairs (empty when not materialized)."""
-    return _tables_of(conn, "brand_recommendations", _where([project_id]))
-
-
-def read_portfolio_tables(conn: psycopg.Connection, project_id: int) -> dict[str, pd.DataFrame]:
-    """The portfolio_analysis tables of the project (empty frames when not materialized)."""
-    return _tables_of(conn, "portfolio_analysis", _where([project_id]))
-
-
 def read_latest_scores(conn: psycopg.Connection, project_ids) -> DcScores:
     """DC scores of every brand in the projects, with section and metric rows only at each project's latest
     scored periods (what cross-project comparisons read; a project's full history is not needed)."""

@@ -69,7 +69,7 @@ def portfolio_analysis(
         with pipeline_db.connection() as conn:
             scores = readers.read_dc_scores(conn, timeline, members)
             outcomes = readers.read_validated_outcomes(conn, [project_id], members)
-            plans = readers.read_recommendation_tables(conn, project_id)
+            plans = readers.read_asset_tables(conn, "brand_recommendations", [project_id], members)
             models = readers.read_outcome_model_results(conn, project_id)
         per_project[project_id] = portfolio_tables(
             project_id, scores=scores, members=reference.memberships(project_id),
@@ -123,15 +123,13 @@ def cross_project_evolution(
         metrics = readers.read_metric_definitions(conn, project_ids)
     tables = evolution_tables(scores, metrics, reference.projects)
     evolution = tables["brand_evolution"]
-    groups = evolution["to_series_group"].fillna("(no series group)")
-    per_group = evolution.assign(group=groups).groupby("group")["status"].value_counts().unstack(fill_value=0)
     context.log.info(f"{len(evolution)} brand steps across {len(project_ids)} projects")
     return dg.Output(
         tables,
         metadata={
             "brand_steps": dg.MetadataValue.int(len(evolution)),
             "comparable_steps": dg.MetadataValue.int(int((evolution["status"] == "ok").sum())),
-            "steps_by_series_group": _md(per_group.reset_index()),
+            "steps_by_series_group": _md(overview.steps_by_series_group(evolution)),
             "evolution": _md(overview.evolution_view(evolution, reference.brand_names).head(50)),
         },
     )

@@ -17,6 +17,7 @@ INPUT_ASSETS = {
     "forecasts": "brand_forecasts",
     "recommendations": "brand_recommendations",
     "robustness": "index_robustness",
+    "portfolio": "portfolio_analysis",
 }
 # Every report reads the scores and the DQ of its project.
 ALWAYS = frozenset({"scores", "dq"})
@@ -50,6 +51,7 @@ def load_report_data(conn, report_id: str, project_id: int, reference: Reference
         "forecasts": lambda: readers.read_asset_tables(conn, "brand_forecasts", [project_id], members),
         "recommendations": lambda: readers.read_asset_tables(conn, "brand_recommendations", [project_id], members),
         "robustness": lambda: readers.read_asset_tables(conn, "index_robustness", [project_id]),
+        "portfolio": lambda: readers.read_asset_tables(conn, "portfolio_analysis", [project_id]),
     }
     data = report_data_from_frames(
         project_id,

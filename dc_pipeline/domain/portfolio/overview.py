@@ -56,3 +56,11 @@ def evolution_view(evolution: pd.DataFrame, names: dict[int, str]) -> pd.DataFra
     columns = ["brand_id", "from_project", "to_project", "jaccard", "status", "delta_dc", "value_effect",
                "mix_effect", "reason"]  # fmt: skip
     return _named(evolution.loc[:, columns], names, "brand_id").rename(columns={"brand_id": "brand"})
+
+
+def steps_by_series_group(evolution: pd.DataFrame) -> pd.DataFrame:
+    """Brand steps per series group of the later project and status (ok / not_comparable)."""
+    if evolution.empty:
+        return pd.DataFrame(columns=["series_group"])
+    groups = evolution["to_series_group"].fillna("(no series group)").rename("series_group")
+    return evolution.groupby(groups)["status"].value_counts().unstack(fill_value=0).reset_index()

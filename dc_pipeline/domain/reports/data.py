@@ -11,7 +11,6 @@ from typing import Any
 
 import pandas as pd
 
-from dc_pipeline.domain.portfolio.tables import PORTFOLIO_TABLES
 from dc_pipeline.domain.scoring import DcScores
 from dc_pipeline.domain.timeline import series_projects
 
@@ -47,7 +46,7 @@ class ReportData:
     forecasts: dict[str, pd.DataFrame] | None = None  # FORECAST_TABLES
     recommendations: dict[str, pd.DataFrame] | None = None  # RECOMMENDATION_TABLES
     robustness: dict[str, pd.DataFrame] | None = None  # ROBUSTNESS_TABLES
-    portfolio: dict[str, pd.DataFrame] | None = None  # PORTFOLIO_TABLES (portfolio_analysis of the project, §8)
+    portfolio: dict[str, pd.DataFrame] | None = None  # portfolio/tables.PORTFOLIO_TABLES (portfolio_analysis, §8)
 
     @property
     def project_id(self) -> int:

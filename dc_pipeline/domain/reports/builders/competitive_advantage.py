@@ -19,6 +19,7 @@ from dc_pipeline.domain.portfolio.cohort import cohort_labels, cohort_standing
 from dc_pipeline.domain.reports import charts
 from dc_pipeline.domain.reports.blocks.status import insufficient, is_ok, ok_block
 from dc_pipeline.domain.reports.blocks.trend import period_numbers
+from dc_pipeline.domain.reports.catalog import REPORT_NEEDS
 from dc_pipeline.domain.reports.context import ReportContext
 from dc_pipeline.domain.reports.framework import Block, ReportBuilder
 from dc_pipeline.domain.reports.insights import cite, insight
@@ -281,7 +282,7 @@ def _charts(root: dict, ctx: ReportContext) -> dict[str, Any]:
 
 BUILDER = ReportBuilder(
     report_id="competitive_advantage_analysis",
-    needs=frozenset({"scores", "outcomes", "dq"}),
+    needs=REPORT_NEEDS["competitive_advantage_analysis"],
     blocks=(
         Block("section_standings", section_standings),
         Block("platform_standings", platform_standings, "standard"),

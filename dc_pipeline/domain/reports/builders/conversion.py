@@ -24,6 +24,7 @@ from dc_pipeline.domain.reports.builders.common import (
     section_correlations,
 )
 from dc_pipeline.domain.reports.builders.plans import knee_plans
+from dc_pipeline.domain.reports.catalog import REPORT_NEEDS
 from dc_pipeline.domain.reports.context import ReportContext
 from dc_pipeline.domain.reports.framework import Block, Kpi, ReportBuilder
 from dc_pipeline.domain.reports.insights import cite, insight, recommendation
@@ -247,7 +248,7 @@ def _charts(root: dict, ctx: ReportContext) -> dict[str, Any]:
 
 BUILDER = ReportBuilder(
     report_id="conversion_rate_optimization",
-    needs=frozenset({"scores", "outcomes", "dq", "outcome_models", "recommendations"}),
+    needs=REPORT_NEEDS["conversion_rate_optimization"],
     blocks=(
         Block("correlation", lambda ctx, _: corr_of(ctx, CR)),
         Block("section_correlations", lambda ctx, _: section_correlations(ctx, CR)),

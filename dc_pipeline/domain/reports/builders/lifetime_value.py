@@ -21,6 +21,7 @@ from dc_pipeline.domain.reports.builders.common import (
     trend_insight,
 )
 from dc_pipeline.domain.reports.builders.plans import knee_plans, scaled
+from dc_pipeline.domain.reports.catalog import REPORT_NEEDS
 from dc_pipeline.domain.reports.context import ReportContext
 from dc_pipeline.domain.reports.framework import Block, Kpi, ReportBuilder
 from dc_pipeline.domain.reports.insights import cite, insight, recommendation
@@ -177,7 +178,7 @@ def _charts(root: dict, ctx: ReportContext) -> dict[str, Any]:
 
 BUILDER = ReportBuilder(
     report_id="customer_lifetime_value_enhancement",
-    needs=frozenset({"scores", "outcomes", "dq", "outcome_models", "recommendations"}),
+    needs=REPORT_NEEDS["customer_lifetime_value_enhancement"],
     blocks=(
         Block("correlation", lambda ctx, _: corr_of(ctx, CLV)),
         Block("slope", lambda ctx, _: slope_of(ctx, CLV)),

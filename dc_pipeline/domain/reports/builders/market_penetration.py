@@ -15,6 +15,7 @@ from dc_pipeline.domain.reports.blocks.status import insufficient, is_ok, ok_blo
 from dc_pipeline.domain.reports.builders.common import correlation_insight, f, latest_series_labels
 from dc_pipeline.domain.reports.builders.growth import period_growth
 from dc_pipeline.domain.reports.builders.plans import relative_share_slope, stored_plans
+from dc_pipeline.domain.reports.catalog import REPORT_NEEDS
 from dc_pipeline.domain.reports.context import ReportContext
 from dc_pipeline.domain.reports.framework import Block, Kpi, ReportBuilder
 from dc_pipeline.domain.reports.insights import cite, insight, recommendation
@@ -244,7 +245,7 @@ def _charts(root: dict, ctx: ReportContext) -> dict[str, Any]:
 
 BUILDER = ReportBuilder(
     report_id="market_penetration_strategy",
-    needs=frozenset({"scores", "outcomes", "dq", "recommendations"}),
+    needs=REPORT_NEEDS["market_penetration_strategy"],
     blocks=(
         Block("headroom", headroom),
         Block("share_growth", share_growth),

@@ -14,6 +14,7 @@ from dc_pipeline.domain.reports.blocks.status import insufficient, is_ok, ok_blo
 from dc_pipeline.domain.reports.builders.common import f
 from dc_pipeline.domain.reports.builders.market_share import hhi
 from dc_pipeline.domain.reports.builders.plans import knee_plans, relative_share_slope
+from dc_pipeline.domain.reports.catalog import REPORT_NEEDS
 from dc_pipeline.domain.reports.context import ReportContext
 from dc_pipeline.domain.reports.framework import Block, Kpi, ReportBuilder
 from dc_pipeline.domain.reports.insights import cite, insight, recommendation
@@ -301,7 +302,7 @@ def _charts(root: dict, ctx: ReportContext) -> dict[str, Any]:
 
 BUILDER = ReportBuilder(
     report_id="market_position_enhancement",
-    needs=frozenset({"scores", "outcomes", "dq", "recommendations"}),
+    needs=REPORT_NEEDS["market_position_enhancement"],
     blocks=(
         Block("relative_share", relative_share),
         Block("momentum", momentum),

@@ -16,6 +16,7 @@ from dc_pipeline.domain.reports.blocks.status import insufficient, is_ok, ok_blo
 from dc_pipeline.domain.reports.builders.common import f, outcome_model_block, slope_of
 from dc_pipeline.domain.reports.builders.growth import period_growth
 from dc_pipeline.domain.reports.builders.plans import per_point, scaled
+from dc_pipeline.domain.reports.catalog import REPORT_NEEDS
 from dc_pipeline.domain.reports.context import ReportContext
 from dc_pipeline.domain.reports.framework import Block, Kpi, ReportBuilder
 from dc_pipeline.domain.reports.insights import cite, insight, recommendation
@@ -379,7 +380,7 @@ def _charts(root: dict, ctx: ReportContext) -> dict[str, Any]:
 
 BUILDER = ReportBuilder(
     report_id="brand_portfolio_optimization",
-    needs=frozenset({"scores", "outcomes", "dq", "outcome_models", "portfolio"}),
+    needs=REPORT_NEEDS["brand_portfolio_optimization"],
     blocks=(
         Block("portfolio_dc", portfolio_dc),
         Block("revenue_concentration", revenue_concentration),

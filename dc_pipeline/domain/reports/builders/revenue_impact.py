@@ -13,6 +13,7 @@ from dc_pipeline.domain.reports.blocks.status import insufficient, is_ok, ok_blo
 from dc_pipeline.domain.reports.builders.common import f, outcome_model_block, slope_of
 from dc_pipeline.domain.reports.builders.growth import period_growth
 from dc_pipeline.domain.reports.builders.plans import per_point, scaled, stored_plans
+from dc_pipeline.domain.reports.catalog import REPORT_NEEDS
 from dc_pipeline.domain.reports.context import ReportContext
 from dc_pipeline.domain.reports.framework import Block, Kpi, ReportBuilder
 from dc_pipeline.domain.reports.insights import cite, insight, recommendation
@@ -260,7 +261,7 @@ def _with_percent(block: dict[str, Any]) -> dict[str, Any]:
 
 BUILDER = ReportBuilder(
     report_id="revenue_impact_optimization",
-    needs=frozenset({"scores", "outcomes", "dq", "outcome_models", "recommendations"}),
+    needs=REPORT_NEEDS["revenue_impact_optimization"],
     blocks=(
         Block("slope", lambda ctx, _: slope_of(ctx, OUTCOME)),
         Block("revenue_model", lambda ctx, _: outcome_model_block(ctx, OUTCOME), "standard"),

@@ -13,6 +13,7 @@ from dc_pipeline.domain.reports import charts
 from dc_pipeline.domain.reports.blocks.correlation import corr_block
 from dc_pipeline.domain.reports.blocks.status import insufficient, is_ok, ok_block
 from dc_pipeline.domain.reports.builders.common import correlation_insight, f
+from dc_pipeline.domain.reports.catalog import REPORT_NEEDS
 from dc_pipeline.domain.reports.context import ReportContext
 from dc_pipeline.domain.reports.framework import Block, Kpi, ReportBuilder
 from dc_pipeline.domain.reports.insights import cite, insight
@@ -166,7 +167,7 @@ def _charts(root: dict, ctx: ReportContext) -> dict[str, Any]:
 
 BUILDER = ReportBuilder(
     report_id="roi_maximization_strategy",
-    needs=frozenset({"scores", "outcomes", "dq"}),
+    needs=REPORT_NEEDS["roi_maximization_strategy"],
     blocks=(
         Block("roas", roas),
         Block("marginal_roas", marginal_roas),

@@ -212,6 +212,11 @@ def run_plan(instance: dg.DagsterInstance, run_stage, workers: int = 2, say=prin
         )  # fmt: skip
         brands = list(instance.get_dynamic_partitions("brands"))
         stage_of(work_plan.pair_stage(scored, projects, brands, 2 * workers))
+        # The portfolio stage reads the stored plans and models; the reports then read all of it.
+        stage_of(work_plan.project_stage("portfolio analysis", "portfolio_job", scored, projects, workers))
+        stage_of(work_plan.evolution_stage())
+        label = "reports from the stored models, plans and portfolio"
+        stage_of(work_plan.project_stage(label, "reports_job", scored, projects, workers))
     return results
 
 

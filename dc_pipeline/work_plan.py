@@ -86,3 +86,8 @@ def pair_stage(projects: list[str], order: list[str], brands: list[str], workers
             Batch(keys, {ASSET_PARTITION_RANGE_START_TAG: str(first), ASSET_PARTITION_RANGE_END_TAG: str(last)})
         )
     return Stage("forecasts and recommendations (project x brand)", "brand_models_job", tuple(batches))
+
+
+def evolution_stage() -> Stage:
+    """cross_project_evolution: one unpartitioned run over every project."""
+    return Stage("cross-project evolution", "evolution_job", (Batch(("evolution",)),))

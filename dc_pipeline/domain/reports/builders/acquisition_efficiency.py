@@ -10,9 +10,11 @@ import pandas as pd
 from dc_pipeline.domain.reports import charts
 from dc_pipeline.domain.reports.blocks.status import is_ok, ok_block, unavailable_block
 from dc_pipeline.domain.reports.builders.common import (
+    LTV_CAC_FLOOR,
     corr_of,
     correlation_insight,
     f,
+    ltv_cac,
     outcome_model_block,
     scatter_by_brand,
     slope_insight,
@@ -25,7 +27,6 @@ from dc_pipeline.domain.reports.insights import cite, insight
 from dc_pipeline.domain.reports.json_values import iso_date, join_pointer
 
 CAC = "customer_acquisition_cost"
-LTV_CAC_FLOOR = 3.0
 
 
 def cac_changes(ctx: ReportContext, _: dict) -> dict[str, Any]:
@@ -64,29 +65,6 @@ def cac_index(ctx: ReportContext, _: dict) -> dict[str, Any]:
             for r in latest.itertuples()
         },
     )
-
-
-def ltv_cac(ctx: ReportContext, _: dict) -> dict[str, Any]:
-    obs = ctx.observations(CAC, "customer_lifetime_value")
-    if obs.empty:
-        return unavailable_block(
-            "missing_input",
-            f"missing outcome: customer_lifetime_value has no values with CAC for project {ctx.project_id}",
-            0,
-            1,
-        )
-    latest = obs[obs["period"] == obs["period"].max()]
-    brands = {
-        str(r.brand_id): {
-            "brand_name": ctx.name(r.brand_id),
-            "clv": float(r.customer_lifetime_value),
-            "cac": float(getattr(r, CAC)),
-            "ratio": float(r.customer_lifetime_value / getattr(r, CAC)),
-            "below_floor": bool(r.customer_lifetime_value / getattr(r, CAC) < LTV_CAC_FLOOR),
-        }
-        for r in latest.itertuples()
-    }
-    return ok_block(period=iso_date(latest["period"].max()), floor=LTV_CAC_FLOOR, brands=brands)
 
 
 def implied_acquisitions(ctx: ReportContext, _: dict) -> dict[str, Any]:

@@ -225,3 +225,52 @@ def latest_series_labels(ctx: ReportContext) -> list[str]:
 
 def brand_pointer(block: str, key: Any, *rest: str) -> str:
     return join_pointer("analysis", block, "brands", key, *rest)
+
+
+def missing_outcomes(ctx: ReportContext, *columns: str) -> dict[str, Any]:
+    """The missing_input block of a computation needing every named outcome, naming the absent ones."""
+    absent = [c for c in columns if ctx.panel[c].notna().sum() == 0]
+    text = (
+        f"missing outcome: {', '.join(absent)} {'is' if len(absent) == 1 else 'are'} null for all "
+        f"{len(ctx.panel)} brand-periods of project {ctx.project_id}"
+        if absent
+        else f"missing outcome: no brand-period of project {ctx.project_id} has {' and '.join(columns)} together"
+    )
+    return unavailable_block("missing_input", text, 0, 1, columns=list(absent or columns))
+
+
+LTV_CAC_FLOOR = 3.0
+CAC, CLV = "customer_acquisition_cost", "customer_lifetime_value"
+
+
+def ltv_cac(ctx: ReportContext, _: dict) -> dict[str, Any]:
+    """CLV / CAC per brand in the latest period with both; flagged below LTV_CAC_FLOOR (reports 5 and 11)."""
+    obs = ctx.observations(CAC, CLV)
+    if obs.empty:
+        return missing_outcomes(ctx, CLV, CAC)
+    latest = obs[obs["period"] == obs["period"].max()]
+    brands = {
+        str(r.brand_id): {
+            "brand_name": ctx.name(r.brand_id),
+            "clv": float(getattr(r, CLV)),
+            "cac": float(getattr(r, CAC)),
+            "ratio": float(getattr(r, CLV) / getattr(r, CAC)),
+            "below_floor": bool(getattr(r, CLV) / getattr(r, CAC) < LTV_CAC_FLOOR),
+        }
+        for r in latest.itertuples()
+    }
+    return ok_block(period=iso_date(latest["period"].max()), floor=LTV_CAC_FLOOR, brands=brands)
+
+
+def share_hhi(ctx: ReportContext, _: dict) -> dict[str, Any]:
+    """Herfindahl-Hirschman index of the member brands' market shares per period (sum of squared
+    percentages; reports 4 and 10)."""
+    obs = ctx.observations("market_share")
+    per = obs.groupby("period")["market_share"].agg(hhi=lambda s: float(np.sum(np.square(s))), total="sum", n="count")
+    return ok_block(
+        definition="sum over member brands of share^2 (share in percent)",
+        periods=[
+            {"period": iso_date(p), "hhi": float(r.hhi), "total_share": float(r.total), "n_brands": int(r.n)}
+            for p, r in per.iterrows()
+        ],
+    )

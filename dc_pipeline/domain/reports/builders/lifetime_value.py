@@ -7,12 +7,13 @@ from typing import Any
 
 from dc_pipeline.domain.reports import charts
 from dc_pipeline.domain.reports.blocks.status import insufficient, is_ok, ok_block
-from dc_pipeline.domain.reports.builders.acquisition_efficiency import LTV_CAC_FLOOR, ltv_cac
 from dc_pipeline.domain.reports.builders.common import (
+    LTV_CAC_FLOOR,
     brand_trends,
     corr_of,
     correlation_insight,
     grain_unit,
+    ltv_cac,
     outcome_model_block,
     scatter_by_brand,
     section_correlations,

@@ -11,8 +11,8 @@ import pandas as pd
 
 from dc_pipeline.domain.reports import charts
 from dc_pipeline.domain.reports.blocks.correlation import corr_block
-from dc_pipeline.domain.reports.blocks.status import insufficient, is_ok, ok_block, unavailable_block
-from dc_pipeline.domain.reports.builders.common import correlation_insight, f, latest_series_labels
+from dc_pipeline.domain.reports.blocks.status import insufficient, is_ok, ok_block
+from dc_pipeline.domain.reports.builders.common import correlation_insight, f, latest_series_labels, missing_outcomes
 from dc_pipeline.domain.reports.builders.growth import period_growth
 from dc_pipeline.domain.reports.builders.plans import relative_share_slope, stored_plans
 from dc_pipeline.domain.reports.catalog import REPORT_NEEDS
@@ -124,12 +124,7 @@ def leading_sections(ctx: ReportContext, _: dict) -> dict[str, Any]:
 
 def sales_growth(ctx: ReportContext, _: dict) -> dict[str, Any]:
     if ctx.observations(SALES).empty:
-        return unavailable_block(
-            "missing_input",
-            f"missing outcome: {SALES} is null for all {len(ctx.panel)} brand-periods of project {ctx.project_id}",
-            0,
-            1,
-        )
+        return missing_outcomes(ctx, SALES)
     return period_growth(ctx, SALES)
 
 

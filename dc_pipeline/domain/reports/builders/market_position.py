@@ -11,8 +11,7 @@ from scipy import stats
 from dc_pipeline.domain.reports import charts
 from dc_pipeline.domain.reports.blocks.correlation import p_label
 from dc_pipeline.domain.reports.blocks.status import insufficient, is_ok, ok_block
-from dc_pipeline.domain.reports.builders.common import f
-from dc_pipeline.domain.reports.builders.market_share import hhi
+from dc_pipeline.domain.reports.builders.common import f, share_hhi
 from dc_pipeline.domain.reports.builders.plans import knee_plans, relative_share_slope
 from dc_pipeline.domain.reports.catalog import REPORT_NEEDS
 from dc_pipeline.domain.reports.context import ReportContext
@@ -308,7 +307,7 @@ BUILDER = ReportBuilder(
         Block("momentum", momentum),
         Block("section_gaps", section_gaps),
         Block("share_slope", lambda ctx, _: relative_share_slope(ctx)),
-        Block("hhi", hhi),
+        Block("hhi", share_hhi),
         Block("knee_plans", knee_plans, "standard"),
         Block("knee_share", knee_share, "standard"),
     ),

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from dc_pipeline.domain.reports import charts
 from dc_pipeline.domain.reports.blocks.status import is_ok, ok_block
 from dc_pipeline.domain.reports.builders.common import (
@@ -14,6 +12,7 @@ from dc_pipeline.domain.reports.builders.common import (
     correlation_insight,
     outcome_model_block,
     scatter_by_brand,
+    share_hhi,
     slope_insight,
     slope_of,
 )
@@ -83,19 +82,6 @@ def residuals(ctx: ReportContext, done: dict) -> dict[str, Any]:
         residual_sd=sd,
         threshold_sd=RESIDUAL_SD,
         brands=brands,
-    )
-
-
-def hhi(ctx: ReportContext, _: dict) -> dict[str, Any]:
-    """Herfindahl-Hirschman index of the member brands' shares per period (sum of squared percentages)."""
-    obs = ctx.observations(OUTCOME)
-    per = obs.groupby("period")[OUTCOME].agg(hhi=lambda s: float(np.sum(np.square(s))), total="sum", n="count")
-    return ok_block(
-        definition="sum over member brands of share^2 (share in percent)",
-        periods=[
-            {"period": iso_date(p), "hhi": float(r.hhi), "total_share": float(r.total), "n_brands": int(r.n)}
-            for p, r in per.iterrows()
-        ],
     )
 
 
@@ -178,7 +164,7 @@ BUILDER = ReportBuilder(
         Block("slope", lambda ctx, _: slope_of(ctx, OUTCOME)),
         Block("relative_dc", relative_dc),
         Block("residuals", residuals),
-        Block("hhi", hhi),
+        Block("hhi", share_hhi),
         Block("share_model", lambda ctx, _: outcome_model_block(ctx, OUTCOME), "standard"),
     ),
     insights=_insights,

@@ -13,7 +13,7 @@ import pandas as pd
 from dc_pipeline.domain.portfolio.allocation import NO_CHANGE
 from dc_pipeline.domain.reports import charts
 from dc_pipeline.domain.reports.blocks.status import insufficient, is_ok, ok_block, unavailable_block
-from dc_pipeline.domain.reports.builders.common import f, outcome_model_block, slope_of
+from dc_pipeline.domain.reports.builders.common import f, missing_outcomes, outcome_model_block, slope_of
 from dc_pipeline.domain.reports.builders.growth import period_growth
 from dc_pipeline.domain.reports.builders.plans import per_point, scaled
 from dc_pipeline.domain.reports.catalog import REPORT_NEEDS
@@ -61,9 +61,7 @@ def revenue_concentration(ctx: ReportContext, _: dict) -> dict[str, Any]:
     """HHI of the brands' shares of portfolio revenue (percent squared, 10,000 = one brand) per period."""
     obs = ctx.observations(REVENUE)
     if obs.empty:
-        return unavailable_block(
-            "missing_input", f"missing outcome: revenue is null for all {len(ctx.panel)} brand-periods", 0, 1
-        )
+        return missing_outcomes(ctx, REVENUE)
     share = 100 * obs[REVENUE] / obs.groupby("period")[REVENUE].transform("sum")
     per = share.pow(2).groupby(obs["period"]).sum()
     return ok_block(

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from dc_pipeline.domain.portfolio.synergy import complementarity, synergy, transfer_pairs
+from dc_pipeline.domain.portfolio.synergy import complementarity, effective_correlation, synergy, transfer_pairs
 from dc_pipeline.domain.source_tables import SECTIONS
 
 
@@ -32,7 +32,8 @@ def test_synergy_labels_from_first_differences():
     dc = out[out["measure"] == "dc"].set_index(["brand_a", "brand_b"])
     r = stats.pearsonr(np.diff(series[1]), np.diff(series[2]))
     assert dc.at[(1, 2), "r"] == pytest.approx(r.statistic)
-    assert dc.at[(1, 2), "p"] == pytest.approx(r.pvalue)
+    assert dc.at[(1, 2), "p_naive"] == pytest.approx(r.pvalue)
+    assert 3 <= dc.at[(1, 2), "n_effective"] <= 23
     assert dc.at[(1, 2), "n_differences"] == 23
     assert dc.at[(1, 2), "label"] == "co_moving"
     assert dc.at[(1, 3), "label"] == "counter_moving"
@@ -70,3 +71,28 @@ def test_transfer_pairs_at_fifteen_points():
     got = {(r.leader_brand_id, r.laggard_brand_id, r.section): r.gap for r in out.itertuples()}
     assert got == pytest.approx({(1, 2, "Marketplace"): 15.0, (1, 3, "Marketplace"): 15.1,
                                  (1, 3, "Organic Performance"): 15.0, (2, 3, "Organic Performance"): 15.0})  # fmt: skip
+
+
+def _ar1(rng, n: int, phi: float) -> np.ndarray:
+    x = np.empty(n)
+    x[0] = rng.normal() / np.sqrt(1 - phi**2)
+    for t in range(1, n):
+        x[t] = phi * x[t - 1] + rng.normal()
+    return x
+
+
+@pytest.mark.parametrize(("n", "phi"), [(12, 0.0), (36, 0.0), (36, 0.5)])
+def test_co_movement_p_holds_its_size_for_independent_brands(n, phi):
+    """Differences of independent noisy levels: at most about 5 % called co-moving at alpha 0.05 (the plain
+    Pearson p reaches about 11 % at 36 white-noise periods)."""
+    rng = np.random.default_rng(n + int(10 * phi))
+    draws = 800
+    hits = naive = 0
+    for _ in range(draws):
+        a, b = np.diff(_ar1(rng, n, phi)), np.diff(_ar1(rng, n, phi))
+        test = effective_correlation(a, b)
+        hits += test["p"] < 0.05
+        naive += test["p_naive"] < 0.05
+    assert hits / draws < 0.05 + 2.5 * np.sqrt(0.05 * 0.95 / draws)
+    if phi == 0.0 and n == 36:
+        assert naive / draws > 0.08  # the correction is needed there

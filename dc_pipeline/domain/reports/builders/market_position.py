@@ -151,20 +151,24 @@ def _insights(root: dict, ctx: ReportContext) -> list[dict[str, Any]]:
     a, out = root["analysis"], []
     rs = a["relative_share"]
     if is_ok(rs):
-        for key, b in rs["brands"].items():
-            B = join_pointer("analysis", "relative_share", "brands", key)
-            out.append(
-                insight(
-                    "",
-                    f"{{brand}} is a market {b['position']}: {{share}}% share, {{rs}} times the largest other brand's.",
-                    [
-                        cite(root, "brand", B + "/brand_name"),
-                        cite(root, "share", B + "/share"),
-                        cite(root, "rs", B + "/relative_share", 2),
-                    ],
-                    0.5 + 0.1 * (b["position"] in ("leader", "niche")),
-                )
+        B = join_pointer("analysis", "relative_share", "brands", rs["share_leader"])
+        P = "/analysis/relative_share/positions"
+        out.append(
+            insight(
+                "",
+                "{brand} leads the market with {share}% share, {rs} times the next brand's; the others are "
+                "{ch} challenger(s), {fo} follower(s) and {ni} niche brand(s).",
+                [
+                    cite(root, "brand", B + "/brand_name"),
+                    cite(root, "share", B + "/share"),
+                    cite(root, "rs", B + "/relative_share", 2),
+                    cite(root, "ch", P + "/challenger", 0),
+                    cite(root, "fo", P + "/follower", 0),
+                    cite(root, "ni", P + "/niche", 0),
+                ],
+                0.75,
             )
+        )
     slope = a["share_slope"]
     if is_ok(slope):
         P = "/analysis/share_slope/pp_per_point"

@@ -273,6 +273,24 @@ def _insights(root: dict, ctx: ReportContext) -> list[dict[str, Any]]:
                 0.6,
             )
         )
+    quad = a["growth_quadrant"]
+    for key, b in quad["brands"].items() if is_ok(quad) else []:
+        if b["quadrant"] == "low DC, slower growth":
+            B = join_pointer("analysis", "growth_quadrant", "brands", key)
+            out.append(
+                insight(
+                    "",
+                    "{brand} sits below the portfolio medians on both DC ({dc}) and revenue growth ({g}% per period "
+                    "over the last {n} periods).",
+                    [
+                        cite(root, "brand", B + "/brand_name"),
+                        cite(root, "dc", B + "/dc", 2),
+                        cite(root, "g", B + "/mean_growth_pct", 2, True),
+                        cite(root, "n", "/analysis/growth_quadrant/window_periods", 0),
+                    ],
+                    0.55,
+                )
+            )
     hhi = a["revenue_concentration"]
     if is_ok(hhi):
         out.append(
@@ -364,14 +382,18 @@ def _charts(root: dict, ctx: ReportContext) -> dict[str, Any]:
     quad = a["growth_quadrant"]
     if is_ok(quad):
         keys = list(quad["brands"])
-        out["dc_vs_growth"] = charts.scatter(
-            "DC against revenue growth (quadrants split at the medians)",
+        revenue = {k: b["revenue"] for k, b in a["portfolio_dc"]["brands"].items()}
+        sized = all(revenue.get(k) for k in keys)
+        out["dc_vs_growth"] = charts.bubble(
+            f"DC against revenue growth (medians: DC {quad['dc_median']:.1f}, growth {quad['growth_median']:.2f}%)",
             "/analysis/growth_quadrant",
             [quad["brands"][k]["dc"] for k in keys],
             [quad["brands"][k]["mean_growth_pct"] for k in keys],
-            [quad["brands"][k]["quadrant"] for k in keys],
+            [revenue[k] if sized else 1.0 for k in keys],
+            [quad["brands"][k]["brand_name"] for k in keys],
             x_label="DC score",
             y_label=f"mean revenue growth, last {quad['window_periods']} periods (%)",
+            size_label="revenue" if sized else "equal",
         )
     return out
 

@@ -102,9 +102,8 @@ def _insights(root: dict, ctx: ReportContext) -> list[dict[str, Any]]:
         )
     plans = a["plan_revenue"]
     if is_ok(plans):
-        knees = {k: b for k, b in plans["brands"].items() if b["knee"]}
-        if knees:
-            key = max(knees, key=lambda k: knees[k]["knee"]["revenue_change"]["estimate"])
+        key = _headline_brand(plans)
+        if key is not None:
             P = join_pointer("analysis", "plan_revenue", "brands", key, "knee")
             out.append(
                 insight(
@@ -208,21 +207,17 @@ def _recommendations(root: dict, ctx: ReportContext) -> list[dict[str, Any]]:
     return out
 
 
-def _chart_brand(ctx: ReportContext, plans: dict) -> str | None:
-    """The primary brand's front, else that of the brand with the most revenue."""
-    primary = ctx.data.brands[ctx.data.brands["role"] == "primary"]["brand_id"].astype(str)
-    keys = [k for k in primary if k in plans["brands"]]
-    if keys:
-        return keys[0]
-    latest = ctx.observations(OUTCOME)
-    latest = latest[latest["period"] == latest["period"].max()].sort_values(OUTCOME, ascending=False)
-    return next((str(b) for b in latest["brand_id"] if str(b) in plans["brands"]), None)
+def _headline_brand(plans: dict) -> str | None:
+    """The brand whose knee plan is worth the most revenue: the knee insight names it and the Pareto chart
+    shows its front, so the chart stands beside the insight."""
+    knees = {k: b for k, b in plans["brands"].items() if b["knee"]}
+    return max(knees, key=lambda k: knees[k]["knee"]["revenue_change"]["estimate"]) if knees else None
 
 
 def _charts(root: dict, ctx: ReportContext) -> dict[str, Any]:
     a, out = root["analysis"], {}
     plans = a["plan_revenue"]
-    if is_ok(plans) and (key := _chart_brand(ctx, plans)):
+    if is_ok(plans) and (key := _headline_brand(plans)):
         b = plans["brands"][key]
         highlight = {"knee": b["knee_index"]} if b["knee_index"] is not None else {}
         out["pareto_front"] = charts.pareto(

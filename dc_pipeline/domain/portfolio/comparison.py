@@ -2,12 +2,16 @@
 leader of each, and with at least MIN_COMMON_PERIODS common periods the pairwise DC differences tested by a
 paired t-test and a Wilcoxon signed-rank test, each Holm-corrected over the project's brand pairs.
 
-Both tests treat the common periods as independent pairs of observations (as SPEC §8 prescribes); a
-difference is called significant only when both Holm-adjusted p values are below alpha."""
+The periods of one brand pair are not independent: AR(1) noise with phi 0.5 makes the plain paired t and
+Wilcoxon call a pair different about a quarter of the time when it is not (by simulation, 12-36 periods). So
+both statistics are deflated by the AR(1) variance ratio of the differences (series.ar1_variance_ratio): the
+t-test uses t / sqrt(ratio) on n / ratio − 1 degrees of freedom, the Wilcoxon its exact p turned into a normal
+score and divided by sqrt(ratio). That brings the false alarms to about 10 % at 12 periods and 7 % at 36 (the
+autocorrelation is estimated from the short series itself); Holm over the pairs and requiring both tests
+keep a claim conservative. The plain p values are kept (`*_p_naive`). A difference is called significant
+only when both Holm-adjusted p values are below alpha."""
 
 from __future__ import annotations
-
-from itertools import combinations
 
 import numpy as np
 import pandas as pd
@@ -15,15 +19,42 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
 from dc_pipeline.domain.portfolio.cohort import cohort_standing
+from dc_pipeline.domain.portfolio.series import ar1_variance_ratio, pair_groups
 from dc_pipeline.domain.source_tables import SECTIONS
 
 MEASURES = ("dc", *SECTIONS)
 MIN_COMMON_PERIODS = 4
-COMPARISON_COLUMNS = ["period", "brand_id", "measure", "value", "rank", "n_brands", "z_score", "percentile",
-                      "gap_to_leader", "is_leader"]  # fmt: skip
-PAIRWISE_COLUMNS = ["brand_a", "brand_b", "n_common_periods", "mean_difference", "sd_difference", "t_statistic",
-                    "t_p", "t_p_holm", "wilcoxon_statistic", "wilcoxon_p", "wilcoxon_p_holm", "significant",
-                    "status", "reason"]  # fmt: skip
+COMPARISON_COLUMNS = [
+    "period",
+    "brand_id",
+    "measure",
+    "value",
+    "rank",
+    "n_brands",
+    "z_score",
+    "percentile",
+    "gap_to_leader",
+    "is_leader",
+]
+PAIRWISE_COLUMNS = [
+    "brand_a",
+    "brand_b",
+    "n_common_periods",
+    "mean_difference",
+    "sd_difference",
+    "variance_ratio",
+    "t_statistic",
+    "t_p_naive",
+    "t_p",
+    "t_p_holm",
+    "wilcoxon_statistic",
+    "wilcoxon_p_naive",
+    "wilcoxon_p",
+    "wilcoxon_p_holm",
+    "significant",
+    "status",
+    "reason",
+]
 
 
 def cross_brand_comparison(panel: pd.DataFrame) -> pd.DataFrame:
@@ -37,34 +68,61 @@ def cross_brand_comparison(panel: pd.DataFrame) -> pd.DataFrame:
     return out.loc[:, COMPARISON_COLUMNS].sort_values(["period", "measure", "rank", "brand_id"], ignore_index=True)
 
 
-def _pair_test(a: np.ndarray, b: np.ndarray) -> dict:
-    t = stats.ttest_rel(a, b)
-    w = stats.wilcoxon(a, b)
-    return {"t_statistic": float(t.statistic), "t_p": float(t.pvalue), "wilcoxon_statistic": float(w.statistic),
-            "wilcoxon_p": float(w.pvalue)}  # fmt: skip
+def paired_tests(d: np.ndarray) -> dict[str, np.ndarray]:
+    """Both paired tests for every row of d (pairs x common periods), plain and AR(1)-corrected."""
+    n = d.shape[1]
+    mean, sd = d.mean(axis=1), d.std(axis=1, ddof=1)
+    ratio = ar1_variance_ratio(d)
+    t = mean / (sd / np.sqrt(n))
+    df = np.maximum(1.0, n / ratio - 1)
+    wilcoxon = stats.wilcoxon(d, axis=1)
+    z = stats.norm.isf(np.asarray(wilcoxon.pvalue) / 2)
+    return {
+        "variance_ratio": ratio,
+        "t_statistic": t,
+        "t_p_naive": 2 * stats.t.sf(np.abs(t), n - 1),
+        "t_p": 2 * stats.t.sf(np.abs(t) / np.sqrt(ratio), df),
+        "wilcoxon_statistic": np.asarray(wilcoxon.statistic),
+        "wilcoxon_p_naive": np.asarray(wilcoxon.pvalue),
+        "wilcoxon_p": 2 * stats.norm.sf(z / np.sqrt(ratio)),
+    }
 
 
 def pairwise_dc_tests(panel: pd.DataFrame, alpha: float, min_periods: int = MIN_COMMON_PERIODS) -> pd.DataFrame:
     """Every brand pair (brand_a < brand_b): DC_a − DC_b over their common periods, tested when there are at
-    least `min_periods`; Holm's correction runs over the pairs that were tested, separately per test."""
+    least `min_periods` with some variation; Holm's correction runs over the tested pairs, per test."""
     wide = panel.pivot_table(index="period", columns="brand_id", values="dc", aggfunc="first")
-    rows = []
-    for a, b in combinations(sorted(wide.columns), 2):
-        common = wide[[a, b]].dropna()
-        d = (common[a] - common[b]).to_numpy(dtype=float)
-        row = {"brand_a": int(a), "brand_b": int(b), "n_common_periods": int(d.size),
-               "mean_difference": float(d.mean()) if d.size else np.nan,
-               "sd_difference": float(d.std(ddof=1)) if d.size >= 2 else np.nan}  # fmt: skip
-        if d.size < min_periods:
-            row.update(status="insufficient_data",
-                       reason=f"insufficient history: {d.size} common periods, {min_periods} needed")  # fmt: skip
-        elif np.ptp(d) == 0:
-            reason = f"no variation: the DC difference is the same in all {d.size} common periods"
-            row.update(status="insufficient_data", reason=reason)
+    brands, values = np.array(wide.columns, dtype=int), wide.to_numpy(dtype=float)
+    frames = []
+    for ia, ib, mask in pair_groups(values):
+        d = (values[mask][:, ia] - values[mask][:, ib]).T
+        n = int(mask.sum())
+        out = pd.DataFrame(
+            {
+                "brand_a": brands[ia],
+                "brand_b": brands[ib],
+                "n_common_periods": n,
+                "mean_difference": d.mean(axis=1) if n else np.nan,
+                "sd_difference": d.std(axis=1, ddof=1) if n >= 2 else np.nan,
+            }
+        )
+        varied = np.ptp(d, axis=1) > 1e-9 if n else np.zeros(len(ia), dtype=bool)
+        out["status"] = np.where((n >= min_periods) & varied, "ok", "insufficient_data")
+        out["reason"] = None
+        if n < min_periods:
+            out["reason"] = f"insufficient history: {n} common periods, {min_periods} needed"
         else:
-            row.update(status="ok", reason=None, **_pair_test(common[a].to_numpy(float), common[b].to_numpy(float)))
-        rows.append(row)
-    out = pd.DataFrame(rows, columns=PAIRWISE_COLUMNS)
+            out.loc[~varied, "reason"] = f"no variation: the DC difference is the same in all {n} common periods"
+            if varied.any():
+                for name, value in paired_tests(d[varied]).items():
+                    out.loc[varied, name] = value
+        frames.append(out)
+    out = (
+        pd.concat(frames, ignore_index=True).reindex(columns=PAIRWISE_COLUMNS)
+        if frames
+        else pd.DataFrame(columns=PAIRWISE_COLUMNS)
+    )
+    out = out.sort_values(["brand_a", "brand_b"], ignore_index=True)
     tested = out["status"] == "ok"
     for test in ("t", "wilcoxon"):
         out[f"{test}_p_holm"] = np.nan

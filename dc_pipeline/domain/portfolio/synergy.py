@@ -24,6 +24,7 @@ from statsmodels.stats.multitest import multipletests
 
 from dc_pipeline.domain.portfolio.cohort import strength_weakness
 from dc_pipeline.domain.portfolio.comparison import MEASURES
+from dc_pipeline.domain.portfolio.series import autocorrelation, pair_groups
 from dc_pipeline.domain.source_tables import SECTIONS
 
 MIN_SYNERGY_PERIODS = 6
@@ -68,53 +69,64 @@ def _differences(panel: pd.DataFrame, measure: str) -> tuple[pd.DataFrame, pd.Da
     return wide, wide.diff()
 
 
-def _autocorrelation(x: np.ndarray, lag: int) -> float:
-    x = x - x.mean()
-    denom = float(x @ x)
-    return float(x[lag:] @ x[:-lag]) / denom if denom > 0 else 0.0
-
-
-def effective_correlation(a: np.ndarray, b: np.ndarray) -> dict[str, float]:
-    """Pearson r of two serially correlated series with the p value of its effective sample size N*
-    (Pyper & Peterman 1998, see the module docstring), and the plain p for reference."""
-    n = a.size
-    plain = stats.pearsonr(a, b)
-    r = float(plain.statistic)
-    inverse = 1 / n + (2 / n) * sum(
-        (n - j) / n * _autocorrelation(a, j) * _autocorrelation(b, j) for j in range(1, max(1, n // 5) + 1)
-    )
-    n_eff = float(min(n, max(3.0, 1 / inverse))) if inverse > 0 else float(n)
-    t = r * np.sqrt((n_eff - 2) / max(1e-12, 1 - r * r))
-    return {"r": r, "p": float(2 * stats.t.sf(abs(t), n_eff - 2)), "p_naive": float(plain.pvalue), "n_effective": n_eff}
+def effective_correlation(a: np.ndarray, b: np.ndarray) -> dict[str, np.ndarray]:
+    """Per row pair of a and b (pairs x periods): Pearson r, the p value of its effective sample size N*
+    (Pyper & Peterman 1998, see the module docstring) and the plain p for reference."""
+    n = a.shape[1]
+    ca, cb = a - a.mean(axis=1, keepdims=True), b - b.mean(axis=1, keepdims=True)
+    r = np.einsum("ij,ij->i", ca, cb) / np.sqrt(np.einsum("ij,ij->i", ca, ca) * np.einsum("ij,ij->i", cb, cb))
+    r = np.clip(r, -1.0, 1.0)
+    lags = range(1, max(1, n // 5) + 1)
+    inverse = 1 / n + (2 / n) * sum((n - j) / n * autocorrelation(a, j) * autocorrelation(b, j) for j in lags)
+    n_eff = np.where(inverse > 0, np.clip(1 / np.where(inverse > 0, inverse, 1.0), 3.0, n), float(n))
+    t = lambda df: np.abs(r) * np.sqrt(df / np.maximum(1e-12, 1 - r * r))  # noqa: E731
+    return {
+        "r": r,
+        "p": 2 * stats.t.sf(t(n_eff - 2), n_eff - 2),
+        "p_naive": 2 * stats.t.sf(t(n - 2), n - 2),
+        "n_effective": n_eff,
+    }
 
 
 def synergy(panel: pd.DataFrame, alpha: float, min_periods: int = MIN_SYNERGY_PERIODS) -> pd.DataFrame:
     """One row per (brand pair, measure); `panel` has brand_id, t (period number) and the MEASURES."""
-    rows = []
+    frames = []
     for measure in MEASURES:
         if panel[measure].notna().sum() == 0:
             continue
         levels, diffs = _differences(panel, measure)
-        for a, b in combinations(sorted(levels.columns), 2):
-            n_common = int(levels[[a, b]].dropna().shape[0])
-            pairs = diffs[[a, b]].dropna()
-            row = {
-                "brand_a": int(a),
-                "brand_b": int(b),
-                "measure": measure,
-                "n_common_periods": n_common,
-                "n_differences": len(pairs),
-            }
-            if n_common < min_periods:
-                reason = f"insufficient history: {n_common} common periods, {min_periods} needed"
-                rows.append({**row, "status": "insufficient_data", "reason": reason})
-            elif len(pairs) < 3 or np.ptp(pairs[a]) == 0 or np.ptp(pairs[b]) == 0:
-                reason = f"no usable co-movement: {len(pairs)} paired changes, 3 with variation needed"
-                rows.append({**row, "status": "insufficient_data", "reason": reason})
-            else:
-                test = effective_correlation(pairs[a].to_numpy(float), pairs[b].to_numpy(float))
-                rows.append({**row, "status": "ok", "reason": None, **test})
-    out = pd.DataFrame(rows, columns=SYNERGY_COLUMNS)
+        brands, level, diff = np.array(levels.columns, dtype=int), levels.to_numpy(float), diffs.to_numpy(float)
+        common = (~np.isnan(level)).astype(int)
+        n_common = common.T @ common  # brand x brand count of periods both have
+        for ia, ib, mask in pair_groups(diff, min_rows=0):
+            n = int(mask.sum())
+            out = pd.DataFrame(
+                {
+                    "brand_a": brands[ia],
+                    "brand_b": brands[ib],
+                    "measure": measure,
+                    "n_common_periods": n_common[ia, ib],
+                    "n_differences": n,
+                }
+            )
+            a, b = diff[mask][:, ia].T, diff[mask][:, ib].T
+            varied = (np.ptp(a, axis=1) > 0) & (np.ptp(b, axis=1) > 0) if n else np.zeros(len(ia), dtype=bool)
+            enough = out["n_common_periods"].to_numpy() >= min_periods
+            usable = enough & varied & (n >= 3)
+            out["status"] = np.where(usable, "ok", "insufficient_data")
+            out["reason"] = np.where(
+                ~enough,
+                [f"insufficient history: {c} common periods, {min_periods} needed" for c in out["n_common_periods"]],
+                f"no usable co-movement: {n} paired changes, 3 with variation needed",
+            )
+            out.loc[usable, "reason"] = None
+            if usable.any():
+                for name, value in effective_correlation(a[usable], b[usable]).items():
+                    out.loc[usable, name] = value
+            frames.append(out)
+    # Pairs never observed together (no common difference) still get their row, with the reason.
+    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=SYNERGY_COLUMNS)
+    out = out.reindex(columns=SYNERGY_COLUMNS).sort_values(["measure", "brand_a", "brand_b"], ignore_index=True)
     out["p_holm"] = np.nan
     for idx in out[out["status"] == "ok"].groupby("measure").groups.values():
         out.loc[idx, "p_holm"] = multipletests(out.loc[idx, "p"], method="holm")[1]

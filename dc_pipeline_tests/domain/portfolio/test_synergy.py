@@ -90,9 +90,9 @@ def test_co_movement_p_holds_its_size_for_independent_brands(n, phi):
     hits = naive = 0
     for _ in range(draws):
         a, b = np.diff(_ar1(rng, n, phi)), np.diff(_ar1(rng, n, phi))
-        test = effective_correlation(a, b)
-        hits += test["p"] < 0.05
-        naive += test["p_naive"] < 0.05
+        test = effective_correlation(a[None, :], b[None, :])
+        hits += test["p"][0] < 0.05
+        naive += test["p_naive"][0] < 0.05
     assert hits / draws < 0.05 + 2.5 * np.sqrt(0.05 * 0.95 / draws)
     if phi == 0.0 and n == 36:
         assert naive / draws > 0.08  # the correction is needed there

@@ -50,24 +50,26 @@ def value_mix_split(before: pd.DataFrame, after: pd.DataFrame) -> dict:
     """The exact split of Σ e'·s' − Σ e·s. `before` / `after`: one row per metric with METRIC_KEY,
     effective_weight and directed_score (a metric without a value carries no weight)."""
 
-    def side(frame: pd.DataFrame) -> pd.DataFrame:
-        f = frame.dropna(subset=["directed_score"]).set_index(METRIC_KEY)
-        return pd.DataFrame({"e": f["effective_weight"].fillna(0.0), "s": f["directed_score"]})
+    def side(frame: pd.DataFrame) -> dict[tuple, tuple[float, float]]:
+        f = frame.dropna(subset=["directed_score"])
+        weights = f["effective_weight"].fillna(0.0).to_numpy(float)
+        keys = zip(*(f[c] for c in METRIC_KEY))
+        return {k: (e, s) for k, e, s in zip(keys, weights, f["directed_score"].to_numpy(float))}
 
     old, new = side(before), side(after)
-    both = old.join(new, how="outer", lsuffix="0", rsuffix="1")
-    e0, e1 = both["e0"].fillna(0.0), both["e1"].fillna(0.0)
-    s0 = both["s0"].fillna(both["s1"])  # absent before: e0 = 0, the value term is 0 whatever s0 is
-    s1 = both["s1"].fillna(both["s0"])  # absent after: e1 = 0, its weight leaves through the mix term
-    value = e0 * (s1 - s0)
-    mix = (e1 - e0) * s1
-    section = both.index.get_level_values("section_name")
+    keys = sorted(old.keys() | new.keys())
+    e0 = np.array([old.get(k, (0.0, np.nan))[0] for k in keys])
+    e1 = np.array([new.get(k, (0.0, np.nan))[0] for k in keys])
+    s0 = np.array([old[k][1] if k in old else new[k][1] for k in keys])  # absent before: e0 = 0, value term 0
+    s1 = np.array([new[k][1] if k in new else old[k][1] for k in keys])  # absent after: weight leaves via mix
+    value, mix = e0 * (s1 - s0), (e1 - e0) * s1
+    section = np.array([k[0] for k in keys])
     return {
         "value_effect": float(value.sum()),
         "mix_effect": float(mix.sum()),
         "value_effect_by_section": {s: float(value[section == s].sum()) for s in SECTIONS},
         "mix_effect_by_section": {s: float(mix[section == s].sum()) for s in SECTIONS},
-        "n_metrics_common": int((both["e0"].notna() & both["e1"].notna()).sum()),
+        "n_metrics_common": len(old.keys() & new.keys()),
     }
 
 
@@ -88,15 +90,14 @@ def _latest_points(scores: DcScores) -> pd.DataFrame:
     ).reset_index()
 
 
-def _rows_at(frame: pd.DataFrame, brand_id: int, project_id: int, period) -> pd.DataFrame:
-    return frame[
-        (frame["brand_id"] == brand_id)
-        & (frame["project_id"] == project_id)
-        & (pd.to_datetime(frame["period"]) == period)
-    ]
+def _at_points(frame: pd.DataFrame, points: pd.DataFrame) -> dict[tuple, pd.DataFrame]:
+    """The rows of `frame` at each (brand, project, latest period) of `points`, grouped by that key."""
+    keys = ["brand_id", "project_id", "period"]
+    rows = frame.assign(period=pd.to_datetime(frame["period"])).merge(points[keys], on=keys)
+    return {tuple(k): g for k, g in rows.groupby(keys, sort=False)}
 
 
-def _step(scores: DcScores, frameworks: dict, groups: dict, brand_id: int, a, b) -> dict:
+def _step(at: dict, frameworks: dict, groups: dict, brand_id: int, a, b) -> dict:
     """One consecutive pair of a brand's projects (a and b are rows of _latest_points)."""
     j = jaccard(frameworks[a.project_id], frameworks[b.project_id])
     row = {"brand_id": int(brand_id), "from_project": int(a.project_id), "to_project": int(b.project_id),
@@ -104,12 +105,11 @@ def _step(scores: DcScores, frameworks: dict, groups: dict, brand_id: int, a, b)
            "to_series_group": groups.get(b.project_id), "jaccard": j, "dc_from": a.dc, "dc_to": b.dc}  # fmt: skip
     if j < MIN_JACCARD:
         return {**row, "status": "not_comparable", "reason": not_comparable_reason(j)}
-    split = value_mix_split(
-        _rows_at(scores.metrics, brand_id, a.project_id, a.period),
-        _rows_at(scores.metrics, brand_id, b.project_id, b.period),
-    )
+    empty = pd.DataFrame(columns=[*METRIC_KEY, "effective_weight", "directed_score", "section_score"])
+    metrics = [at["metrics"].get((brand_id, p.project_id, p.period), empty) for p in (a, b)]
+    split = value_mix_split(*metrics)
     sections = [
-        _rows_at(scores.sections, brand_id, p.project_id, p.period).set_index("section_name")["section_score"]
+        at["sections"].get((brand_id, p.project_id, p.period), empty).set_index("section_name")["section_score"]
         for p in (a, b)
     ]
     deltas = (sections[1] - sections[0]).dropna()
@@ -129,11 +129,12 @@ def brand_evolution(
     groups = {int(p): (None if pd.isna(g) else g) for p, g in zip(projects["project_id"], projects["series_group"])}
     points["start"] = points["project_id"].map(starts)
     frameworks = {int(p): framework(metrics, int(p)) for p in points["project_id"].unique()}
+    at = {"metrics": _at_points(scores.metrics, points), "sections": _at_points(scores.sections, points)}
     steps, ranking = [], []
     for brand_id, own in points.groupby("brand_id", sort=True):
         own = own.sort_values(["period", "start", "project_id"])
         ordered = list(own.itertuples(index=False))
-        steps += [_step(scores, frameworks, groups, brand_id, a, b) for a, b in zip(ordered, ordered[1:])]
+        steps += [_step(at, frameworks, groups, brand_id, a, b) for a, b in zip(ordered, ordered[1:])]
         means = own["mean_dc"].to_numpy(dtype=float)
         consistency = 1 - np.std(means, ddof=1) / means.mean() if means.size >= 2 and means.mean() else np.nan
         ranks = own["mean_dc"].rank(ascending=False, method="min").astype(int)

@@ -19,6 +19,7 @@ from dc_pipeline.domain.portfolio.cohort import cohort_labels, cohort_standing
 from dc_pipeline.domain.reports import charts
 from dc_pipeline.domain.reports.blocks.status import insufficient, is_ok, ok_block
 from dc_pipeline.domain.reports.blocks.trend import period_numbers
+from dc_pipeline.domain.reports.builders.common import missing_outcomes
 from dc_pipeline.domain.reports.catalog import REPORT_NEEDS
 from dc_pipeline.domain.reports.context import ReportContext
 from dc_pipeline.domain.reports.framework import Block, ReportBuilder
@@ -157,10 +158,11 @@ def size_fair_gaps(ctx: ReportContext, _: dict) -> dict[str, Any]:
     """Per section in the latest period: residual of the score on log revenue across brands (OLS)."""
     latest = ctx.latest_panel.dropna(subset=["revenue"])
     latest = latest[latest["revenue"] > 0]
+    if ctx.panel["revenue"].notna().sum() == 0:
+        return missing_outcomes(ctx, "revenue")
     if len(latest) < MIN_SIZE_FAIR_BRANDS:
-        what = "revenue absent" if ctx.latest_panel["revenue"].notna().sum() == 0 else "too few brands with revenue"
         return insufficient(
-            f"{what}: {len(latest)} brands with revenue in the latest period, {MIN_SIZE_FAIR_BRANDS} needed for "
+            f"too few brands with revenue: {len(latest)} in the latest period, {MIN_SIZE_FAIR_BRANDS} needed for "
             "size-fair gaps",
             len(latest),
             MIN_SIZE_FAIR_BRANDS,

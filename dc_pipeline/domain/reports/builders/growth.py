@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from dc_pipeline.domain.reports.blocks.status import ok_block
-from dc_pipeline.domain.reports.builders.common import f
+from dc_pipeline.domain.reports.builders.common import f, missing_outcomes
 from dc_pipeline.domain.reports.context import ReportContext
 from dc_pipeline.domain.reports.json_values import iso_date
 
@@ -13,6 +13,8 @@ from dc_pipeline.domain.reports.json_values import iso_date
 def period_growth(ctx: ReportContext, column: str) -> dict[str, Any]:
     """Per brand and for the portfolio total: growth % between consecutive periods (a gap breaks the chain)."""
     obs = ctx.observations(column).sort_values(["brand_id", "t"])
+    if obs.empty:
+        return missing_outcomes(ctx, column)
     brands = {}
     for b, g in obs.groupby("brand_id", sort=True):
         step = g["t"].diff() == 1

@@ -100,6 +100,13 @@ def test_without_plans_models_or_outcomes_the_blocks_say_which_and_the_report_re
     if report_id == "customer_lifetime_value_enhancement":
         assert env["analysis"]["ltv_cac"]["status"] == "missing_input"
         assert "customer_acquisition_cost" in env["analysis"]["ltv_cac"]["reason"]
+    if report_id in ("competitive_advantage_analysis", "brand_portfolio_optimization"):  # revenue is optional
+        no_revenue = _report(report_id, replace(bare, outcomes=bare.outcomes.drop(columns=["revenue"])))
+        block = no_revenue["analysis"][
+            "size_fair_gaps" if "size_fair_gaps" in no_revenue["analysis"] else "revenue_growth"
+        ]
+        assert block["status"] == "missing_input" and "revenue is null for all 60 brand-periods" in block["reason"]
+        assert no_revenue["health"]["status"] != "FAIL" and render_html(no_revenue)
     if report_id == "roi_maximization_strategy":
         assert env["health"]["status"] == "FAIL" and "marketing_spend is null" in reasons
     if report_id == "brand_portfolio_optimization":

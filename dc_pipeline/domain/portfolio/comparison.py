@@ -1,25 +1,27 @@
 """Cross-brand comparison (SPEC §8): per period, each brand's standing on DC and on every section, the
 leader of each, and with at least MIN_COMMON_PERIODS common periods the pairwise DC differences tested by a
-paired t-test and a Wilcoxon signed-rank test, each Holm-corrected over the project's brand pairs.
+paired t-test and a Wilcoxon signed-rank test, each Holm-corrected over the project's brand pairs
+(blocks/multiplicity.holm_adjusted: statsmodels' multipletests numbers without its gc.collect per call).
 
 The periods of one brand pair are not independent: AR(1) noise with phi 0.5 makes the plain paired t and
 Wilcoxon call a pair different about a quarter of the time when it is not (by simulation, 12-36 periods). So
-both statistics are deflated by the AR(1) variance ratio of the differences (series.ar1_variance_ratio): the
-t-test uses t / sqrt(ratio) on n / ratio − 1 degrees of freedom, the Wilcoxon its exact p turned into a normal
-score and divided by sqrt(ratio). That brings the false alarms to about 10 % at 12 periods and 7 % at 36 (the
-autocorrelation is estimated from the short series itself); Holm over the pairs and requiring both tests
-keep a claim conservative. The plain p values are kept (`*_p_naive`). A difference is called significant
-only when both Holm-adjusted p values are below alpha."""
+both statistics are deflated by the AR(1) variance ratio of the differences (blocks/trend.variance_ratios,
+as in the Mann-Kendall test): the t-test uses t / sqrt(ratio) on n / ratio − 1 degrees of freedom, the
+Wilcoxon its exact p turned into a normal score and divided by sqrt(ratio). That brings the false alarms to
+about 10 % at 12 periods and 7 % at 36 (the autocorrelation is estimated from the short series itself);
+Holm over the pairs and requiring both tests keep a claim conservative. The plain p values are kept
+(`*_p_naive`). A difference is called significant only when both Holm-adjusted p values are below alpha."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 from scipy import stats
-from statsmodels.stats.multitest import multipletests
 
 from dc_pipeline.domain.portfolio.cohort import cohort_standing
-from dc_pipeline.domain.portfolio.series import ar1_variance_ratio, pair_groups
+from dc_pipeline.domain.portfolio.series import pair_groups
+from dc_pipeline.domain.reports.blocks.multiplicity import holm_adjusted
+from dc_pipeline.domain.reports.blocks.trend import variance_ratios
 from dc_pipeline.domain.source_tables import SECTIONS
 
 MEASURES = ("dc", *SECTIONS)
@@ -72,7 +74,7 @@ def paired_tests(d: np.ndarray) -> dict[str, np.ndarray]:
     """Both paired tests for every row of d (pairs x common periods), plain and AR(1)-corrected."""
     n = d.shape[1]
     mean, sd = d.mean(axis=1), d.std(axis=1, ddof=1)
-    ratio = ar1_variance_ratio(d)
+    ratio = variance_ratios(d)
     t = mean / (sd / np.sqrt(n))
     df = np.maximum(1.0, n / ratio - 1)
     wilcoxon = stats.wilcoxon(d, axis=1)
@@ -127,6 +129,6 @@ def pairwise_dc_tests(panel: pd.DataFrame, alpha: float, min_periods: int = MIN_
     for test in ("t", "wilcoxon"):
         out[f"{test}_p_holm"] = np.nan
         if tested.any():
-            out.loc[tested, f"{test}_p_holm"] = multipletests(out.loc[tested, f"{test}_p"], method="holm")[1]
+            out.loc[tested, f"{test}_p_holm"] = holm_adjusted(out.loc[tested, f"{test}_p"])
     out["significant"] = tested & (out["t_p_holm"] < alpha) & (out["wilcoxon_p_holm"] < alpha)
     return out.loc[:, PAIRWISE_COLUMNS]

@@ -33,16 +33,3 @@ def autocorrelation(x: np.ndarray, lag: int) -> np.ndarray:
     denom = np.einsum("ij,ij->i", c, c)
     num = np.einsum("ij,ij->i", c[:, lag:], c[:, :-lag])
     return np.divide(num, denom, out=np.zeros_like(num), where=denom > 0)
-
-
-def ar1_variance_ratio(x: np.ndarray) -> np.ndarray:
-    """Per row: Var(mean) / (s²/n) under AR(1) noise, n/n* = 1 + 2 Σ_{k<n} (1 − k/n) r^k (Yue & Wang 2004), with
-    r the lag-1 autocorrelation bias-corrected as r + (1 + 3r)/n (Kendall) and clipped to [0, 0.9]; >= 1, so
-    a test using it is never more liberal than the plain one."""
-    n = x.shape[1]
-    if n < 3:
-        return np.ones(len(x))
-    r1 = autocorrelation(x, 1)
-    r = np.clip(r1 + (1 + 3 * r1) / n, 0.0, 0.9)
-    k = np.arange(1, n)
-    return np.maximum(1.0, 1.0 + 2.0 * ((1 - k / n)[None, :] * r[:, None] ** k[None, :]).sum(axis=1))

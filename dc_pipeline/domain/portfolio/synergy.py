@@ -20,11 +20,11 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 from scipy import stats
-from statsmodels.stats.multitest import multipletests
 
 from dc_pipeline.domain.portfolio.cohort import strength_weakness
 from dc_pipeline.domain.portfolio.comparison import MEASURES
 from dc_pipeline.domain.portfolio.series import autocorrelation, pair_groups
+from dc_pipeline.domain.reports.blocks.multiplicity import holm_adjusted
 from dc_pipeline.domain.source_tables import SECTIONS
 
 MIN_SYNERGY_PERIODS = 6
@@ -129,7 +129,7 @@ def synergy(panel: pd.DataFrame, alpha: float, min_periods: int = MIN_SYNERGY_PE
     out = out.reindex(columns=SYNERGY_COLUMNS).sort_values(["measure", "brand_a", "brand_b"], ignore_index=True)
     out["p_holm"] = np.nan
     for idx in out[out["status"] == "ok"].groupby("measure").groups.values():
-        out.loc[idx, "p_holm"] = multipletests(out.loc[idx, "p"], method="holm")[1]
+        out.loc[idx, "p_holm"] = holm_adjusted(out.loc[idx, "p"])
     significant = out["p_holm"] < alpha
     label = np.where(
         significant & (out["r"] >= CO_MOVING_R),

@@ -33,24 +33,35 @@ def period_numbers(periods, months_per_period: int) -> np.ndarray:
     return (months - months.min()) / months_per_period
 
 
+def lag1_autocorrelations(residuals: np.ndarray) -> np.ndarray:
+    """Per row of a 2-D array: the lag-1 autocorrelation, bias-corrected (r + (1 + 3r)/n, Kendall) and clipped
+    to [0, 0.9]; 0 for rows without spread or shorter than 3."""
+    e = residuals - residuals.mean(axis=1, keepdims=True)
+    n = e.shape[1]
+    denom = np.einsum("ij,ij->i", e, e)
+    if n < 3:
+        return np.zeros(len(e))
+    r = np.divide(np.einsum("ij,ij->i", e[:, 1:], e[:, :-1]), denom, out=np.zeros(len(e)), where=denom > 0)
+    return np.where(denom > 0, np.clip(r + (1 + 3 * r) / n, 0.0, 0.9), 0.0)
+
+
 def lag1_autocorrelation(residuals) -> float:
-    """Lag-1 autocorrelation of residuals, bias-corrected (r + (1 + 3r)/n, Kendall) and clipped to [0, 0.9]."""
-    e = np.asarray(residuals, dtype=float)
-    e = e - e.mean()
-    denom = float(e @ e)
-    if e.size < 3 or denom == 0:
-        return 0.0
-    r = float(e[1:] @ e[:-1]) / denom
-    return float(np.clip(r + (1 + 3 * r) / e.size, 0.0, 0.9))
+    """lag1_autocorrelations of one series."""
+    return float(lag1_autocorrelations(np.asarray(residuals, dtype=float)[None, :])[0])
+
+
+def variance_ratios(residuals: np.ndarray) -> np.ndarray:
+    """Per row: n/n* = 1 + 2 sum_{k=1}^{n-1} (1 - k/n) r^k under AR(1) with r = lag1_autocorrelations (Yue & Wang
+    2004), >= 1: how much serial correlation inflates the variance of a mean or a rank statistic."""
+    n = residuals.shape[1]
+    r, k = lag1_autocorrelations(residuals), np.arange(1, n)
+    return np.maximum(1.0, 1.0 + 2.0 * ((1 - k / n)[None, :] * r[:, None] ** k[None, :]).sum(axis=1))
 
 
 def autocorrelation_ratio(y, x, slope: float) -> float:
-    """n/n* = 1 + 2 sum_{k=1}^{n-1} (1 - k/n) r^k for the Sen-detrended series (Yue & Wang 2004), >= 1."""
+    """variance_ratios of the Sen-detrended series."""
     detrended = np.asarray(y, dtype=float) - slope * np.asarray(x, dtype=float)
-    n = detrended.size
-    r = lag1_autocorrelation(detrended)
-    k = np.arange(1, n)
-    return max(1.0, 1.0 + 2.0 * float(np.sum((1 - k / n) * r**k)))
+    return float(variance_ratios(detrended[None, :])[0])
 
 
 def mann_kendall(y, variance_ratio: float = 1.0) -> dict[str, float]:

@@ -13,6 +13,7 @@ from dc_pipeline.domain.forecasting.brands import forecast_brand, forecast_table
 from dc_pipeline.domain.index_robustness import robustness_tables
 from dc_pipeline.domain.outcome_models.project import fit_project_outcomes, outcome_tables
 from dc_pipeline.domain.panels import outcome_effect, outcome_observations
+from dc_pipeline.domain.portfolio.project import portfolio_tables
 from dc_pipeline.domain.recommendations.tables import recommend_brand, recommendation_tables
 from dc_pipeline.domain.scoring import compute_dc_scores
 from dc_pipeline.domain.settings import OptimizerConfig, RobustnessConfig, ScoringConfig
@@ -33,7 +34,8 @@ def model_outputs(
     n_draws: int = 200,
     n_boot: int = 100,
 ) -> dict[str, object]:
-    """{outcome_models, forecasts, recommendations, robustness} of `project_id`, keyed like ReportData."""
+    """{outcome_models, forecasts, recommendations, robustness, portfolio} of `project_id`, keyed like
+    ReportData (portfolio: the portfolio_analysis tables computed from these plans and models, SPEC §8)."""
     projects = tables["projects"]
     timeline = list(series_projects(projects, project_id))
     members = tables["project_brands"]
@@ -90,11 +92,24 @@ def model_outputs(
     ]
     robust = RobustnessConfig(n_draws=n_draws)
     own_values = values[values["project_id"] == project_id]
+    recommendations = recommendation_tables(plans)
+    portfolio = portfolio_tables(
+        project_id,
+        scores=scores,
+        members=members[members["project_id"] == project_id],
+        grain=grain,
+        outcomes=outcomes,
+        plans=recommendations["brand_recommendation_plans"],
+        summaries=recommendations["brand_recommendation_summaries"],
+        alpha=0.05,
+        revenue_effect=effect,
+    )
     return {
         "outcome_models": models["outcome_model_results"],
         "forecasts": forecast_tables(forecasts, scores.sections, horizon),
-        "recommendations": recommendation_tables(plans),
+        "recommendations": recommendations,
         "robustness": robustness_tables(own_values, own_metrics, own, ScoringConfig(), robust, seed),
+        "portfolio": portfolio,
     }
 
 

@@ -103,7 +103,10 @@ def test_investment_priority_is_the_marginal_section_rate_and_says_why_no_npv(de
     assert first["dc_per_effort"] == pytest.approx(first["delta_dc"] / e.sum())
     assert env["analysis"]["npv_payback"]["status"] == "missing_input"
     assert "no currency cost of an effort unit" in env["analysis"]["npv_payback"]["reason"]
-    assert env["analysis"]["allocation"]["status"] == "missing_input"  # no portfolio input yet
+    allocation = env["analysis"]["allocation"]  # the stored portfolio_analysis allocation, as stored
+    stored = demo_p102.portfolio["portfolio_allocation"].sort_values("brand_id")
+    assert allocation["status"] == "ok"
+    assert [b["effort"] for b in allocation["brands"]] == pytest.approx(stored["effort"].fillna(0).tolist())
     assert any("NPV and payback are not produced" in i["text"] for i in _build(
         "investment_priority_analysis", demo_p102, analysis_depth="detailed")["key_insights"])  # fmt: skip
     s = env["analysis"]["spend_efficiency"]

@@ -22,7 +22,7 @@ from dc_pipeline.domain.reports.blocks.trend import period_numbers
 from dc_pipeline.domain.reports.builders.common import missing_outcomes
 from dc_pipeline.domain.reports.catalog import REPORT_NEEDS
 from dc_pipeline.domain.reports.context import ReportContext
-from dc_pipeline.domain.reports.framework import Block, ReportBuilder
+from dc_pipeline.domain.reports.framework import Block, Kpi, ReportBuilder
 from dc_pipeline.domain.reports.insights import cite, insight
 from dc_pipeline.domain.reports.json_values import iso_date, join_pointer
 from dc_pipeline.domain.source_tables import SECTIONS
@@ -115,7 +115,14 @@ def standings(ctx: ReportContext, frame: pd.DataFrame, item: str) -> dict[str, A
             "gap_trend_per_period": None if pd.isna(r.slope) else float(r.slope),
             "gap_trend_p": None if pd.isna(r.p) else float(r.p),
         }
-    return ok_block(period=iso_date(periods[-1]), window=[iso_date(p) for p in window], items=out)
+    held_labels = [b["label"] for entry in out.values() for b in entry.values() if b["sustained"]]
+    return ok_block(
+        period=iso_date(periods[-1]),
+        window=[iso_date(p) for p in window],
+        sustained_advantages=held_labels.count("advantage"),
+        sustained_disadvantages=held_labels.count("disadvantage"),
+        items=out,
+    )
 
 
 def _long(ctx: ReportContext, frame: pd.DataFrame, item: str, value: str) -> pd.DataFrame:
@@ -293,5 +300,8 @@ BUILDER = ReportBuilder(
     ),
     insights=_insights,
     charts=_charts,
-    kpis=lambda root, ctx: [],
+    kpis=lambda root, ctx: [
+        Kpi("Sustained section advantages", "/analysis/section_standings/sustained_advantages", "count"),
+        Kpi("Sustained section disadvantages", "/analysis/section_standings/sustained_disadvantages", "count"),
+    ],
 )

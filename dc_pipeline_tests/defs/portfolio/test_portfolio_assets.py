@@ -10,7 +10,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from dc_pipeline import runner
+from dc_pipeline import runner, work_plan
 from dc_pipeline.domain.reports.envelope import check_envelope_schema
 from dc_pipeline.domain.reports.insights import check_insights_cite_numbers
 from dc_pipeline_tests.conftest import make_pipeline_env, restored_environment
@@ -54,8 +54,9 @@ def techcorp_env(pg_server, tmp_path_factory):
             run_config={"ops": {"outcome_models": {"config": {"bootstrap_reps": 20}}}},
         )
         assert models.failed == {}
-        pairs = runner.run_pairs_by_project(env.defs, env.instance, {"p2": ["b1", "b2", "b3"]})
-        assert pairs.failed == {}
+        # TechCorp's brands are b1-b3, the first of the brand dimension: one run over the range b1..b3 of p2.
+        stage = work_plan.pair_stage(["p2"], ["p2"], ["b1", "b2", "b3"], 1)
+        assert runner.run_stage_in_process(env.defs, env.instance, stage, workers=1).failed == {}
         env.portfolio = _ok(
             env.defs.resolve_job_def("portfolio_job").execute_in_process(
                 instance=env.instance, partition_key="p2", run_config=runner.QUIET, raise_on_error=False

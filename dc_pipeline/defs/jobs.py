@@ -67,7 +67,6 @@ brand_models_job = dg.define_asset_job(
 portfolio_job = dg.define_asset_job(
     "portfolio_job",
     selection=dg.AssetSelection.assets("portfolio_analysis"),
-    partitions_def=projects_partitions,
     description="Cross-brand comparison, synergy and effort allocation for the selected projects, from their stored "
     "scores, plans and models (SPEC §8). Run after brand_models_job, before reports_job.",
 )

@@ -67,7 +67,7 @@ ON_UPSTREAM_CHANGE_WITH_PAIRS = _held_during_plan(
 # scored (failed validation) does not hold the others back.
 ON_ANY_UPSTREAM_CHANGE = _held_during_plan(
     (
-        dg.AutomationCondition.any_deps_updated().since_last_handled()
+        dg.AutomationCondition.any_deps_updated().ignore(_REFERENCE).since_last_handled()
         & ~dg.AutomationCondition.any_deps_in_progress()
         & ~dg.AutomationCondition.in_progress()
     ).with_label("any upstream change")

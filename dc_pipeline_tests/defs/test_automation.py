@@ -73,4 +73,7 @@ def test_new_brand_pairs_and_changed_scores_flow_on_and_nothing_else(env, tmp_pa
     # Every pair of p1 (b950|p1 was requested on the last tick already and is not asked for twice).
     assert _requested(third, "brand_forecasts") >= {f"{b}|p1" for b in brands if b != "b950"}
     assert _requested(third, "report_sectional_score_deep_dive") == {"p1"}
-    assert all(_requested(third, a) <= {"p1"} for a in _requested_assets(env, third) if a != "brand_forecasts")
+    # The cross-project evolution (one unpartitioned asset over every project) follows any project's change.
+    assert "cross_project_evolution" in _requested_assets(env, third)
+    partitioned = _requested_assets(env, third) - {"brand_forecasts", "cross_project_evolution"}
+    assert all(_requested(third, a) <= {"p1"} for a in partitioned)

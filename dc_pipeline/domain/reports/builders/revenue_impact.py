@@ -4,6 +4,7 @@ effort unit, period growth rates and revenue shares."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -183,11 +184,18 @@ def _recommendations(root: dict, ctx: ReportContext) -> list[dict[str, Any]]:
     for key in ranked:
         knee = plans["brands"][key]["knee"]
         P = join_pointer("analysis", "plan_revenue", "brands", key)
+        change = knee["revenue_change"]
+        # An interval that holds zero cannot promise revenue: the plan is still worth its DC, the money is unproven.
+        bounded = all(math.isfinite(change[k]) for k in ("ci_low", "ci_high"))
+        unproven = bounded and change["ci_low"] <= 0 <= change["ci_high"]
         out.append(
             recommendation(
                 "",
                 "{brand}: carry out knee plan {plan} (+{dc} DC for {effort} effort units); expected revenue change "
-                "{rev} per period, {ratio} per effort unit.",
+                "{rev} per period"
+                + (" ({level}% interval {lo} to {hi})" if bounded else "")
+                + ", {ratio} per effort unit."
+                + (" The interval includes zero: the revenue gain is not yet shown." if unproven else ""),
                 [
                     cite(root, "brand", P + "/brand_name"),
                     cite(root, "plan", P + "/knee/plan_id", 0),
@@ -195,7 +203,16 @@ def _recommendations(root: dict, ctx: ReportContext) -> list[dict[str, Any]]:
                     cite(root, "effort", P + "/knee/effort"),
                     cite(root, "rev", P + "/knee/revenue_change/estimate", 0),
                     cite(root, "ratio", P + "/knee/revenue_per_effort", 0),
-                ],
+                ]
+                + (
+                    [
+                        cite(root, "lo", P + "/knee/revenue_change/ci_low", 0),
+                        cite(root, "hi", P + "/knee/revenue_change/ci_high", 0),
+                        cite(root, "level", "/analysis/revenue_per_dc_point/level_percent", 0),
+                    ]
+                    if bounded
+                    else []
+                ),
                 brand_id=int(key),
                 section=None,
                 expected_delta_dc=knee["delta_dc"],

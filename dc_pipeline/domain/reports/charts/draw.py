@@ -69,6 +69,23 @@ def _period_axis(ax, labels: list[str]) -> None:
     )
 
 
+def compact(v: float) -> str:
+    """A large figure read at a glance: 24,500,000 -> '24.5M' (matplotlib would print 2.45e+07 or a 1e7 offset)."""
+    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e4, "k")):
+        if abs(v) >= size:
+            return f"{v / (size if suffix != 'k' else 1e3):.3g}{suffix}"
+    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
+
+
+def _compact_axes(ax) -> None:
+    # Only numeric axes (ScalarFormatter) whose range reaches 10,000: categorical and period axes keep their labels.
+    from matplotlib.ticker import FuncFormatter, ScalarFormatter
+
+    for axis, limits in ((ax.yaxis, ax.get_ylim()), (ax.xaxis, ax.get_xlim())):
+        if isinstance(axis.get_major_formatter(), ScalarFormatter) and max(abs(x) for x in limits) >= 1e4:
+            axis.set_major_formatter(FuncFormatter(lambda v, _pos: compact(v)))
+
+
 def _values(v) -> np.ndarray:
     return np.array([np.nan if x is None else float(x) for x in v], dtype=float)
 
@@ -86,8 +103,8 @@ def bar(ax, fig: dict) -> None:
         bars = ax.bar(pos, np.nan_to_num(values), color=_colour(0), zorder=2)
         ax.set_xticks(pos, labels, rotation=30 if len(labels) > 6 else 0, ha="right" if len(labels) > 6 else "center")
         ax.set_ylabel(fig["y_label"])
-        fmt = "%.1f" if fig.get("value_format") == "score" else "%.3g"
-        ax.bar_label(bars, labels=[fmt % v if np.isfinite(v) else "n/a" for v in values], fontsize=7, padding=2)
+        text = (lambda v: f"{v:.1f}") if fig.get("value_format") == "score" else compact
+        ax.bar_label(bars, labels=[text(v) if np.isfinite(v) else "n/a" for v in values], fontsize=7, padding=2)
     if fig.get("bands"):
         if fig.get("value_format") == "score":
             (ax.set_xlim if horizontal else ax.set_ylim)(0, 100)
@@ -299,7 +316,9 @@ def figure_svg(viz: dict[str, Any]) -> str:
         elif kind in DRAWERS:
             rows = len(spec.get("labels") or spec.get("rows") or [])
             fig = _figure(7.2, max(3.9, 0.22 * rows + 1.0) if rows > MAX_VERTICAL_BARS else 3.9)
-            DRAWERS[kind](fig.add_subplot(), spec)
+            ax = fig.add_subplot()
+            DRAWERS[kind](ax, spec)
+            _compact_axes(ax)
         else:
             raise ValueError(f"no drawer for figure kind {kind!r} of chart {viz.get('title')!r}")
         fig.suptitle(viz["title"], fontsize=11)

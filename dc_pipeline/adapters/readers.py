@@ -146,6 +146,47 @@ def read_refresh_history(conn: psycopg.Connection, asset: str, project_ids, bran
     return read_frame(conn, query)
 
 
+def read_brand_period_values(conn: psycopg.Connection, project_id: int, brand_id: int, period) -> pd.DataFrame:
+    """validated_values rows of one brand-period (what dc_scores scored, with the source row id)."""
+    values = read_table(
+        conn, STORED["validated_values"].qualified("validated_values"), _where([project_id], [brand_id])
+    )
+    return values[pd.to_datetime(values["period"]) == pd.Timestamp(period)] if len(values) else values
+
+
+def read_validated_metrics(conn: psycopg.Connection, project_id: int) -> pd.DataFrame:
+    """The metric definitions dc_scores read for the project (active, passing V4 and U2)."""
+    return read_table(conn, STORED["validated_metrics"].qualified("validated_metrics"), _where([project_id]))
+
+
+def read_version_writers(conn: psycopg.Connection, table: str, project_id: int, version: str) -> dict:
+    """Who wrote `version` of `schema.table` for the project: {"current": the version(s) its rows carry now,
+    "runs": the run ids whose rows carry `version`, now or, for a table with a refresh history, in the past}."""
+    if not table_exists(conn, table):
+        return {"current": [], "runs": []}
+    schema, name = table.split(".")
+    rows = conn.execute(
+        sql.SQL("SELECT DISTINCT data_version, run_id FROM {}.{} WHERE project_id = %s").format(
+            sql.Identifier(schema), sql.Identifier(name)
+        ),
+        (project_id,),
+    ).fetchall()
+    runs = {run for v, run in rows if v == version}
+    for asset, history in REFRESH_HISTORY.items():
+        if table == STORED[asset].qualified(history.written) and table_exists(conn, history.table):
+            h_schema, h_name = history.table.split(".")
+            runs |= {
+                r[0]
+                for r in conn.execute(
+                    sql.SQL("SELECT DISTINCT run_id FROM {}.{} WHERE project_id = %s AND data_version = %s").format(
+                        sql.Identifier(h_schema), sql.Identifier(h_name)
+                    ),
+                    (project_id, version),
+                ).fetchall()
+            }
+    return {"current": sorted({v for v, _ in rows}), "runs": sorted(runs)}
+
+
 def read_data_versions(conn: psycopg.Connection, tables: dict[str, list[int]]) -> dict[str, str]:
     """The data_version tags of the rows of `schema.table` per project (`table/p<id>` -> version)."""
     versions = {}

@@ -93,6 +93,14 @@ REFRESH_HISTORY: dict[str, RefreshHistory] = {
 }
 
 
+def asset_of_table(table: str) -> tuple[str, str] | None:
+    """(asset, schema.table) of a stored table's name (e.g. `dq_scores` -> dq_results), None for an unknown one."""
+    for asset, stored in STORED.items():
+        if table in (stored.tables or (asset,)):
+            return asset, stored.qualified(table)
+    return None
+
+
 def stored_metadata(asset_name: str) -> dict:
     return STORED[asset_name].metadata()
 

@@ -134,6 +134,9 @@ def source_lineage(conn, envelope: dict, about, config) -> dict:
     if missing:
         return {"note": f"the figure names no {' or '.join(missing)}: it is not one brand-period's DC quantity, so "
                         "no source rows stand behind it alone"}  # fmt: skip
+    if not isinstance(about.value, (int, float)) or isinstance(about.value, bool):
+        return {"note": f"the figure is {about.value!r}, not a number: only a DC score, section score or "
+                        "contribution has source rows to recompute it from"}  # fmt: skip
     own_project = (envelope.get("project") or {}).get("project_id")
     projects = (envelope.get("data_context") or {}).get("projects_analyzed") or [own_project]
     scores = readers.read_dc_scores(conn, projects, [about.brand_id])

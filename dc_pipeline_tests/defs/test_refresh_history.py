@@ -1,7 +1,8 @@
 """Refresh stability through real Dagster runs on a real Postgres: two refreshes of TechCorp p1 (SPEC §4 fixture)
 with the source values changed between them leave a rank-history record of the moves, a churn sentence in the
 dc_scores metadata and a refresh_churn block in report 1; two refreshes of a brand's recommendations leave a
-knee-plan record."""
+knee-plan record; `dc-pipeline explain` on a report from before a refresh finds the run that wrote its replaced
+inputs."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ import pytest
 
 from dc_pipeline import runner
 from dc_pipeline.adapters import postgres
+from dc_pipeline.cli_explain import explain
+from dc_pipeline.domain.settings import ScoringConfig
 from dc_pipeline_tests.conftest import make_pipeline_env, restored_environment
 
 pytestmark = pytest.mark.slow
@@ -145,3 +148,49 @@ def test_two_refreshes_of_a_recommendation_leave_a_knee_plan_record(env):
     assert _materialization(second, "brand_recommendations")["refresh_churn"].startswith(
         "knee plan changed since the last refresh"
     )
+
+
+def _latest_report(env) -> dict:
+    (path,) = env.query(
+        "SELECT paths->>'json' FROM dc_reports.report_index WHERE project_id = %s "
+        "AND report_id = 'dc_score_performance_analysis' ORDER BY generated_at DESC LIMIT 1",
+        (PROJECT,),
+    )[0]
+    return json.loads(Path(path).read_text())
+
+
+def _explain(env, envelope: dict, pointer: str) -> dict:
+    with postgres.connect(env.url) as conn:
+        return explain(conn, envelope, pointer, ScoringConfig(), env.instance)
+
+
+def test_a_report_from_before_a_refresh_names_the_run_that_wrote_its_replaced_scores(env):
+    before = _run(env, "scores_and_report_job", f"p{PROJECT}")
+    old_report = _latest_report(env)
+    pointer = f"/analysis/latest_period/brands/{WATCH}/dc_score"
+    assert _explain(env, old_report, pointer)["source"]["exact"] is True
+    _execute(  # TechWatch's metrics to 10: the refresh replaces the scores the old report read
+        env,
+        "UPDATE public.normalisedvalue SET normalized_value = 10, updated_at = now() "
+        "WHERE project_id = %s AND brand_id = %s",
+        (PROJECT, WATCH),
+    )
+    after = _run(env, "scores_and_report_job", f"p{PROJECT}")
+
+    old = _explain(env, old_report, pointer)
+    (scores,) = [i for i in old["inputs"] if i["input"] == f"dc_scores/p{PROJECT}"]
+    assert scores["current"] is False and scores["version"] not in scores["stored_now"]
+    # from dc_core.rank_history: the refreshes that wrote that version (an earlier one with the same data too)
+    assert before.run_id in scores["runs"] and after.run_id not in scores["runs"]
+    assert {m["run_id"] for m in scores["materializations"]} == set(scores["runs"])
+    assert "refreshed since the report" in old["source"]["note"]  # the stored score is not the figure any more
+    # with no row carrying the version any more (history pruned), the instance's materialization metadata says
+    _execute(env, "DELETE FROM dc_core.rank_history WHERE data_version = %s", (scores["version"],))
+    (scores,) = [i for i in _explain(env, old_report, pointer)["inputs"] if i["input"] == f"dc_scores/p{PROJECT}"]
+    assert scores["runs"] == [] and before.run_id in {m["run_id"] for m in scores["materializations"]}
+
+    new = _explain(env, _latest_report(env), pointer)
+    (scores,) = [i for i in new["inputs"] if i["input"] == f"dc_scores/p{PROJECT}"]
+    assert scores["current"] is True and scores["runs"] == [after.run_id]
+    assert new["source"]["exact"] is True and new["source"]["changed_since_validation"] == []
+    assert all(r["normalized_value"] == 10 for r in new["source"]["rows"])

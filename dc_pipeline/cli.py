@@ -272,8 +272,9 @@ def build_parser() -> argparse.ArgumentParser:
             command.add_argument("--seed", type=int, default=42)
         command.set_defaults(func=func)
 
-    from dc_pipeline import cli_ops, cli_quality, cli_report
+    from dc_pipeline import cli_explain, cli_ops, cli_quality, cli_report
 
+    cli_explain.register(sub)
     cli_ops.register(sub)
     cli_quality.register(sub)
     cli_report.register(sub)

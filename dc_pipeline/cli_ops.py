@@ -20,7 +20,7 @@ def _source_url(dsn: str | None) -> str:
     return resolve_source_url(create=False)
 
 
-def _existing_source(dsn: str | None):
+def existing_source(dsn: str | None):
     """The database of this project, never a new empty embedded cluster (SourceLocation)."""
     from dc_pipeline.adapters.database_location import locate_source
 
@@ -29,7 +29,7 @@ def _existing_source(dsn: str | None):
     return locate_source(create=False, new_cluster=False)
 
 
-def _instance(url: str):
+def dagster_instance(url: str):
     """The Dagster instance (DAGSTER_HOME, else the demo's), or None when it cannot be opened."""
     import dagster as dg
 
@@ -57,13 +57,13 @@ def cmd_status(args) -> int:
     from dc_pipeline.domain.operations import health as h
 
     try:
-        location = _existing_source(args.dsn)
+        location = existing_source(args.dsn)
     except EmbeddedPostgresError as exc:  # no cluster here: say so, never start an empty one
         summary = h.summarize([h.ComponentCheck("source_db", h.DOWN, str(exc), critical=True)], datetime.now(UTC))
         return _print_status(summary, args.json)
     summary = collect_health(
         location.url,
-        _instance(location.url),
+        dagster_instance(location.url),
         Path(os.environ.get("REPORTS_DIR", "reports")).resolve(),
         Path(os.environ.get("BACKUP_DIR", "backups")).resolve(),
         Path(os.environ.get("LOGS_DIR", "logs")).resolve(),
@@ -99,7 +99,7 @@ def cmd_backup(args) -> int:
     from dc_pipeline.adapters.backup_run import RESTORE_CHECK_DATABASE, run_backup
     from dc_pipeline.defs.resources import SettingsResource
 
-    url = _existing_source(args.dsn).url  # from a folder without a cluster: an error, not an empty backup
+    url = existing_source(args.dsn).url  # from a folder without a cluster: an error, not an empty backup
     folder = Path(args.dir or os.environ.get("BACKUP_DIR", "backups")).resolve()
     config_dir = Path(__file__).resolve().parent / "config"
     if args.no_verify:

@@ -130,10 +130,13 @@ RUN_COLUMNS = ("run_id", "data_version")
 
 
 def read_table(
-    conn: psycopg.Connection, qualified: str, where: Mapping[str, Iterable[Any]] | None = None
+    conn: psycopg.Connection,
+    qualified: str,
+    where: Mapping[str, Iterable[Any]] | None = None,
+    keep_run_columns: bool = False,
 ) -> pd.DataFrame:
     """Rows of a pipeline table (`schema.table`) matching `where` (column -> allowed values), without the
-    run columns; an empty frame when the table does not exist yet (nothing materialized)."""
+    run columns unless asked; an empty frame when the table does not exist yet (nothing materialized)."""
     if not table_exists(conn, qualified):
         return pd.DataFrame()
     schema, name = qualified.split(".")
@@ -146,7 +149,7 @@ def read_table(
         sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conditions) if conditions else sql.SQL(""),
     )
     frame = read_frame(conn, query)
-    return frame.drop(columns=[c for c in RUN_COLUMNS if c in frame.columns])
+    return frame if keep_run_columns else frame.drop(columns=[c for c in RUN_COLUMNS if c in frame.columns])
 
 
 def _literal(value: Any) -> sql.Composable:
@@ -344,11 +347,34 @@ def replace_rows(
         if table_exists(conn, table):
             _delete_partition(conn, table, where)
         return 0
+    frame = _prepared(conn, table, frame, extra_columns, key_columns=list(where))
+    _delete_partition(conn, table, where)
+    return copy_frame(conn, table, frame)
+
+
+def append_rows(
+    conn: psycopg.Connection, table: str, frame: pd.DataFrame, extra_columns: Mapping[str, Any] | None = None
+) -> int:
+    """In the caller's transaction: COPY `frame` (plus constant `extra_columns`) after the rows already there, for
+    tables that keep history. Creates or widens the table as needed."""
+    if frame.empty:
+        return 0
+    return copy_frame(conn, table, _prepared(conn, table, frame, extra_columns, key_columns=["project_id", "brand_id"]))
+
+
+def _prepared(
+    conn: psycopg.Connection,
+    table: str,
+    frame: pd.DataFrame,
+    extra_columns: Mapping[str, Any] | None,
+    key_columns: Sequence[str],
+) -> pd.DataFrame:
+    """The frame with its constant columns, the table created or widened for it, integer columns as integers."""
     frame = frame.copy()
     for column, value in (extra_columns or {}).items():
         frame[column] = value
     # Partition key columns are integers whatever this frame's dtype says.
-    ensure_table(conn, table, frame, {c: "bigint" for c in where if c in frame.columns})
+    ensure_table(conn, table, frame, {c: "bigint" for c in key_columns if c in frame.columns})
     stored = _retype_null_columns(conn, table, frame)
     # Integer columns arrive as floats once a NaN joins them ("5.0"): write them as integers.
     for column, pg_type in stored.items():
@@ -356,8 +382,14 @@ def replace_rows(
             values = frame[column].dropna()
             if (values % 1 == 0).all():  # a real fraction is not rounded away: COPY then fails loudly
                 frame[column] = frame[column].astype("Int64")
-    _delete_partition(conn, table, where)
-    return copy_frame(conn, table, frame)
+    return frame
+
+
+def lock_for_transaction(conn: psycopg.Connection, keys: Iterable[str]) -> None:
+    """Advisory locks held until the transaction ends, taken in sorted order (two writers of overlapping keys
+    never deadlock): a second writer of the same partition waits until the first has committed."""
+    for key in sorted(set(keys)):
+        conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (key,))
 
 
 def _delete_partition(conn: psycopg.Connection, table: str, where: Mapping[str, Iterable[Any]]) -> None:

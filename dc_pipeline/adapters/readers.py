@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import pandas as pd
 import psycopg
+from psycopg import sql
 
-from dc_pipeline.adapters.postgres import read_table, table_exists
-from dc_pipeline.adapters.store import DC_SCORE_FIELDS, STORED, scores_from_tables
+from dc_pipeline.adapters.postgres import read_frame, read_table, table_exists
+from dc_pipeline.adapters.store import DC_SCORE_FIELDS, REFRESH_HISTORY, STORED, scores_from_tables
 from dc_pipeline.domain.reference import Reference
 from dc_pipeline.domain.scoring import DcScores
 from dc_pipeline.domain.source_tables import OUTCOME_COLUMNS
@@ -102,6 +103,88 @@ def read_asset_tables(conn: psycopg.Connection, asset: str, project_ids, brand_i
     stored = STORED[asset]
     where = _where(project_ids, brand_ids)
     return {t: read_table(conn, stored.qualified(t), where) for t in stored.tables or (asset,)}
+
+
+def read_partition_rows(conn: psycopg.Connection, asset: str, where: dict[str, list[int]]) -> dict[str, pd.DataFrame]:
+    """Every table of an asset for the rows `where` selects, with the run_id and data_version that wrote them:
+    what a partition rewrite is about to replace."""
+    stored = STORED[asset]
+    return {t: read_table(conn, stored.qualified(t), where, keep_run_columns=True) for t in stored.tables or (asset,)}
+
+
+def read_brand_names(conn: psycopg.Connection) -> dict[int, str]:
+    """brand_id -> brand_name from the last reference snapshot ({} before the first)."""
+    brands = read_table(conn, STORED["reference_snapshot"].qualified("ref_brands"))
+    return {int(r.brand_id): str(r.brand_name) for r in brands.itertuples()} if len(brands) else {}
+
+
+def read_refresh_history(conn: psycopg.Connection, asset: str, project_ids, brand_ids=None) -> pd.DataFrame:
+    """The history rows (store.REFRESH_HISTORY) recorded by the refreshes that wrote the asset's stored rows: for
+    each partition, its changes against the materialization before. Empty after a first materialization."""
+    history = REFRESH_HISTORY[asset]
+    written = STORED[asset].qualified(history.written)
+    if not (table_exists(conn, history.table) and table_exists(conn, written)):
+        return pd.DataFrame()
+    same_partition = sql.SQL(" AND ").join(
+        sql.SQL("w.{c} = h.{c}").format(c=sql.Identifier(c)) for c in history.partition_columns
+    )
+    conditions = [sql.SQL("h.project_id = ANY({})").format(sql.Literal([int(p) for p in project_ids]))]
+    if brand_ids is not None:
+        conditions.append(sql.SQL("h.brand_id = ANY({})").format(sql.Literal([int(b) for b in brand_ids])))
+    schema, name = history.table.split(".")
+    w_schema, w_name = written.split(".")
+    query = sql.SQL(
+        "SELECT h.* FROM {}.{} h WHERE {} AND EXISTS (SELECT 1 FROM {}.{} w WHERE {} AND w.run_id = h.run_id)"
+    ).format(
+        sql.Identifier(schema),
+        sql.Identifier(name),
+        sql.SQL(" AND ").join(conditions),
+        sql.Identifier(w_schema),
+        sql.Identifier(w_name),
+        same_partition,
+    )
+    return read_frame(conn, query)
+
+
+def read_brand_period_values(conn: psycopg.Connection, project_id: int, brand_id: int, period) -> pd.DataFrame:
+    """validated_values rows of one brand-period (what dc_scores scored, with the source row id)."""
+    values = read_table(
+        conn, STORED["validated_values"].qualified("validated_values"), _where([project_id], [brand_id])
+    )
+    return values[pd.to_datetime(values["period"]) == pd.Timestamp(period)] if len(values) else values
+
+
+def read_validated_metrics(conn: psycopg.Connection, project_id: int) -> pd.DataFrame:
+    """The metric definitions dc_scores read for the project (active, passing V4 and U2)."""
+    return read_table(conn, STORED["validated_metrics"].qualified("validated_metrics"), _where([project_id]))
+
+
+def read_version_writers(conn: psycopg.Connection, table: str, project_id: int, version: str) -> dict:
+    """Who wrote `version` of `schema.table` for the project: {"current": the version(s) its rows carry now,
+    "runs": the run ids whose rows carry `version`, now or, for a table with a refresh history, in the past}."""
+    if not table_exists(conn, table):
+        return {"current": [], "runs": []}
+    schema, name = table.split(".")
+    rows = conn.execute(
+        sql.SQL("SELECT DISTINCT data_version, run_id FROM {}.{} WHERE project_id = %s").format(
+            sql.Identifier(schema), sql.Identifier(name)
+        ),
+        (project_id,),
+    ).fetchall()
+    runs = {run for v, run in rows if v == version}
+    for asset, history in REFRESH_HISTORY.items():
+        if table == STORED[asset].qualified(history.written) and table_exists(conn, history.table):
+            h_schema, h_name = history.table.split(".")
+            runs |= {
+                r[0]
+                for r in conn.execute(
+                    sql.SQL("SELECT DISTINCT run_id FROM {}.{} WHERE project_id = %s AND data_version = %s").format(
+                        sql.Identifier(h_schema), sql.Identifier(h_name)
+                    ),
+                    (project_id, version),
+                ).fetchall()
+            }
+    return {"current": sorted({v for v, _ in rows}), "runs": sorted(runs)}
 
 
 def read_data_versions(conn: psycopg.Connection, tables: dict[str, list[int]]) -> dict[str, str]:

@@ -60,6 +60,11 @@ def read_project_rows(conn: psycopg.Connection, table: str, project_ids: list[in
     return _read(conn, table, query, project_ids)
 
 
+def read_values_by_id(conn: psycopg.Connection, ids: list[int]) -> pd.DataFrame:
+    """public.normalisedvalue rows with the given ids (the source rows behind validated values)."""
+    return read_frame(conn, "SELECT * FROM public.normalisedvalue WHERE id IN {ids} ORDER BY id", {"ids": list(ids)})
+
+
 def metric_owners(conn: psycopg.Connection) -> dict[int, int | None]:
     """metric_id -> project_id over all of public.metrics (rule V2 names a foreign metric's project)."""
     return dict(conn.execute("SELECT metric_id, project_id FROM public.metrics").fetchall())

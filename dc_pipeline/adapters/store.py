@@ -76,6 +76,31 @@ STORED: dict[str, Stored] = {
 }
 
 
+# Refresh stability (beyond the SPEC): the append-only history each rewrite of these assets' partitions adds to,
+# in the same transaction (defs/refresh_history.py).
+@dataclass(frozen=True)
+class RefreshHistory:
+    table: str  # schema.table of the history
+    written: str  # the asset's table whose run_id says which refresh wrote the stored rows
+    partition_columns: tuple[str, ...]  # the columns naming one partition's rows
+
+
+REFRESH_HISTORY: dict[str, RefreshHistory] = {
+    "dc_scores": RefreshHistory("dc_core.rank_history", "dc_scores", ("project_id",)),
+    "brand_recommendations": RefreshHistory(
+        "dc_core.plan_history", "brand_recommendation_summaries", ("project_id", "brand_id")
+    ),
+}
+
+
+def asset_of_table(table: str) -> tuple[str, str] | None:
+    """(asset, schema.table) of a stored table's name (e.g. `dq_scores` -> dq_results), None for an unknown one."""
+    for asset, stored in STORED.items():
+        if table in (stored.tables or (asset,)):
+            return asset, stored.qualified(table)
+    return None
+
+
 def stored_metadata(asset_name: str) -> dict:
     return STORED[asset_name].metadata()
 

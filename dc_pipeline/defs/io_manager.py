@@ -4,7 +4,8 @@ An asset's output is a DataFrame (one table named after the asset) or a dict of 
 frame) for assets that own several tables; `adapters/store.py` says which, and the asset carries it as
 definition metadata (`dc/schema`, optional `dc/tables`). On output, in one transaction, the rows of the run's
 partitions are deleted and the new rows COPYed in, each tagged with run_id and data_version: reruns replace,
-never duplicate; a crash leaves the old rows.
+never duplicate; a crash leaves the old rows. For `dc_scores` and `brand_recommendations` the same transaction
+first appends what changed against the rows it replaces to their refresh history (defs/refresh_history.py).
 
 Every table of a partition comes from one run: the first write of a run takes its partitions' locks
 (adapters/partition_lock.py) and holds them until the run ends in this process, so a second run of the same
@@ -21,15 +22,33 @@ from pydantic import PrivateAttr
 
 from dc_pipeline.adapters import postgres
 from dc_pipeline.adapters.partition_lock import PartitionBusyError, PartitionLock
-from dc_pipeline.defs.partitions import partition_filter
+from dc_pipeline.adapters.store import REFRESH_HISTORY
+from dc_pipeline.defs.partitions import pair_of, partition_filter
+from dc_pipeline.defs.refresh_history import record_refresh
 from dc_pipeline.defs.resources import PostgresResource
 from dc_pipeline.domain.data_version import combined_version, frame_data_version
+from dc_pipeline.domain.partition_keys import project_id_of
 
 
 def _tables(context: dg.OutputContext | dg.InputContext) -> tuple[str, list[str] | None]:
     metadata = context.definition_metadata or {}
     tables = metadata.get("dc/tables")
     return metadata.get("dc/schema", "dc_core"), (list(tables) if tables else None)
+
+
+def _written(asset: str, versions: dict[str, str]) -> str:
+    history = REFRESH_HISTORY.get(asset)
+    return versions.get(history.written, "") if history else ""
+
+
+def _add_churn_metadata(context: dg.OutputContext, churn: dict) -> None:
+    """`refresh_churn` on each partition's materialization: its own sentence (a run covers many partitions)."""
+    for key in context.asset_partition_keys:
+        item = pair_of(key) if "|" in str(key) else project_id_of(key)
+        if item in churn:
+            context.step_context.add_asset_metadata(
+                {"refresh_churn": dg.MetadataValue.text(churn[item])}, asset_key=context.asset_key, partition_key=key
+            )
 
 
 class PartitionedTableIOManager(dg.ConfigurableIOManager):
@@ -67,24 +86,34 @@ class PartitionedTableIOManager(dg.ConfigurableIOManager):
         where = partition_filter(context)
         if context.has_asset_partitions:
             self._hold_partitions(context)
-        versions: dict[str, str] = {}
+        versions = {table: frame_data_version(frame) for table, frame in frames.items()}
         counts: dict[str, int] = {}
         with self.db.connection() as conn:
+            # before the rewrite, in its transaction: the rows it replaces are the previous materialization
+            refresh = record_refresh(
+                conn, asset_name, dict(frames), where, context.run_id, _written(asset_name, versions)
+            )
             for table, frame in frames.items():
-                version = frame_data_version(frame)
-                versions[table] = version
                 counts[table] = postgres.replace_rows(
-                    conn, f"{schema}.{table}", frame, where, {"run_id": context.run_id, "data_version": version}
+                    conn, f"{schema}.{table}", frame, where, {"run_id": context.run_id, "data_version": versions[table]}
                 )
         context.add_output_metadata(
             {
                 **{f"rows/{t}": dg.MetadataValue.int(n) for t, n in counts.items()},
                 **{f"table/{t}": dg.MetadataValue.text(f"{schema}.{t}") for t in frames},
+                # per table, so a report's input_data_versions entry (`table/p<id>`) finds the run that wrote it
+                **(
+                    {f"data_version/{t}": dg.MetadataValue.text(v) for t, v in versions.items()}
+                    if len(versions) > 1
+                    else {}
+                ),
                 "data_version": dg.MetadataValue.text(
                     next(iter(versions.values())) if len(versions) == 1 else combined_version(*versions.values())
                 ),
             }
         )
+        if refresh is not None:
+            _add_churn_metadata(context, refresh.churn)
 
     def load_input(self, context: dg.InputContext) -> Any:
         asset_name = context.asset_key.path[-1]

@@ -16,7 +16,7 @@ from dc_pipeline.domain.reports.registry import BUILDER_MODULES
 _REFERENCE = dg.AssetSelection.assets("reference_snapshot")
 # What ingest_job computes besides the sources: quality, scores and the (cheap) index robustness, so every report
 # reading only these is published by the ingest run; reports reading tuned models follow in reports_job.
-_INGEST_INPUTS = {"scores", "dq", "metrics", "outcomes", "robustness"}
+_INGEST_INPUTS = {"scores", "dq", "metrics", "outcomes", "robustness", "refresh"}
 _INGEST_REPORTS = [f"report_{r}" for r in BUILDER_MODULES if REPORT_NEEDS[r] <= _INGEST_INPUTS]
 
 reference_job = dg.define_asset_job(

@@ -18,6 +18,7 @@ INPUT_ASSETS = {
     "recommendations": "brand_recommendations",
     "robustness": "index_robustness",
     "portfolio": "portfolio_analysis",
+    "refresh": "dc_scores",  # its rank_history, recorded by the refresh that wrote the scores
 }
 # Every report reads the scores and the DQ of its project.
 ALWAYS = frozenset({"scores", "dq"})
@@ -33,7 +34,7 @@ def _versions_read(conn, needs: frozenset[str], timeline: list[int], project_id:
     if "outcomes" in needs:
         tables["dc_core.validated_outcomes"] = timeline
     for need, asset in INPUT_ASSETS.items():
-        if need in needs and need not in ("scores", "dq", "metrics", "outcomes"):
+        if need in needs and need not in ("scores", "dq", "metrics", "outcomes", "refresh"):
             tables.update({f"{s}": [project_id] for s in readers.qualified_tables(asset)})
     return readers.read_data_versions(conn, tables)
 
@@ -52,6 +53,7 @@ def load_report_data(conn, report_id: str, project_id: int, reference: Reference
         "recommendations": lambda: readers.read_asset_tables(conn, "brand_recommendations", [project_id], members),
         "robustness": lambda: readers.read_asset_tables(conn, "index_robustness", [project_id]),
         "portfolio": lambda: readers.read_asset_tables(conn, "portfolio_analysis", [project_id]),
+        "refresh": lambda: readers.read_refresh_history(conn, "dc_scores", [project_id]),
     }
     data = report_data_from_frames(
         project_id,

@@ -135,13 +135,14 @@ REPORTS_BY_ID: dict[str, ReportSpec] = {spec.report_id: spec for spec in REPORTS
 
 _S, _O, _M, _Q = "scores", "outcomes", "metrics", "dq"
 _MODELS, _FC, _PLANS, _ROB, _PF = "outcome_models", "forecasts", "recommendations", "robustness", "portfolio"
+_REF = "refresh"  # the rank history of the last refresh of the scores (beyond the SPEC)
 # The stored inputs each report reads (ReportData fields): its builder declares these, and the report asset
 # depends on the assets that store them. Stated here, with the catalog, so wiring reads it without importing the
 # builders' statistics libraries.
 REPORT_NEEDS: dict[str, frozenset[str]] = {
     report_id: frozenset(needs)
     for report_id, needs in {
-        "dc_score_performance_analysis": (_S, _M, _Q, _ROB),
+        "dc_score_performance_analysis": (_S, _M, _Q, _ROB, _REF),
         "sectional_score_deep_dive": (_S, _Q),
         "score_revenue_correlation": (_S, _O, _Q, _MODELS),
         "market_share_impact": (_S, _O, _Q, _MODELS),

@@ -17,7 +17,7 @@ from dc_pipeline.domain.timeline import series_projects
 # What a builder may declare in `needs`; scores, project, time line and members are always read.
 INPUTS: frozenset[str] = frozenset(
     {"scores", "outcomes", "metrics", "dq", "outcome_models", "forecasts", "recommendations", "robustness",
-     "portfolio"}
+     "portfolio", "refresh"}
 )  # fmt: skip
 # Stored table names of the model outputs (defs/models/*_assets.py), the keys of the dict inputs.
 FORECAST_TABLES = ("brand_forecasts", "brand_forecast_summaries", "brand_forecast_coherence")
@@ -47,6 +47,7 @@ class ReportData:
     recommendations: dict[str, pd.DataFrame] | None = None  # RECOMMENDATION_TABLES
     robustness: dict[str, pd.DataFrame] | None = None  # ROBUSTNESS_TABLES
     portfolio: dict[str, pd.DataFrame] | None = None  # portfolio/tables.PORTFOLIO_TABLES (portfolio_analysis, §8)
+    refresh: pd.DataFrame | None = None  # rank_history rows the refresh that wrote the stored scores recorded
 
     @property
     def project_id(self) -> int:
@@ -109,6 +110,7 @@ def report_data_from_frames(
     recommendations: dict[str, pd.DataFrame] | None = None,
     robustness: dict[str, pd.DataFrame] | None = None,
     portfolio: dict[str, pd.DataFrame] | None = None,
+    refresh: pd.DataFrame | None = None,
 ) -> ReportData:
     """ReportData of one project from reference frames (projects, project_brands, brands) and stored outputs;
     frames may hold more projects or brands than the project's: they are cut to its time line and members."""
@@ -145,4 +147,5 @@ def report_data_from_frames(
         recommendations=own(recommendations),
         robustness=own(robustness),
         portfolio=own(portfolio),
+        refresh=_rows_of(refresh, "project_id", [project_id]),
     )

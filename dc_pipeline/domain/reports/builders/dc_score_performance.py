@@ -11,6 +11,7 @@ from dc_pipeline.domain.recommendations.effort import effort as effort_of
 from dc_pipeline.domain.reports import charts
 from dc_pipeline.domain.reports.blocks.outliers import iqr_outliers
 from dc_pipeline.domain.reports.blocks.periods import series_statistics
+from dc_pipeline.domain.reports.blocks.refresh_churn import refresh_churn, refresh_churn_insight
 from dc_pipeline.domain.reports.blocks.status import insufficient, is_ok, ok_block, unavailable_block
 from dc_pipeline.domain.reports.blocks.trend import trend_block
 from dc_pipeline.domain.reports.builders.common import (
@@ -323,7 +324,8 @@ def _insights(root: dict, ctx: ReportContext) -> list[dict[str, Any]]:
                     o["distance"] / 100,
                 )
             )
-    return out
+    churn = refresh_churn_insight(root)
+    return out + ([churn] if churn else [])
 
 
 def _recommendations(root: dict, ctx: ReportContext) -> list[dict[str, Any]]:
@@ -434,6 +436,7 @@ BUILDER = ReportBuilder(
         Block("trend", trends),
         Block("outliers", outliers),
         Block("contributions", contributions),
+        Block("refresh_churn", refresh_churn),
         Block("rank_bands", rank_bands, "detailed"),
         Block("metric_detail", metric_detail, "detailed"),
     ),

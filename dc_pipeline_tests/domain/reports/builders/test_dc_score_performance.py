@@ -99,3 +99,30 @@ def test_outlier_among_five_brands():
     out = env["analysis"]["outliers"]
     assert out["n_outliers"] == 1 and out["outliers"]["5"]["brand_name"] == "E"
     assert "E is a high outlier at DC 95.0" in _texts(env)
+
+
+def test_refresh_churn_block_and_insight_from_the_rank_history(techcorp_p2):
+    from dataclasses import replace
+
+    import pandas as pd
+
+    from dc_pipeline.domain.refresh.ranks import rank_changes
+
+    current = techcorp_p2.scores.brands[techcorp_p2.scores.brands["project_id"] == 2]
+    # The refresh before ranked TechWatch (b3) first and TechLaptop (b2) third.
+    previous = current.assign(rank=current["brand_id"].map({1: 2, 2: 3, 3: 1}), run_id="run-before")
+    history = rank_changes(previous, current).assign(run_id="run-now", recorded_at=pd.Timestamp("2024-05-01", tz="UTC"))
+    env = build_report(R1, replace(techcorp_p2, refresh=history), ReportParams())
+    block = env["analysis"]["refresh_churn"]
+    assert block["status"] == "ok" and block["period"] == "2024-04-01"
+    assert (block["n_changed"], block["n_brands"], block["share_changed"]) == (2, 3, pytest.approx(2 / 3))
+    assert block["largest_move"] == {"brand_id": 2, "brand_name": "TechLaptop", "previous_rank": 3, "rank": 1,
+                                     "rank_move": 2}  # fmt: skip
+    assert block["previous_run_id"] == "run-before" and block["run_id"] == "run-now"
+    assert (
+        "2 of 3 brands changed rank in 2024-04-01 since the last refresh of the scores; the largest move is "
+        "TechLaptop, rank 3 -> 1." in _texts(env)
+    )
+    assert check_insights_cite_numbers(env) == []
+    first = build_report(R1, techcorp_p2, ReportParams())["analysis"]["refresh_churn"]
+    assert first["status"] == "missing_input" and "first materialization" in first["reason"]

@@ -19,7 +19,8 @@ from dc_pipeline.adapters import postgres
 from dc_pipeline.definitions import build_definitions
 from dc_pipeline_tests.conftest import restored_environment
 
-PLAN_JOBS = ("reference_job", "api_job", "ingest_job", "models_job", "brand_models_job")
+PLAN_JOBS = ("reference_job", "api_job", "ingest_job", "models_job", "brand_models_job", "portfolio_job",
+             "evolution_job", "reports_job")  # fmt: skip
 
 
 @pytest.fixture(scope="module")

@@ -42,7 +42,8 @@ def _optimizer_config(system, run: RecommendationConfig):
     metadata=stored_metadata("brand_recommendations"),
     automation_condition=RETUNE,
     description="NSGA-II Pareto plans (ΔDC vs effort) for the brand's latest period with the knee plan, the "
-    "cheapest plans reaching +1/+3/+5 and each plan's outcome change from the validated revenue model (SPEC §6c).",
+    "cheapest plans reaching +1/+3/+5 and each plan's outcome change from the validated revenue model (SPEC §6c); "
+    "the GA's parameters are tuned once per project (on its first member brand) and each brand runs its own GA.",
 )
 def brand_recommendations(
     context: dg.AssetExecutionContext,
@@ -52,6 +53,7 @@ def brand_recommendations(
     optuna: OptunaResource,
     settings: SettingsResource,
 ):
+    from dc_pipeline.domain.recommendations.project_tuning import tune_project_ga
     from dc_pipeline.domain.recommendations.tables import recommend_brand, recommendation_tables
     from dc_pipeline.domain.study_ledger import StudyLedger, study_row
 
@@ -70,16 +72,27 @@ def brand_recommendations(
             metrics = readers.read_metric_definitions(conn, [project_id])
             effect = outcome_effect(readers.read_outcome_model_results(conn, project_id), "revenue")
         n_brands = len(reference.members(project_id))
+        ledger = StudyLedger(optuna.study_factory(tuning, n_brands=n_brands))
+
+        def factory(n_metrics: int, ledger=ledger, n_brands=n_brands):
+            return ledger.with_factory(optuna.study_factory(tuning, n_brands=n_brands, n_metrics=n_metrics))
+
+        shared = tune_project_ga(
+            scores, metrics, project_id, reference.members(project_id), config=optimizer, settings=tuning,
+            study_factory=factory, seed=seed,
+        )  # fmt: skip
+        counted: set[str] = set()  # the shared study's trials count once, on the first pair that shows it
         for _, brand_id in [pair for pair in tracked if pair[0] == project_id]:
-            ledger = StudyLedger(optuna.study_factory(tuning, n_brands=n_brands))
             plans = recommend_brand(
                 scores, metrics, project_id, brand_id, config=optimizer, settings=tuning, seed=seed, effect=effect,
-                study_factory=lambda n_metrics, ledger=ledger, n_brands=n_brands: ledger.with_factory(
-                    optuna.study_factory(tuning, n_brands=n_brands, n_metrics=n_metrics)
-                ),
+                study_factory=factory, shared=shared,
             )  # fmt: skip
             brands.append(plans)
-            study_rows.append(study_row(f"p{project_id}/b{brand_id}", plans.result.study, ledger))
+            row = study_row(f"p{project_id}/b{brand_id}", plans.result.study, ledger)
+            if row["study_name"] in counted:
+                row["trials_run"] = 0
+            counted.add(row["study_name"])
+            study_rows.append(row)
     frames = recommendation_tables(brands)
     summaries = frames["brand_recommendation_summaries"]
 

@@ -19,9 +19,9 @@ from dc_pipeline.domain.recommendations.plans import (
     thin_by_crowding,
 )
 from dc_pipeline.domain.recommendations.problem import build_problem, missing_columns
-from dc_pipeline.domain.recommendations.tune import StudyFactory, tune_ga
+from dc_pipeline.domain.recommendations.tune import StudyFactory, params_from_values, tune_ga
 from dc_pipeline.domain.settings import OptimizerConfig
-from dc_pipeline.domain.tuning import TuningSettings
+from dc_pipeline.domain.tuning import StudySummary, TuningSettings
 
 
 @dataclass
@@ -54,8 +54,12 @@ def recommend(
     restrict_sections: list[str] | None = None,
     outcome_per_dc_point: dict | None = None,
     brand_id: int | None = None,
+    tuned: tuple[dict, StudySummary] | None = None,
 ) -> RecommendationResult:
     """Tune NSGA-II on this brand's decision problem, run it with the best parameters and build plans.
+
+    `tuned`: the (values, summary) of a study already run on a problem of the same shape (another brand of the
+    project, project_tuning.py); the GA then runs with those values and no study of its own.
 
     `metric_rows`: one row per metric of the brand's latest period with columns metric_id,
     metric_name, section_name, platform_name, directed_score, effective_weight, effort_cost,
@@ -81,14 +85,13 @@ def recommend(
             "insufficient_data", f"no improvable metrics for {brand}: {detail}", excluded_metrics=build.excluded
         )
 
-    ga_params, summary = tune_ga(
-        problem,
-        max_evaluations=config.ga_max_evaluations,
-        settings=settings,
-        name=name,
-        seed=seed,
-        study_factory=study_factory,
-    )
+    if tuned is None:
+        ga_params, summary = tune_ga(
+            problem, max_evaluations=config.ga_max_evaluations, settings=settings, name=name, seed=seed,
+            study_factory=study_factory,
+        )  # fmt: skip
+    else:
+        ga_params, summary = params_from_values(tuned[0], problem.n_metrics), tuned[1]
     final = run_nsga2(problem, ga_params, seed)
     front = pareto_front(problem, final.population)
     hv = hypervolume(front.gain, front.effort, problem.max_gain, problem.reference_effort)

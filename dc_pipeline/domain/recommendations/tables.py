@@ -11,12 +11,12 @@ import pandas as pd
 from dc_pipeline.domain.data_version import version_hex
 from dc_pipeline.domain.json_values import json_columns
 from dc_pipeline.domain.panels import latest_metric_rows
+from dc_pipeline.domain.recommendations.project_tuning import SharedGaTuning, ga_study_name
 from dc_pipeline.domain.recommendations.recommend import RecommendationResult, recommend
 from dc_pipeline.domain.scoring import DcScores
 from dc_pipeline.domain.settings import OptimizerConfig
-from dc_pipeline.domain.tuning_settings import TuningSettings, study_name
+from dc_pipeline.domain.tuning_settings import TuningSettings
 
-GA_KIND = "ga_recommendation"
 PLAN_COLUMNS = ["project_id", "brand_id", "period", "plan_id", "is_knee", "reaches_targets", "delta_dc", "effort",
                 "n_metrics_changed", "outcome_change", "metrics"]  # fmt: skip
 SUMMARY_COLUMNS = [
@@ -47,8 +47,11 @@ def recommend_brand(
     study_factory: Callable[[int], Callable],
     seed: int,
     effect: dict | None,
+    shared: SharedGaTuning | None = None,
 ) -> BrandPlans:
-    """Plans for one brand's latest period; `study_factory(n_metrics)` opens the GA-tuning studies."""
+    """Plans for one brand's latest period; `study_factory(n_metrics)` opens the GA-tuning studies. With `shared`
+    (the project's GA tuning, project_tuning.py) a brand other than the tuning brand runs no study of its own;
+    the tuning brand reads its finished study back."""
     rows = latest_metric_rows(scores, metrics, project_id, brand_id)
     period = rows["period"].iloc[0] if len(rows) else pd.NaT
     version = version_hex(rows)
@@ -58,8 +61,8 @@ def recommend_brand(
                           effect)  # fmt: skip
     result = recommend(
         rows, config=config, settings=settings, study_factory=study_factory(len(rows)),
-        name=study_name(GA_KIND, project_id, brand_id, "dc_gain", version), seed=seed, outcome_per_dc_point=effect,
-        brand_id=brand_id,
+        name=ga_study_name(project_id, brand_id, rows), seed=seed, outcome_per_dc_point=effect, brand_id=brand_id,
+        tuned=None if shared is None else (shared.values, shared.summary),
     )  # fmt: skip
     return BrandPlans(project_id, brand_id, period, version, result, effect)
 

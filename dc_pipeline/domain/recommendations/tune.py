@@ -107,6 +107,23 @@ def tune_ga(
     study_factory: StudyFactory | None = None,
 ) -> tuple[GaParams, StudySummary]:
     """Tune the GA on this problem; returns the best parameters (the defaults if no trial completed)."""
+    values, summary = tune_ga_values(
+        problem, max_evaluations=max_evaluations, settings=settings, name=name, seed=seed, study_factory=study_factory
+    )
+    return params_from_values(values, problem.n_metrics), summary
+
+
+def tune_ga_values(
+    problem: DecisionProblem,
+    *,
+    max_evaluations: int,
+    settings: TuningSettings,
+    name: str,
+    seed: int,
+    study_factory: StudyFactory | None = None,
+) -> tuple[dict, StudySummary]:
+    """`tune_ga` in the problem-free form of `suggest_values` (mutations per genome, not per gene), so the
+    parameters can run the GA on another problem of the same shape (`params_from_values(values, n_metrics)`)."""
     study = (
         study_factory(name, "maximize")
         if study_factory is not None
@@ -125,5 +142,4 @@ def tune_ga(
 
     defaults = default_values(max_evaluations)
     summary = optimize(study, objective, settings, default_params=defaults)
-    values = {**defaults, **summary.best_params} if summary.best_params else defaults
-    return params_from_values(values, problem.n_metrics), summary
+    return ({**defaults, **summary.best_params} if summary.best_params else defaults), summary

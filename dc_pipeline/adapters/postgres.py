@@ -7,7 +7,6 @@ partition's rows, COPY the new ones, so a rerun never duplicates and a crash nev
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from importlib import resources
 from typing import Any
@@ -18,6 +17,7 @@ import psycopg
 from psycopg import sql
 
 from dc_pipeline.adapters.copy_csv import frame_from_copy_csv
+from dc_pipeline.adapters.copy_in import csv_for_copy
 from dc_pipeline.domain.source_tables import SOURCE_COLUMNS
 
 PIPELINE_SCHEMAS = ("dc_staging", "dc_core", "dc_dq", "dc_models", "dc_reports", "dc_ops", "optuna")
@@ -167,7 +167,7 @@ def _column_types(cur: psycopg.Cursor, query: sql.Composable) -> dict[str, str]:
 
 # -- COPY in ------------------------------------------------------------------------------------
 def copy_frame(conn: psycopg.Connection, table: str, frame: pd.DataFrame, columns: Sequence[str] | None = None) -> int:
-    """COPY `frame` into `schema.table` (CSV). Returns the number of rows written."""
+    """COPY `frame` into `schema.table` (CSV, adapters/copy_in.py). Returns the number of rows written."""
     columns = list(columns or frame.columns)
     if frame.empty:
         return 0
@@ -177,55 +177,8 @@ def copy_frame(conn: psycopg.Connection, table: str, frame: pd.DataFrame, column
     )
     with conn.cursor() as cur, cur.copy(target) as copy:
         for start in range(0, len(frame), 200_000):
-            copy.write(_to_csv(frame.iloc[start : start + 200_000][columns]))
+            copy.write(csv_for_copy(frame.iloc[start : start + 200_000][columns]))
     return len(frame)
-
-
-def _to_csv(frame: pd.DataFrame) -> str:
-    """CSV text for COPY: pandas writes floats round-trip exact (inf as 'inf', which Postgres
-    reads), missing values as \\N; dict/list cells become JSON; datetimes are formatted by numpy
-    (pandas' per-value formatting of timestamps dominated large loads)."""
-    out = frame
-    converted = {}
-    for column in frame.columns:
-        series = frame[column]
-        if pd.api.types.is_datetime64_any_dtype(series):
-            converted[column] = _datetime_strings(series)
-        elif series.dtype == object and _holds_json(series):
-            converted[column] = series.map(
-                lambda v: None if v is None else json.dumps(v, sort_keys=True, default=_json_default)
-            )
-    if converted:
-        out = frame.assign(**converted)
-    return out.to_csv(index=False, header=False, na_rep="\\N")
-
-
-def _datetime_strings(series: pd.Series) -> np.ndarray:
-    """ISO strings (dates as YYYY-MM-DD when every value is a midnight), None for NaT."""
-    aware = getattr(series.dt, "tz", None) is not None
-    values = (series.dt.tz_convert("UTC").dt.tz_localize(None) if aware else series).to_numpy(dtype="datetime64[us]")
-    missing = np.isnat(values)
-    midnight = not aware and bool(((values[~missing].astype("int64") % 86_400_000_000) == 0).all())
-    text = np.datetime_as_string(values, unit="D" if midnight else "us").astype(object)
-    if aware:
-        text = text + "+00"
-    text[missing] = None
-    return text
-
-
-def _holds_json(series: pd.Series) -> bool:
-    first = series.first_valid_index()
-    return first is not None and isinstance(series.loc[first], (dict, list))
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.floating,)):
-        return None if not np.isfinite(value) else float(value)
-    if isinstance(value, (pd.Timestamp,)):
-        return value.isoformat()
-    return str(value)
 
 
 # -- derived tables -----------------------------------------------------------------------------

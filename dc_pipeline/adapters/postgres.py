@@ -133,20 +133,32 @@ def read_table(
     conn: psycopg.Connection, qualified: str, where: Mapping[str, Iterable[Any]] | None = None
 ) -> pd.DataFrame:
     """Rows of a pipeline table (`schema.table`) matching `where` (column -> allowed values), without the
-    run columns; an empty frame when the table does not exist yet (nothing materialized)."""
-    if not table_exists(conn, qualified):
+    run columns (not even read: a run id and a version per row were most of the bytes of a narrow table);
+    an empty frame when the table does not exist yet (nothing materialized)."""
+    columns = [c for c in table_columns(conn, qualified) if c not in RUN_COLUMNS]
+    if not columns:
         return pd.DataFrame()
     schema, name = qualified.split(".")
     conditions = [
         sql.SQL("{} = ANY({})").format(sql.Identifier(c), sql.Literal(list(v))) for c, v in (where or {}).items()
     ]
-    query = sql.SQL("SELECT * FROM {}.{}{}").format(
+    query = sql.SQL("SELECT {} FROM {}.{}{}").format(
+        sql.SQL(", ").join(map(sql.Identifier, columns)),
         sql.Identifier(schema),
         sql.Identifier(name),
         sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conditions) if conditions else sql.SQL(""),
     )
-    frame = read_frame(conn, query)
-    return frame.drop(columns=[c for c in RUN_COLUMNS if c in frame.columns])
+    return read_frame(conn, query)
+
+
+def table_columns(conn: psycopg.Connection, qualified: str) -> list[str]:
+    """The table's columns in order; none when it does not exist."""
+    rows = conn.execute(
+        "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attnum > 0 AND NOT attisdropped "
+        "ORDER BY attnum",
+        (qualified,),
+    ).fetchall()
+    return [r[0] for r in rows]
 
 
 def _literal(value: Any) -> sql.Composable:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import resource
 import shutil
 import sys
 import tempfile
@@ -28,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -71,6 +73,24 @@ class RssSampler(threading.Thread):
     def stop(self) -> None:
         self._done.set()
         self.join()
+
+
+def cpu_seconds(postmaster_pid_file: Path | None) -> tuple[float, float | None]:
+    """CPU seconds so far of this process and of the Postgres server (postmaster, live backends and the
+    backends it reaped); the server's is None when it is not ours (--dsn)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    if postmaster_pid_file is None or not postmaster_pid_file.exists():
+        return own.ru_utime + own.ru_stime, None
+    root = psutil.Process(int(postmaster_pid_file.read_text().split()[0]))
+    times = root.cpu_times()
+    server = times.user + times.system + times.children_user + times.children_system
+    for child in root.children(recursive=True):
+        try:
+            times = child.cpu_times()
+            server += times.user + times.system
+        except psutil.Error:  # ended meanwhile: its time is in the postmaster's children times
+            pass
+    return own.ru_utime + own.ru_stime, server
 
 
 def step_figures(instance, run_ids: list[str], samples: list[tuple[float, int]]) -> dict[str, tuple[float, int]]:
@@ -152,9 +172,12 @@ def main(argv: list[str] | None = None) -> int:
         known_runs = {r.run_id for r in instance.get_runs()}
         sampler = RssSampler()
         sampler.start()
+        pid_file = None if server is None else server.root / "pgdata" / "postmaster.pid"
+        cpu_before = cpu_seconds(pid_file)
         started = time.perf_counter()
         summary = runner.run_projects(defs, instance, keys, job_name="scoring_job", batch_size=args.batch)
         score_s = time.perf_counter() - started
+        cpu_after = cpu_seconds(pid_file)
         sampler.stop()
         run_ids = [r.run_id for r in instance.get_runs() if r.run_id not in known_runs]
         steps = step_figures(instance, run_ids, sampler.samples)
@@ -185,6 +208,17 @@ def main(argv: list[str] | None = None) -> int:
             f"({(n_values / score_s) / (floor_rows / floor_s):.3f} of its rows/s)"
         )
         print(f"ratio, load / floor read: {load_s / floor_s:.1f}x")
+        own_cpu = cpu_after[0] - cpu_before[0]
+        server_cpu = None if cpu_after[1] is None else cpu_after[1] - cpu_before[1]
+        print(
+            f"scoring path CPU: this process {own_cpu:.1f} s ({n_values / own_cpu:,.0f} rows per CPU s)"
+            + (
+                ""
+                if server_cpu is None
+                else f", Postgres {server_cpu:.1f} s; together {n_values / (own_cpu + server_cpu):,.0f} rows per CPU s"
+            )
+            + f"; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+        )
         batch_rows = n_values * min(args.batch, len(keys)) / len(keys)
         print(
             f"\nsteps (a batch of {min(args.batch, len(keys))} partitions holds about {batch_rows:,.0f} value rows; "

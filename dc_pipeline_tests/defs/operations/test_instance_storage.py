@@ -4,7 +4,7 @@ import os
 
 from sqlalchemy import event
 
-from dc_pipeline.adapters.dagster_storage import PooledPostgresStorage
+from dc_pipeline.defs.operations.instance_storage import PooledPostgresStorage
 
 
 def _connects(storage: PooledPostgresStorage) -> list:

@@ -1,13 +1,16 @@
 """Benchmark: load a large portfolio and score it through Dagster, next to a floor.
 
-    python bench/bench_pipeline.py [--size large|medium|small] [--batch 50] [--dsn URL]
+    python bench/bench_pipeline.py [--size large|medium|small] [--projects N] [--batch 50] [--dsn URL]
 
-Generates the demo portfolio of the given size (large: >= 5 million normalisedvalue rows),
+Generates the demo portfolio of the given size (large: >= 5 million normalisedvalue rows; --projects
+scales it, about 16 k value rows a project at size large: 62 -> 1 M, 125 -> 2 M, 640 -> 10 M),
 loads it with COPY into a throwaway Postgres cluster (or --dsn), then materializes
 src_normalised_values -> validated_values -> dc_scores over all project partitions through
 Dagster in batched runs (partition ranges, as a multi-run backfill does). The floor, measured
 in the same run: a bare `COPY (SELECT ...) TO STDOUT` of the same rows plus a vectorised numpy
-weighted mean per brand-period. Prints a table with rows/s and the ratio to the floor.
+weighted mean per brand-period. Prints a table with rows/s and the ratio to the floor, then each
+step's seconds and its peak resident memory above the resident set at its start (sampled every 20 ms
+while the runs go, matched to the steps by their start and end events), beside the batch's value rows.
 """
 
 from __future__ import annotations
@@ -15,14 +18,18 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import resource
 import shutil
 import sys
 import tempfile
+import threading
 import time
+from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -51,9 +58,72 @@ def floor_read_and_mean(url: str) -> tuple[float, int]:
     return time.perf_counter() - started, len(value)
 
 
+class RssSampler(threading.Thread):
+    """(time, resident bytes) of this process every `every` seconds until stopped."""
+
+    def __init__(self, every: float = 0.02):
+        super().__init__(daemon=True)
+        self.every, self.samples, self._done = every, [], threading.Event()
+
+    def run(self) -> None:
+        while not self._done.wait(self.every):
+            with open("/proc/self/statm") as statm:
+                self.samples.append((time.time(), int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")))
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()
+
+
+def cpu_seconds(postmaster_pid_file: Path | None) -> tuple[float, float | None]:
+    """CPU seconds so far of this process and of the Postgres server (postmaster, live backends and the
+    backends it reaped); the server's is None when it is not ours (--dsn)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    if postmaster_pid_file is None or not postmaster_pid_file.exists():
+        return own.ru_utime + own.ru_stime, None
+    root = psutil.Process(int(postmaster_pid_file.read_text().split()[0]))
+    times = root.cpu_times()
+    server = times.user + times.system + times.children_user + times.children_system
+    for child in root.children(recursive=True):
+        try:
+            times = child.cpu_times()
+            server += times.user + times.system
+        except psutil.Error:  # ended meanwhile: its time is in the postmaster's children times
+            pass
+    return own.ru_utime + own.ru_stime, server
+
+
+def step_figures(instance, run_ids: list[str], samples: list[tuple[float, int]]) -> dict[str, tuple[float, int]]:
+    """step -> (seconds over all runs, largest peak resident bytes above the step's starting resident set)."""
+    import dagster as dg
+
+    times = np.array([t for t, _ in samples])
+    rss = np.array([r for _, r in samples])
+    kinds = {dg.DagsterEventType.STEP_START, dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE}
+    seconds: dict[str, float] = defaultdict(float)
+    growth: dict[str, int] = defaultdict(int)
+    for run_id in run_ids:
+        started = {}
+        for record in instance.get_records_for_run(run_id, of_type=kinds).records:
+            entry = record.event_log_entry
+            if entry.dagster_event.event_type == dg.DagsterEventType.STEP_START:
+                started[entry.step_key] = entry.timestamp
+                continue
+            begin = started.pop(entry.step_key, None)
+            if begin is None:
+                continue
+            seconds[entry.step_key] += entry.timestamp - begin
+            inside = rss[(times >= begin) & (times <= entry.timestamp)]
+            before = rss[times <= begin]
+            if len(inside) and len(before):
+                growth[entry.step_key] = max(growth[entry.step_key], int(inside.max() - before[-1]))
+    return {step: (seconds[step], growth[step]) for step in seconds}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", default="large", choices=["small", "medium", "large"])
+    parser.add_argument("--projects", type=int, default=None, help="generated projects (default: the size's)")
     parser.add_argument("--batch", type=int, default=50, help="project partitions per Dagster run")
     parser.add_argument("--dsn", default=None, help="an existing server's admin URL (default: a throwaway cluster)")
     args = parser.parse_args(argv)
@@ -72,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         rows = []
 
         started = time.perf_counter()
-        data = demo_dataset(args.size)
+        data = demo_dataset(args.size, **({"projects": args.projects} if args.projects else {}))
         n_values = len(data.tables["normalisedvalue"])
         rows.append(("generate demo data", n_values, time.perf_counter() - started))
 
@@ -99,9 +169,19 @@ def main(argv: list[str] | None = None) -> int:
         defs = build_definitions()
         runner.run_reference(defs, instance)
         keys = runner.project_keys(instance)
+        known_runs = {r.run_id for r in instance.get_runs()}
+        sampler = RssSampler()
+        sampler.start()
+        pid_file = None if server is None else server.root / "pgdata" / "postmaster.pid"
+        cpu_before = cpu_seconds(pid_file)
         started = time.perf_counter()
         summary = runner.run_projects(defs, instance, keys, job_name="scoring_job", batch_size=args.batch)
         score_s = time.perf_counter() - started
+        cpu_after = cpu_seconds(pid_file)
+        sampler.stop()
+        run_ids = [r.run_id for r in instance.get_runs() if r.run_id not in known_runs]
+        steps = step_figures(instance, run_ids, sampler.samples)
+        peak_rss = max(r for _, r in sampler.samples)
         if summary.failed:
             print(
                 f"{len(summary.failed)} partitions failed, e.g. {next(iter(summary.failed.items()))}", file=sys.stderr
@@ -128,6 +208,30 @@ def main(argv: list[str] | None = None) -> int:
             f"({(n_values / score_s) / (floor_rows / floor_s):.3f} of its rows/s)"
         )
         print(f"ratio, load / floor read: {load_s / floor_s:.1f}x")
+        own_cpu = cpu_after[0] - cpu_before[0]
+        server_cpu = None if cpu_after[1] is None else cpu_after[1] - cpu_before[1]
+        print(
+            f"scoring path CPU: this process {own_cpu:.1f} s ({n_values / own_cpu:,.0f} rows per CPU s)"
+            + (
+                ""
+                if server_cpu is None
+                else f", Postgres {server_cpu:.1f} s; together {n_values / (own_cpu + server_cpu):,.0f} rows per CPU s"
+            )
+            + f"; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+        )
+        batch_rows = n_values * min(args.batch, len(keys)) / len(keys)
+        print(
+            f"\nsteps (a batch of {min(args.batch, len(keys))} partitions holds about {batch_rows:,.0f} value rows; "
+            f"process peak {peak_rss / 2**20:,.0f} MiB):\n"
+        )
+        head = f"| {'step':<36} | {'seconds':>8} | {'rows/s':>10} | {'peak MiB above start':>20} |"
+        print(f"{head} {'bytes/batch row':>15} |")
+        print(f"|{'-' * 38}|{'-' * 10}|{'-' * 12}|{'-' * 22}|{'-' * 17}|")
+        for step, (seconds, grown) in sorted(steps.items(), key=lambda item: -item[1][0]):
+            print(
+                f"| {step:<36} | {seconds:>8.1f} | {n_values / max(seconds, 1e-9):>10,.0f} | "
+                f"{grown / 2**20:>20,.0f} | {grown / batch_rows:>15,.0f} |"
+            )
         return 0 if not summary.failed else 1
     finally:
         if server is not None:

@@ -14,13 +14,11 @@ Postgres backend to be scheduled, which is what slows parallel workers on a busy
 from __future__ import annotations
 
 import threading
-import time
 import warnings
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import optuna
 from optuna.storages import RDBStorage
-from sqlalchemy import event, exc
 
 try:  # Optuna >= 4.9 renamed the callback that retries trials of dead workers
     from optuna.storages import RetryHeartbeatStaleTrialCallback as _RetryCallback
@@ -32,12 +30,12 @@ except ImportError:  # pragma: no cover - older Optuna
     _CALLBACK_ARG = "failed_trial_callback"
 
 from dc_pipeline.adapters import postgres
+from dc_pipeline.adapters.sql_pool import IDLE_PING_S, ping_when_idle  # noqa: F401 (IDLE_PING_S: the docstring's)
 
 OPTUNA_SCHEMA = "optuna"
 HEARTBEAT_INTERVAL_S = 60
 GRACE_PERIOD_S = 180
 MAX_RETRY = 2
-IDLE_PING_S = 30.0
 
 _storages: dict[tuple, RDBStorage] = {}
 _lock = threading.Lock()
@@ -71,27 +69,6 @@ def ensure_optuna_schema(url: str) -> None:
     """Optuna creates its tables but not the schema its search_path names."""
     with postgres.connect(libpq_url(url), autocommit=True) as conn:
         conn.execute(f"CREATE SCHEMA IF NOT EXISTS {OPTUNA_SCHEMA}")
-
-
-def ping_when_idle(engine, idle_s: float = IDLE_PING_S) -> None:
-    """Test a pooled connection on checkout when it sat idle for `idle_s` or more; a dead one is
-    replaced (SQLAlchemy's recipe for custom pessimistic disconnect handling)."""
-
-    @event.listens_for(engine, "checkin")
-    def _checked_in(dbapi_connection, connection_record):
-        connection_record.info["checked_in_at"] = time.monotonic()
-
-    @event.listens_for(engine, "checkout")
-    def _checked_out(dbapi_connection, connection_record, connection_proxy):
-        since = connection_record.info.get("checked_in_at")
-        if since is not None and time.monotonic() - since < idle_s:
-            return
-        try:
-            cursor = dbapi_connection.cursor()
-            cursor.execute("SELECT 1")
-            cursor.close()
-        except Exception as error:  # the pool retries with a fresh connection
-            raise exc.DisconnectionError(f"pooled connection failed its idle check: {type(error).__name__}") from error
 
 
 def get_storage(

@@ -7,7 +7,6 @@ partition's rows, COPY the new ones, so a rerun never duplicates and a crash nev
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from importlib import resources
 from typing import Any
@@ -18,6 +17,7 @@ import psycopg
 from psycopg import sql
 
 from dc_pipeline.adapters.copy_csv import frame_from_copy_csv
+from dc_pipeline.adapters.copy_in import csv_for_copy
 from dc_pipeline.domain.source_tables import SOURCE_COLUMNS
 
 PIPELINE_SCHEMAS = ("dc_staging", "dc_core", "dc_dq", "dc_models", "dc_reports", "dc_ops", "optuna")
@@ -136,20 +136,32 @@ def read_table(
     keep_run_columns: bool = False,
 ) -> pd.DataFrame:
     """Rows of a pipeline table (`schema.table`) matching `where` (column -> allowed values), without the
-    run columns unless asked; an empty frame when the table does not exist yet (nothing materialized)."""
-    if not table_exists(conn, qualified):
+    run columns unless asked (then not even read: a run id and a version per row were most of the bytes of a
+    narrow table); an empty frame when the table does not exist yet (nothing materialized)."""
+    columns = [c for c in table_columns(conn, qualified) if keep_run_columns or c not in RUN_COLUMNS]
+    if not columns:
         return pd.DataFrame()
     schema, name = qualified.split(".")
     conditions = [
         sql.SQL("{} = ANY({})").format(sql.Identifier(c), sql.Literal(list(v))) for c, v in (where or {}).items()
     ]
-    query = sql.SQL("SELECT * FROM {}.{}{}").format(
+    query = sql.SQL("SELECT {} FROM {}.{}{}").format(
+        sql.SQL(", ").join(map(sql.Identifier, columns)),
         sql.Identifier(schema),
         sql.Identifier(name),
         sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conditions) if conditions else sql.SQL(""),
     )
-    frame = read_frame(conn, query)
-    return frame if keep_run_columns else frame.drop(columns=[c for c in RUN_COLUMNS if c in frame.columns])
+    return read_frame(conn, query)
+
+
+def table_columns(conn: psycopg.Connection, qualified: str) -> list[str]:
+    """The table's columns in order; none when it does not exist."""
+    rows = conn.execute(
+        "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attnum > 0 AND NOT attisdropped "
+        "ORDER BY attnum",
+        (qualified,),
+    ).fetchall()
+    return [r[0] for r in rows]
 
 
 def _literal(value: Any) -> sql.Composable:
@@ -170,7 +182,7 @@ def _column_types(cur: psycopg.Cursor, query: sql.Composable) -> dict[str, str]:
 
 # -- COPY in ------------------------------------------------------------------------------------
 def copy_frame(conn: psycopg.Connection, table: str, frame: pd.DataFrame, columns: Sequence[str] | None = None) -> int:
-    """COPY `frame` into `schema.table` (CSV). Returns the number of rows written."""
+    """COPY `frame` into `schema.table` (CSV, adapters/copy_in.py). Returns the number of rows written."""
     columns = list(columns or frame.columns)
     if frame.empty:
         return 0
@@ -180,55 +192,8 @@ def copy_frame(conn: psycopg.Connection, table: str, frame: pd.DataFrame, column
     )
     with conn.cursor() as cur, cur.copy(target) as copy:
         for start in range(0, len(frame), 200_000):
-            copy.write(_to_csv(frame.iloc[start : start + 200_000][columns]))
+            copy.write(csv_for_copy(frame.iloc[start : start + 200_000][columns]))
     return len(frame)
-
-
-def _to_csv(frame: pd.DataFrame) -> str:
-    """CSV text for COPY: pandas writes floats round-trip exact (inf as 'inf', which Postgres
-    reads), missing values as \\N; dict/list cells become JSON; datetimes are formatted by numpy
-    (pandas' per-value formatting of timestamps dominated large loads)."""
-    out = frame
-    converted = {}
-    for column in frame.columns:
-        series = frame[column]
-        if pd.api.types.is_datetime64_any_dtype(series):
-            converted[column] = _datetime_strings(series)
-        elif series.dtype == object and _holds_json(series):
-            converted[column] = series.map(
-                lambda v: None if v is None else json.dumps(v, sort_keys=True, default=_json_default)
-            )
-    if converted:
-        out = frame.assign(**converted)
-    return out.to_csv(index=False, header=False, na_rep="\\N")
-
-
-def _datetime_strings(series: pd.Series) -> np.ndarray:
-    """ISO strings (dates as YYYY-MM-DD when every value is a midnight), None for NaT."""
-    aware = getattr(series.dt, "tz", None) is not None
-    values = (series.dt.tz_convert("UTC").dt.tz_localize(None) if aware else series).to_numpy(dtype="datetime64[us]")
-    missing = np.isnat(values)
-    midnight = not aware and bool(((values[~missing].astype("int64") % 86_400_000_000) == 0).all())
-    text = np.datetime_as_string(values, unit="D" if midnight else "us").astype(object)
-    if aware:
-        text = text + "+00"
-    text[missing] = None
-    return text
-
-
-def _holds_json(series: pd.Series) -> bool:
-    first = series.first_valid_index()
-    return first is not None and isinstance(series.loc[first], (dict, list))
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.floating,)):
-        return None if not np.isfinite(value) else float(value)
-    if isinstance(value, (pd.Timestamp,)):
-        return value.isoformat()
-    return str(value)
 
 
 # -- derived tables -----------------------------------------------------------------------------

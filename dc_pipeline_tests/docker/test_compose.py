@@ -45,7 +45,7 @@ def test_compose_services_and_referenced_files():
     # Every env var the instance config reads is set for the Dagster services.
     instance = yaml.safe_load((DOCKER / "dagster.yaml").read_text())
     env = compose["services"]["daemon"]["environment"]
-    needed = [v["env"] for v in instance["storage"]["postgres"]["postgres_db"].values() if isinstance(v, dict)]
+    needed = [v["env"] for v in instance["storage"]["custom"]["config"]["postgres_db"].values() if isinstance(v, dict)]
     assert all(name in env for name in needed)
     assert instance["run_launcher"]["class"] == "DockerRunLauncher"
     assert instance["run_coordinator"]["class"] == "QueuedRunCoordinator"

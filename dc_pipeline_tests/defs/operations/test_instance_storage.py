@@ -1,0 +1,65 @@
+"""The instance storage keeps its connections: storage calls reuse one, a forked child opens its own."""
+
+import os
+
+from sqlalchemy import event
+
+from dc_pipeline.defs.operations.instance_storage import PooledPostgresStorage
+
+
+def _connects(storage: PooledPostgresStorage) -> list:
+    opened = []
+    for part in (storage.run_storage, storage.event_log_storage, storage.schedule_storage):
+        event.listen(part._engine, "connect", lambda *_: opened.append(1))
+    return opened
+
+
+def _dispose(storage: PooledPostgresStorage) -> None:
+    for part in (storage.run_storage, storage.event_log_storage, storage.schedule_storage):
+        part.dispose()
+
+
+def test_storage_calls_reuse_one_connection_per_storage(fresh_db):
+    storage = PooledPostgresStorage(fresh_db)
+    opened = _connects(storage)
+    try:
+        for index in range(20):
+            storage.event_log_storage.add_dynamic_partitions("projects", [f"p{index}"])
+            assert storage.event_log_storage.has_dynamic_partition("projects", f"p{index}")
+            storage.run_storage.get_runs()
+        assert len(opened) <= 2  # NullPool (dagster-postgres' default) opened one for each of these 60 calls
+        assert len(storage.event_log_storage.get_dynamic_partitions("projects")) == 20
+    finally:
+        _dispose(storage)
+
+
+def test_a_forked_child_uses_its_own_connections(fresh_db):
+    storage = PooledPostgresStorage(fresh_db)
+    try:
+        storage.event_log_storage.add_dynamic_partitions("projects", ["parent"])
+        child = os.fork()
+        if child == 0:  # the child: its own connection, the parent's socket untouched
+            try:
+                storage.event_log_storage.add_dynamic_partitions("projects", ["child"])
+                os._exit(0 if storage.event_log_storage.has_dynamic_partition("projects", "child") else 1)
+            except BaseException:
+                os._exit(2)
+        _, status = os.waitpid(child, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        # Had the child used the parent's pooled connection, the parent's next call would read the child's replies.
+        assert sorted(storage.event_log_storage.get_dynamic_partitions("projects")) == ["child", "parent"]
+    finally:
+        _dispose(storage)
+
+
+def test_the_instance_yaml_names_the_pooled_storage(tmp_path, fresh_db, monkeypatch):
+    from dc_pipeline import runner
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    monkeypatch.setenv("DAGSTER_PG_URL", fresh_db)  # restored afterwards; prepare_instance sets it
+    instance = runner.prepare_instance(tmp_path, fresh_db)
+    try:
+        assert instance.get_ref().storage_data.class_name == "PooledPostgresStorage"  # run workers build the same
+        assert type(instance.event_log_storage._engine.pool).__name__ == "QueuePool"
+    finally:
+        instance.dispose()

@@ -17,6 +17,7 @@ from dagster._core.events import EngineEventData
 from dagster._core.launcher import WorkerStatus
 from dagster._core.storage.tags import GRPC_INFO_TAG
 
+from dc_pipeline.adapters import postgres
 from dc_pipeline.defs.operations.run_launcher import LocalRunLauncher
 from dc_pipeline.ui_launch import dagster_dev_process
 
@@ -94,13 +95,21 @@ def _parent(pid: int) -> int:
 
 
 @pytest.mark.slow
-def test_killed_run_worker_and_code_server_end_failed_and_one_partition_runs_one_at_a_time(instance, tmp_path):
+def test_killed_run_worker_and_code_server_end_failed_and_one_partition_runs_one_at_a_time(
+    instance, pg_server, tmp_path
+):
     from dagster_graphql import DagsterGraphQLClient
 
     port = _free_port()
-    environ = {**os.environ, "PYTHONPATH": str(REPO)}
+    # The `instance` fixture's home and database, named here: a package fixture set up later (ops_env) may have
+    # pointed DAGSTER_HOME and DAGSTER_PG_URL at its own instance, where this test would never see the runs.
+    environ = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "DAGSTER_PG_URL": postgres.database_url(pg_server, "dagster_ops_tests"),
+    }
     command, cwd, env = dagster_dev_process(
-        "dc_pipeline_tests.defs.operations.nap_location", port, Path(os.environ["DAGSTER_HOME"]), environ, tmp_path
+        "dc_pipeline_tests.defs.operations.nap_location", port, Path(instance.root_directory), environ, tmp_path
     )
     log = (tmp_path / "dagster_dev.log").open("w")
     ui = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)

@@ -64,6 +64,7 @@ def run_projects(
     job_name: str = "ingest_job",
     batch_size: int = 1,
     run_config: dict | None = None,
+    tags: dict | None = None,
 ) -> RunSummary:
     """Runs over project partitions. batch_size 1: one run per project, so a blocking failure stops
     only its own project. Larger: one run per consecutive slice of keys (a partition range), as a
@@ -75,11 +76,13 @@ def run_projects(
         chunk = keys[start : start + max(1, batch_size)]
         if len(chunk) == 1:
             result = job.execute_in_process(
-                instance=instance, partition_key=chunk[0], run_config=config, raise_on_error=False
+                instance=instance, partition_key=chunk[0], run_config=config, tags=tags, raise_on_error=False
             )
         else:
-            tags = {ASSET_PARTITION_RANGE_START_TAG: chunk[0], ASSET_PARTITION_RANGE_END_TAG: chunk[-1]}
-            result = job.execute_in_process(instance=instance, tags=tags, run_config=config, raise_on_error=False)
+            span = {ASSET_PARTITION_RANGE_START_TAG: chunk[0], ASSET_PARTITION_RANGE_END_TAG: chunk[-1]}
+            result = job.execute_in_process(
+                instance=instance, tags={**(tags or {}), **span}, run_config=config, raise_on_error=False
+            )
         if result.success:
             summary.succeeded.extend(chunk)
         else:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 
 from dc_pipeline import runner
+from dc_pipeline.defs.api.schedules import api_run_config, fail_fast_tags
 from dc_pipeline.demo.dataset import demo_dataset
 from dc_pipeline.demo.simulator import ApiSimulator
 from fault_cases.lab import CLEAR, FAILED, SURVIVED, Case, Lab
@@ -15,7 +16,8 @@ PROJECT = "p1"
 
 
 def _pull(lab: Lab) -> runner.RunSummary:
-    summary = runner.run_api_projects(lab.defs, lab.instance, [PROJECT], force_refresh=True)
+    # One api_job run failing fast on an outage (no 60 s step retries), as the demo's interactive pull does.
+    summary = lab.run([PROJECT], job="api_job", run_config=api_run_config(force_refresh=True), tags=fail_fast_tags())
     lab.texts.extend(("api failure", m) for m in summary.failed.values())
     return summary
 

@@ -142,12 +142,13 @@ class Lab:
         }
 
     def run_ids(self, project_id: int, exclude: set[str] = frozenset()) -> dict[str, set[str]]:
-        """Per pipeline table holding the project's rows: the run_ids of those rows."""
+        """Per pipeline table holding the project's rows: the run_ids of those rows (not the append-only
+        *_history tables: each refresh adds its own rows there by design)."""
         tables = self.query(
             "SELECT c.table_schema || '.' || c.table_name FROM information_schema.columns c JOIN "
             "information_schema.columns r ON (r.table_schema, r.table_name) = (c.table_schema, c.table_name) "
             "AND r.column_name = 'run_id' WHERE c.column_name = 'project_id' AND c.table_schema LIKE 'dc\\_%' "
-            "AND c.table_name NOT LIKE 'ref\\_%' ORDER BY 1"
+            "AND c.table_name NOT LIKE 'ref\\_%' AND c.table_name NOT LIKE '%\\_history' ORDER BY 1"
         )
         found = {}
         for (table,) in tables:

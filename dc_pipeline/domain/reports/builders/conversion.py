@@ -23,11 +23,11 @@ from dc_pipeline.domain.reports.builders.common import (
     scatter_by_brand,
     section_correlations,
 )
-from dc_pipeline.domain.reports.builders.plans import knee_plans
+from dc_pipeline.domain.reports.builders.plans import knee_plans, knee_response_recommendations
 from dc_pipeline.domain.reports.catalog import REPORT_NEEDS
 from dc_pipeline.domain.reports.context import ReportContext
 from dc_pipeline.domain.reports.framework import Block, Kpi, ReportBuilder
-from dc_pipeline.domain.reports.insights import cite, insight, recommendation
+from dc_pipeline.domain.reports.insights import cite, insight
 from dc_pipeline.domain.reports.json_values import iso_date, join_pointer
 
 CR = "conversion_rate"
@@ -184,40 +184,9 @@ def _insights(root: dict, ctx: ReportContext) -> list[dict[str, Any]]:
 
 
 def _recommendations(root: dict, ctx: ReportContext) -> list[dict[str, Any]]:
-    kc = root["analysis"]["knee_conversion"]
-    if not is_ok(kc) or not kc["slope_significant"]:
-        return []  # a conversion response that is not significant supports no plan
-    out = []
-    for key, b in sorted(kc["brands"].items(), key=lambda kb: -kb[1]["change_pp"]):
-        P = join_pointer("analysis", "knee_conversion", "brands", key)
-        out.append(
-            recommendation(
-                "",
-                "{brand}: the knee plan (+{dc} DC, {effort} effort units) would lift conversion from {cr}% to about "
-                "{at}% ({lo} to {hi} pp).",
-                [
-                    cite(root, "brand", P + "/brand_name"),
-                    cite(root, "dc", P + "/knee_delta_dc", 2),
-                    cite(root, "effort", P + "/knee_effort"),
-                    cite(root, "cr", P + "/conversion_rate", 2),
-                    cite(root, "at", P + "/conversion_at_knee", 2),
-                    cite(root, "lo", P + "/change_ci_low", 2, True),
-                    cite(root, "hi", P + "/change_ci_high", 2, True),
-                ],
-                brand_id=int(key),
-                section=None,
-                expected_delta_dc=b["knee_delta_dc"],
-                effort=b["knee_effort"],
-                source=P,
-                outcome_impact={
-                    "outcome": CR,
-                    "estimate": b["change_pp"],
-                    "ci_low": b["change_ci_low"],
-                    "ci_high": b["change_ci_high"],
-                },
-            )
-        )
-    return out
+    return knee_response_recommendations(
+        root, "knee_conversion", CR, "lift conversion", "conversion_rate", "conversion_at_knee"
+    )
 
 
 def _charts(root: dict, ctx: ReportContext) -> dict[str, Any]:

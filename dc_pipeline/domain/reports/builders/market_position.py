@@ -12,11 +12,11 @@ from dc_pipeline.domain.reports import charts
 from dc_pipeline.domain.reports.blocks.correlation import p_label
 from dc_pipeline.domain.reports.blocks.status import insufficient, is_ok, ok_block
 from dc_pipeline.domain.reports.builders.common import f, share_hhi
-from dc_pipeline.domain.reports.builders.plans import knee_plans, relative_share_slope
+from dc_pipeline.domain.reports.builders.plans import knee_plans, knee_response_recommendations, relative_share_slope
 from dc_pipeline.domain.reports.catalog import REPORT_NEEDS
 from dc_pipeline.domain.reports.context import ReportContext
 from dc_pipeline.domain.reports.framework import Block, Kpi, ReportBuilder
-from dc_pipeline.domain.reports.insights import cite, insight, recommendation
+from dc_pipeline.domain.reports.insights import cite, insight
 from dc_pipeline.domain.reports.json_values import iso_date, join_pointer
 from dc_pipeline.domain.source_tables import SECTIONS
 
@@ -231,40 +231,7 @@ def _insights(root: dict, ctx: ReportContext) -> list[dict[str, Any]]:
 
 
 def _recommendations(root: dict, ctx: ReportContext) -> list[dict[str, Any]]:
-    ks = root["analysis"]["knee_share"]
-    if not is_ok(ks) or not ks["slope_significant"]:
-        return []  # a share response that is not significant supports no plan
-    out = []
-    for key, b in sorted(ks["brands"].items(), key=lambda kb: -kb[1]["change_pp"]):
-        P = join_pointer("analysis", "knee_share", "brands", key)
-        out.append(
-            recommendation(
-                "",
-                "{brand}: the knee plan (+{dc} DC, {effort} effort units) would move share from {share}% to about "
-                "{at}% ({lo} to {hi} pp).",
-                [
-                    cite(root, "brand", P + "/brand_name"),
-                    cite(root, "dc", P + "/knee_delta_dc", 2),
-                    cite(root, "effort", P + "/knee_effort"),
-                    cite(root, "share", P + "/share", 2),
-                    cite(root, "at", P + "/share_at_knee", 2),
-                    cite(root, "lo", P + "/change_ci_low", 2, True),
-                    cite(root, "hi", P + "/change_ci_high", 2, True),
-                ],
-                brand_id=int(key),
-                section=None,
-                expected_delta_dc=b["knee_delta_dc"],
-                effort=b["knee_effort"],
-                source=P,
-                outcome_impact={
-                    "outcome": OUTCOME,
-                    "estimate": b["change_pp"],
-                    "ci_low": b["change_ci_low"],
-                    "ci_high": b["change_ci_high"],
-                },
-            )
-        )
-    return out
+    return knee_response_recommendations(root, "knee_share", OUTCOME, "move share", "share", "share_at_knee")
 
 
 def _charts(root: dict, ctx: ReportContext) -> dict[str, Any]:

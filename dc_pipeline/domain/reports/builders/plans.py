@@ -11,7 +11,8 @@ import pandas as pd
 from dc_pipeline.domain.reports.blocks.slope import slope_block
 from dc_pipeline.domain.reports.blocks.status import insufficient, is_ok, ok_block, unavailable_block
 from dc_pipeline.domain.reports.context import ReportContext
-from dc_pipeline.domain.reports.json_values import iso_date
+from dc_pipeline.domain.reports.insights import cite, recommendation
+from dc_pipeline.domain.reports.json_values import iso_date, join_pointer
 
 PLANS, SUMMARIES = "brand_recommendation_plans", "brand_recommendation_summaries"
 
@@ -133,3 +134,45 @@ def relative_share_slope(ctx: ReportContext) -> dict[str, Any]:
             "significant": used["significant"],
         },
     }
+
+
+def knee_response_recommendations(
+    root: dict, block: str, outcome: str, verb: str, now_field: str, at_field: str
+) -> list[dict[str, Any]]:
+    """One recommendation per brand, largest change first: its knee plan and the outcome (in percent, with the
+    change's interval in pp) that the stored response slope expects at it. None when the slope is not
+    significant: a response that is not shown supports no plan."""
+    responses = root["analysis"][block]
+    if not is_ok(responses) or not responses["slope_significant"]:
+        return []
+    out = []
+    for key, b in sorted(responses["brands"].items(), key=lambda kb: -kb[1]["change_pp"]):
+        P = join_pointer("analysis", block, "brands", key)
+        out.append(
+            recommendation(
+                "",
+                "{brand}: the knee plan (+{dc} DC, {effort} effort units) would " + verb + " from {now}% to about "
+                "{at}% ({lo} to {hi} pp).",
+                [
+                    cite(root, "brand", P + "/brand_name"),
+                    cite(root, "dc", P + "/knee_delta_dc", 2),
+                    cite(root, "effort", P + "/knee_effort"),
+                    cite(root, "now", P + "/" + now_field, 2),
+                    cite(root, "at", P + "/" + at_field, 2),
+                    cite(root, "lo", P + "/change_ci_low", 2, True),
+                    cite(root, "hi", P + "/change_ci_high", 2, True),
+                ],
+                brand_id=int(key),
+                section=None,
+                expected_delta_dc=b["knee_delta_dc"],
+                effort=b["knee_effort"],
+                source=P,
+                outcome_impact={
+                    "outcome": outcome,
+                    "estimate": b["change_pp"],
+                    "ci_low": b["change_ci_low"],
+                    "ci_high": b["change_ci_high"],
+                },
+            )
+        )
+    return out

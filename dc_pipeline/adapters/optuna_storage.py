@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import optuna
@@ -36,6 +38,7 @@ OPTUNA_SCHEMA = "optuna"
 HEARTBEAT_INTERVAL_S = 60
 GRACE_PERIOD_S = 180
 MAX_RETRY = 2
+_DDL_LOCK = "dc_pipeline.ddl:optuna"
 
 _storages: dict[tuple, RDBStorage] = {}
 _lock = threading.Lock()
@@ -71,6 +74,19 @@ def ensure_optuna_schema(url: str) -> None:
         conn.execute(f"CREATE SCHEMA IF NOT EXISTS {OPTUNA_SCHEMA}")
 
 
+@contextmanager
+def _schema_lock(url: str) -> Iterator[None]:
+    """Held while the schema and Optuna's tables are created. Two workers opening the storage of a fresh database
+    at once (the demo's two runs) both found the tables missing, and one failed on Postgres' catalog index
+    (UniqueViolation on type studydirection). A session lock, since RDBStorage runs its DDL on its own engine."""
+    with postgres.connect(libpq_url(url), autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", (_DDL_LOCK,))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", (_DDL_LOCK,))
+
+
 def get_storage(
     url: str,
     *,
@@ -83,10 +99,11 @@ def get_storage(
     with _lock:
         storage = _storages.get(key)
         if storage is None:
-            ensure_optuna_schema(url)
-            with warnings.catch_warnings():  # heartbeats are flagged experimental; SPEC §6d relies on them
+            with _schema_lock(url), warnings.catch_warnings():
+                # heartbeats are flagged experimental; SPEC §6d relies on them
                 warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
                 callback = {_CALLBACK_ARG: _RetryCallback(max_retry=max_retry)} if heartbeat_interval else {}
+                ensure_optuna_schema(url)
                 storage = RDBStorage(
                     sqlalchemy_url(url),
                     heartbeat_interval=heartbeat_interval,

@@ -144,3 +144,27 @@ def test_two_processes_share_one_study(fresh_db, tmp_path):
     finals = [json.loads(out.strip().splitlines()[-1]) for out, _ in outputs]
     assert min(f["trials_seen"] for f in finals) > per_worker
     assert max(f["trials_seen"] for f in finals) == 2 * per_worker
+
+
+def _open_storage_at(url: str, start: float) -> None:
+    time.sleep(max(0.0, start - time.time()))  # every worker opens the storage at the same instant
+    optuna_storage.get_storage(optuna_storage.default_storage_url(url))
+
+
+def test_workers_opening_a_fresh_database_at_once_all_get_the_storage(fresh_db):
+    """The demo's two runs opened the storage of a fresh database together and one failed creating Optuna's tables
+    (UniqueViolation on type studydirection): creation is serialised, every worker succeeds."""
+    import multiprocessing
+
+    optuna_storage.dispose_storages()  # no engine inherited over fork
+    start = time.time() + 1.0
+    workers = [
+        multiprocessing.get_context("fork").Process(target=_open_storage_at, args=(fresh_db, start)) for _ in range(4)
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+    assert [w.exitcode for w in workers] == [0, 0, 0, 0]
+    study = _open(fresh_db, "after_concurrent_creation")
+    assert study.study_name == "after_concurrent_creation"

@@ -63,3 +63,27 @@ def test_the_instance_yaml_names_the_pooled_storage(tmp_path, fresh_db, monkeypa
         assert type(instance.event_log_storage._engine.pool).__name__ == "QueuePool"
     finally:
         instance.dispose()
+
+
+def test_a_connection_killed_while_idle_is_replaced_before_the_next_call(fresh_db):
+    """A restarted database (here: the storage's backend terminated) does not fail the next storage call once the
+    connection sat idle for STORAGE_IDLE_PING_S."""
+    import time
+
+    from dc_pipeline.adapters import postgres
+    from dc_pipeline.defs.operations.instance_storage import STORAGE_IDLE_PING_S
+
+    storage = PooledPostgresStorage(fresh_db)
+    try:
+        storage.event_log_storage.add_dynamic_partitions("projects", ["before"])
+        with postgres.connect(fresh_db, autocommit=True) as admin:
+            killed = admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid()"
+            ).fetchall()
+        assert killed  # the storage's pooled connection was there to kill
+        time.sleep(STORAGE_IDLE_PING_S + 0.2)
+        storage.event_log_storage.add_dynamic_partitions("projects", ["after"])
+        assert sorted(storage.event_log_storage.get_dynamic_partitions("projects")) == ["after", "before"]
+    finally:
+        _dispose(storage)

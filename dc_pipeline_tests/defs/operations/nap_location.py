@@ -16,4 +16,18 @@ def nap_job():
     nap()
 
 
-defs = dg.Definitions(jobs=[nap_job])
+
+
+@dg.op
+def touch(context) -> None:
+    import os
+
+    context.log.info(f"worker pid {os.getpid()}")
+
+
+@dg.job
+def quick_job():
+    touch()
+
+
+defs = dg.Definitions(jobs=[nap_job, quick_job])

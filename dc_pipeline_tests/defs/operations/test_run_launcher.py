@@ -145,3 +145,57 @@ def test_killed_run_worker_and_code_server_end_failed_and_one_partition_runs_one
         log.close()
     assert status == dg.DagsterRunStatus.FAILURE and took < 120, (status, took)
     assert f"the run worker died: process {pid} no longer exists" in failure[0], failure
+
+
+def _launch(instance, job_name: str) -> dg.DagsterRun:
+    """A run of nap_location's job launched by the instance's launcher, as the daemon does after dequeuing it."""
+    from dagster._core.launcher import LaunchRunContext
+
+    from dc_pipeline_tests.defs.operations import nap_location
+
+    recon = dg.reconstructable(getattr(nap_location, job_name))
+    job = getattr(nap_location, job_name)
+    run = instance.create_run_for_job(job, job_code_origin=recon.get_python_origin())
+    instance.run_launcher.launch_run(LaunchRunContext(dagster_run=run, workspace=None))
+    return run
+
+
+def _forked_pid(instance, run_id: str) -> int | None:
+    for record in instance.all_logs(run_id):
+        if record.message and "Forked run worker (pid: " in record.message:
+            return int(record.message.split("pid: ")[1].split(")")[0])
+    return None
+
+
+def test_run_workers_are_forked_from_the_preloaded_server_and_can_be_cancelled(instance, pg_server, monkeypatch):
+    """The launcher forks each run worker from one server process that imported the heavy libraries once; the
+    worker runs the job to SUCCESS, and terminating a run interrupts its worker, which ends CANCELED."""
+    # Workers resolve the instance from the environment the server starts with: this instance's, whatever a
+    # package fixture (ops_env) set since.
+    monkeypatch.setenv("DAGSTER_PG_URL", postgres.database_url(pg_server, "dagster_ops_tests"))
+    monkeypatch.setenv("DAGSTER_HOME", instance.root_directory)
+    launcher = instance.run_launcher
+    launcher.dispose()  # a server started by an earlier test may hold another environment
+    first = _launch(instance, "quick_job")
+    done = _wait_for(lambda: (run := instance.get_run_by_id(first.run_id)).is_finished and run, 120, "quick_job")
+    assert done.status == dg.DagsterRunStatus.SUCCESS
+    pid = _worker_pid(instance, first.run_id)
+    assert pid == _forked_pid(instance, first.run_id)  # the worker that ran it is the one forked
+
+    second = _launch(instance, "quick_job")
+    done = _wait_for(lambda: (run := instance.get_run_by_id(second.run_id)).is_finished and run, 120, "quick_job")
+    assert done.status == dg.DagsterRunStatus.SUCCESS
+    server = launcher._server._process.pid
+    assert _worker_pid(instance, second.run_id) != pid  # a worker per run, both from the same server
+    assert launcher._server.alive() and server == launcher._server._process.pid
+
+    napping = _launch(instance, "nap_job")
+    worker = _wait_for(lambda: _worker_pid(instance, napping.run_id), 120, "nap_job's worker")
+    assert _parent(worker) == server
+    _wait_for(lambda: instance.get_run_by_id(napping.run_id).status == dg.DagsterRunStatus.STARTED, 60, "STARTED")
+    assert launcher.check_run_worker_health(instance.get_run_by_id(napping.run_id)).status == WorkerStatus.RUNNING
+    assert launcher.terminate(napping.run_id)
+    ended = _wait_for(lambda: (run := instance.get_run_by_id(napping.run_id)).is_finished and run, 60, "the cancel")
+    assert ended.status == dg.DagsterRunStatus.CANCELED
+    launcher.dispose()
+    assert launcher._server is None

@@ -16,8 +16,6 @@ def nap_job():
     nap()
 
 
-
-
 @dg.op
 def touch(context) -> None:
     import os

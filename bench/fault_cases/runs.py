@@ -1,5 +1,5 @@
 """Faults around runs: two runs of one partition at once, the database killed in the middle of a run, and a run
-worker killed with its code server under a real `dagster dev`."""
+worker killed with its parent (the run worker server) under a real `dagster dev`."""
 
 from __future__ import annotations
 
@@ -116,14 +116,14 @@ def killed_run_worker(lab: Lab) -> Case:
                 time.sleep(2)
         if run_id is None:
             tail = (lab.root / "dagster_dev.log").read_text(errors="replace").strip().splitlines()[-1:]
-            return Case("run worker and code server killed (SIGKILL)", FAILED, f"dagster dev took no run: {tail}")
+            return Case("run worker and its parent killed (SIGKILL)", FAILED, f"dagster dev took no run: {tail}")
         while time.monotonic() < deadline and not any(
             e.dagster_event_type == dg.DagsterEventType.STEP_SUCCESS for e in lab.instance.all_logs(run_id)
         ):
             time.sleep(0.5)
         pid = _worker_pid(lab, run_id)
         parent = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-        os.kill(parent, signal.SIGKILL)  # the code server goes too: nothing is left that saw the worker start
+        os.kill(parent, signal.SIGKILL)  # its parent goes too (the run worker server; the code server under fork_server: false)
         os.kill(pid, signal.SIGKILL)
         killed = time.monotonic()
         while time.monotonic() - killed < 240 and not lab.instance.get_run_by_id(run_id).is_finished:
@@ -149,7 +149,7 @@ def killed_run_worker(lab: Lab) -> Case:
     lab.texts.append(("killed worker run failure", "\n".join(failure)))
     mixed = len(set().union(*lab.run_ids(1).values()) - _api_runs(lab))
     if slots_freed is None:  # a re-execution would wait for the slots forever
-        return Case("run worker and code server killed (SIGKILL)", FAILED, "its pool slots were never given back")
+        return Case("run worker and its parent killed (SIGKILL)", FAILED, "its pool slots were never given back")
     repaired = lab.run(["p1"])
     after_repair = len(set().union(*lab.run_ids(1).values()) - _api_runs(lab))
     lost = sum(max(0, n - lab.project_rows(1).get(t, 0)) for t, n in before.items())
@@ -160,7 +160,7 @@ def killed_run_worker(lab: Lab) -> Case:
         f"{slots_freed:.0f} s; p1 tables from {mixed} run(s), after re-execution from {after_repair}"
         + ("" if not repaired.failed else " (re-execution failed)")
     )
-    return Case("run worker and code server killed (SIGKILL)", verdict, note, lost)
+    return Case("run worker and its parent killed (SIGKILL)", verdict, note, lost)
 
 
 def _api_runs(lab: Lab) -> set[str]:

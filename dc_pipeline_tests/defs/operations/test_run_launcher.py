@@ -1,6 +1,6 @@
 """A run whose worker process died ends FAILED, naming the cause (dagster.yaml: LocalRunLauncher + run
 monitoring), and runs of one partition queue one behind the other: on a real instance and, end to end, under a
-real `dagster dev` whose code server and run worker are killed with SIGKILL."""
+real `dagster dev` whose run worker and its parent (the run worker server) are killed with SIGKILL."""
 
 import json
 import os
@@ -130,7 +130,7 @@ def test_killed_run_worker_and_code_server_end_failed_and_one_partition_runs_one
         assert instance.get_run_by_id(second).status == dg.DagsterRunStatus.QUEUED
 
         killed_at = time.monotonic()
-        os.kill(_parent(pid), signal.SIGKILL)  # the code server: nothing is left to notice the worker's death
+        os.kill(_parent(pid), signal.SIGKILL)  # its parent (the run worker server): nothing else watches it
         os.kill(pid, signal.SIGKILL)
         status = _wait_for(
             lambda: (run := instance.get_run_by_id(first)).is_finished and run.status, 180, "the run to end"

@@ -123,7 +123,7 @@ def killed_run_worker(lab: Lab) -> Case:
             time.sleep(0.5)
         pid = _worker_pid(lab, run_id)
         parent = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-        os.kill(parent, signal.SIGKILL)  # its parent goes too (the run worker server; the code server under fork_server: false)
+        os.kill(parent, signal.SIGKILL)  # its parent too: the run worker server (fork_server: false: the code server)
         os.kill(pid, signal.SIGKILL)
         killed = time.monotonic()
         while time.monotonic() - killed < 240 and not lab.instance.get_run_by_id(run_id).is_finished:

@@ -5,8 +5,8 @@ spent most of a partition rewrite formatting object columns row by row. Floats a
 shortest exact form, missing values (None, NaN in a float64 column, NaT, <NA>) as \\N, strings always
 quoted (so a text '\\N' or '' stays a text), a NaN that is a value of a nullable Float64 column as
 'nan' (Postgres reads NaN in any case). Dates are written as YYYY-MM-DD when every value is a
-midnight, timestamps with a zone in UTC. dict/list cells become JSON. A frame Arrow cannot type (an
-object column of mixed Python types, say) goes through pandas' to_csv as before.
+midnight, timestamps with a zone in UTC with the offset +00. dict/list cells become JSON. A frame
+Arrow cannot type (an object column of mixed Python types, say) goes through pandas' to_csv as before.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 NULL = "\\N"
@@ -52,7 +53,10 @@ def _arrow_datetimes(series: pd.Series) -> pa.Array:
     values = (series.dt.tz_convert("UTC").dt.tz_localize(None) if aware else series).to_numpy(dtype="datetime64[us]")
     missing = np.isnat(values)
     if aware:
-        return pa.array(values, mask=missing, type=pa.timestamp("us")).cast(pa.timestamp("us", tz="UTC"))
+        # Arrow formats a zoned timestamp value by value through the zone database (~1.7 us a value, most of
+        # a landing's CSV time): the naive UTC wall time as text with the offset appended is 20x faster.
+        text = pa.array(values, mask=missing, type=pa.timestamp("us")).cast(pa.string())
+        return pc.binary_join_element_wise(text, "+00", "")
     if bool(((values[~missing].astype("int64") % 86_400_000_000) == 0).all()):
         return pa.array(values.astype("datetime64[D]"), mask=missing, type=pa.date32())
     return pa.array(values, mask=missing, type=pa.timestamp("us"))

@@ -53,3 +53,14 @@ def test_accounting_names_rows_dropped_or_counted_twice():
     # Same count, wrong rows: 3 missing, 2 counted twice.
     swapped = account_for_rows(landed, pd.DataFrame({"id": [1, 2, 2]}), _quarantine([4, 5]))
     assert not swapped["passed"] and swapped["missing_ids"] == [3] and swapped["extra_ids"] == [2]
+
+
+def test_accounting_counts_ids_as_a_multiset():
+    """Ids landed twice must be kept twice; a quarantine-only or empty side still counts (the numpy difference)."""
+    landed = pd.DataFrame({"id": [7, 7, 7, 9, 10]})
+    twice = account_for_rows(landed, pd.DataFrame({"id": [7, 9]}), _quarantine([7, 11]))
+    assert twice["missing_ids"] == [7, 10] and twice["extra_ids"] == [11] and not twice["passed"]
+    nothing_kept = account_for_rows(landed, pd.DataFrame({"id": []}), _quarantine([]).iloc[0:0])
+    assert nothing_kept["missing_ids"] == [7, 7, 7, 9, 10] and nothing_kept["n_extra"] == 0
+    all_quarantined = account_for_rows(landed, pd.DataFrame(), _quarantine([10, 9, 7, 7, 7]))
+    assert all_quarantined["passed"] and all_quarantined["missing_ids"] == []

@@ -3,8 +3,11 @@
 dagster-postgres opens a new connection for every storage call (NullPool, so an idle process holds
 none). A run writes a handful of events per partition and asks for the dynamic partitions each
 time; on the medium bench that was 2,186 connects in one 27-partition run, ~15 ms each on a busy
-machine: a quarter of the run's time. Here each of the three storages keeps one connection (more
-only while several threads need one at once), tested after it sat idle (adapters/sql_pool.py).
+machine: a quarter of the run's time. Here the run and schedule storages keep one connection each and the
+event log two (more only while several threads need one at once), tested after a second idle (sql_pool.py).
+The event log's second: storing a materialization with tags checks for the tags table (`has_table`) on a
+second connection while its index transaction holds the first, so with one pooled connection every
+materialization opened and closed a fresh one (520 connects in the 1 M-row bench).
 The webserver still swaps in its own pool (optimize_for_webserver).
 """
 
@@ -17,6 +20,7 @@ from dagster_postgres.utils import create_pg_engine, get_token_provider_from_con
 from dc_pipeline.adapters.sql_pool import forget_pool_after_fork, ping_when_idle
 
 POOL_SIZE = 1
+EVENT_LOG_POOL_SIZE = 2
 # Threads of one process (the daemon's, the multiprocess executor's event pollers) borrow extra
 # connections for a moment; they are closed on return.
 MAX_OVERFLOW = 8
@@ -33,7 +37,7 @@ class PooledPostgresStorage(DagsterPostgresStorage):
                 storage.postgres_url,
                 token_provider,
                 isolation_level="AUTOCOMMIT",
-                pool_size=POOL_SIZE,
+                pool_size=EVENT_LOG_POOL_SIZE if storage is self._event_log_storage else POOL_SIZE,
                 max_overflow=MAX_OVERFLOW,
                 pool_recycle=POOL_RECYCLE_S,
             )

@@ -87,3 +87,28 @@ def test_a_connection_killed_while_idle_is_replaced_before_the_next_call(fresh_d
         assert sorted(storage.event_log_storage.get_dynamic_partitions("projects")) == ["after", "before"]
     finally:
         _dispose(storage)
+
+
+def test_materializations_reuse_the_pooled_connections(tmp_path, fresh_db, monkeypatch):
+    """A materialization's store_event nests a second checkout (the asset index) inside the first: with one pooled
+    connection that second one was a fresh connect per materialization (520 at the 1 M-row bench)."""
+    import dagster as dg
+
+    from dc_pipeline import runner
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    monkeypatch.setenv("DAGSTER_PG_URL", fresh_db)
+    instance = runner.prepare_instance(tmp_path, fresh_db)
+    try:
+        opened = []
+        event.listen(instance.event_log_storage._engine, "connect", lambda *_: opened.append(1))
+        for index in range(10):
+            instance.report_runless_asset_event(
+                dg.AssetMaterialization(
+                    "pooled_probe", partition="p1", metadata={"i": index}, tags={"dagster/data_version": str(index)}
+                )
+            )
+        assert len(opened) <= 2, f"{len(opened)} connects for 10 materializations"
+        assert instance.fetch_materializations(dg.AssetKey("pooled_probe"), limit=20).records[0] is not None
+    finally:
+        instance.dispose()

@@ -110,7 +110,8 @@ def rule_k1(landed: pd.DataFrame, rows: UnitGroups, where: np.ndarray, section_n
     if "section" not in landed:
         return no_units("K1", np.arange(n), "no section labels landed")
     # Labels repeat: strip and compare each distinct label once, against each distinct section name.
-    labels, label_values = pd.factorize(landed["section"].to_numpy(dtype=object))  # -1: no label
+    # The column itself, not an object copy: Arrow-backed text factorizes in C without a Python string per row.
+    labels, label_values = pd.factorize(landed["section"])  # -1: no label
     stripped = np.array([str(v).strip() for v in label_values], dtype=object)
     names, name_values = pd.factorize(pd.Series(section_names, dtype=object), use_na_sentinel=False)
     width = len(name_values) + 1  # the last name code stands for 'metric not defined'

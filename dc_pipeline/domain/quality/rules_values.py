@@ -241,7 +241,7 @@ def rule_metric_rows(
     reasons_by_metric = verdicts.table[column].to_numpy(dtype=object)
     mask = np.zeros(len(cv), bool)
     known = where >= 0
-    mask[known] = pd.notna(reasons_by_metric[where[known]])
+    mask[known] = pd.notna(reasons_by_metric)[where[known]]  # per metric first: no object gather over the rows
     pos = np.flatnonzero(mask)
     detail = pd.Series(reasons_by_metric[where[pos]]).astype(str)
     prefix = f"{code}: metric_id "

@@ -134,11 +134,17 @@ def read_table(
     qualified: str,
     where: Mapping[str, Iterable[Any]] | None = None,
     keep_run_columns: bool = False,
+    columns: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Rows of a pipeline table (`schema.table`) matching `where` (column -> allowed values), without the
     run columns unless asked (then not even read: a run id and a version per row were most of the bytes of a
-    narrow table); an empty frame when the table does not exist yet (nothing materialized)."""
-    columns = [c for c in table_columns(conn, qualified) if keep_run_columns or c not in RUN_COLUMNS]
+    narrow table), only `columns` (those the table has) when given; an empty frame when the table does not
+    exist yet (nothing materialized)."""
+    columns = [
+        c
+        for c in table_columns(conn, qualified)
+        if (keep_run_columns or c not in RUN_COLUMNS) and (columns is None or c in columns)
+    ]
     if not columns:
         return pd.DataFrame()
     schema, name = qualified.split(".")

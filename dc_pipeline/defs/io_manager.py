@@ -6,6 +6,7 @@ definition metadata (`dc/schema`, optional `dc/tables`). On output, in one trans
 partitions are deleted and the new rows COPYed in, each tagged with run_id and data_version: reruns replace,
 never duplicate; a crash leaves the old rows. For `dc_scores` and `brand_recommendations` the same transaction
 first appends what changed against the rows it replaces to their refresh history (defs/refresh_history.py).
+An input whose metadata names `dc/columns` reads only those columns.
 
 Every table of a partition comes from one run: the first write of a run takes its partitions' locks
 (adapters/partition_lock.py) and holds them until the run ends in this process, so a second run of the same
@@ -28,6 +29,9 @@ from dc_pipeline.defs.refresh_history import record_refresh
 from dc_pipeline.defs.resources import PostgresResource
 from dc_pipeline.domain.data_version import combined_version, frame_data_version
 from dc_pipeline.domain.partition_keys import project_id_of
+
+# Input metadata: the columns of the upstream table an asset reads (all but the run columns when absent).
+INPUT_COLUMNS = "dc/columns"
 
 
 def _tables(context: dg.OutputContext | dg.InputContext) -> tuple[str, list[str] | None]:
@@ -119,6 +123,10 @@ class PartitionedTableIOManager(dg.ConfigurableIOManager):
         asset_name = context.asset_key.path[-1]
         schema, tables = _tables(context.upstream_output)
         where = partition_filter(context)
+        # An input declaring `dc/columns` reads only those (dc_scores needs 5 of validated_values' 9 columns).
+        columns = (context.definition_metadata or {}).get(INPUT_COLUMNS)
         with self.db.connection() as conn:
-            frames = {t: postgres.read_table(conn, f"{schema}.{t}", where) for t in tables or [asset_name]}
+            frames = {
+                t: postgres.read_table(conn, f"{schema}.{t}", where, columns=columns) for t in tables or [asset_name]
+            }
         return frames if tables else frames[asset_name]

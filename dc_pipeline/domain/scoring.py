@@ -27,6 +27,8 @@ from dc_pipeline.domain.settings import ScoringConfig
 from dc_pipeline.domain.source_tables import SECTIONS
 
 KEYS: tuple[str, ...] = ("project_id", "brand_id", "period")
+# The value columns scoring reads (the dc_scores asset loads only these).
+SCORED_VALUE_COLUMNS: tuple[str, ...] = ("project_id", "brand_id", "metric_id", "period", "normalized_value")
 BRAND_COLUMNS: tuple[str, ...] = (
     *KEYS,
     "dc_score",
@@ -156,7 +158,7 @@ def _metric_rows(
     Brand-periods come from every value with a known metric, so one whose metrics are all
     inactive still appears (with coverage 0) instead of vanishing silently.
     """
-    known = values.loc[:, ["project_id", "brand_id", "metric_id", "period", "normalized_value"]].merge(
+    known = values.loc[:, list(SCORED_VALUE_COLUMNS)].merge(
         metrics[["project_id", "metric_id"]].drop_duplicates(), on=["project_id", "metric_id"], how="inner"
     )
     known["bp"] = known.groupby(list(KEYS), sort=True).ngroup()

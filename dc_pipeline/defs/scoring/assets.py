@@ -5,10 +5,12 @@ import pandas as pd
 
 from dc_pipeline.adapters.store import scores_as_tables, stored_metadata
 from dc_pipeline.defs.automation import ON_UPSTREAM_CHANGE_IF_VALID
+from dc_pipeline.defs.io_manager import INPUT_COLUMNS
 from dc_pipeline.defs.partitions import project_backfill_policy, projects_partitions
 from dc_pipeline.defs.resources import SettingsResource
 from dc_pipeline.domain.quality.confidence import with_dq_confidence
 from dc_pipeline.domain.scoring import (
+    SCORED_VALUE_COLUMNS,
     DcScores,
     check_contribution_identities,
     compute_dc_scores,
@@ -37,6 +39,8 @@ from dc_pipeline.domain.scoring import (
         ),
     ],
     automation_condition=ON_UPSTREAM_CHANGE_IF_VALID,
+    # Only what scoring reads: ids, raw values, source and update times were half the bytes read back.
+    ins={"validated_values": dg.AssetIn(metadata={INPUT_COLUMNS: list(SCORED_VALUE_COLUMNS)})},
 )
 def dc_scores(
     context: dg.AssetExecutionContext,

@@ -106,6 +106,8 @@ def test_integer_column_accepts_floats_that_a_nan_introduced(fresh_db):
             (2, 5),
             (2, None),
         ]
+    # the caller's frame is not changed by the rewrite (no run columns added, its floats stay floats)
+    assert list(later.columns) == ["project_id", "n_folds"] and later["n_folds"].dtype == np.float64
 
 
 def test_postgres_nan_reads_as_a_float_nan_distinct_from_null_and_survives_a_rewrite(fresh_db):

@@ -165,3 +165,23 @@ def test_two_writers_of_a_new_table_at_once_both_succeed(fresh_db):
     assert outcome == {"ok": True}, outcome
     with postgres.connect(fresh_db) as conn:
         assert conn.execute("SELECT project_id, v FROM dc_new.pulls ORDER BY 1").fetchall() == [(1, 1.0), (2, 2.0)]
+
+
+def test_a_partition_rewrite_indexes_the_key_columns_also_of_an_existing_table(fresh_db):
+    """Without an index on project_id, every partition DELETE and read scanned the whole table."""
+    with postgres.connect(fresh_db) as conn:
+        conn.execute("CREATE SCHEMA dc_core")
+        conn.execute("CREATE TABLE dc_core.older (project_id bigint, brand_id bigint, score double precision)")
+        frame = pd.DataFrame({"brand_id": [3, 4], "project_id": [1, 1], "score": [50.0, 60.0]})
+        postgres.replace_rows(conn, "dc_core.older", frame, {"brand_id": [3, 4], "project_id": [1]})
+        postgres.replace_rows(conn, "dc_core.newer", frame, {"project_id": [1]})
+        conn.commit()
+        indexes = dict(
+            conn.execute("SELECT tablename, indexdef FROM pg_indexes WHERE schemaname = 'dc_core'").fetchall()
+        )
+        assert set(indexes) == {"older", "newer"}
+        assert indexes["older"].endswith("(project_id, brand_id)")  # project_id first: reads filter by project
+        assert indexes["newer"].endswith("(project_id)")
+        conn.execute("SET enable_seqscan = off")
+        plan = " ".join(r[0] for r in conn.execute("EXPLAIN DELETE FROM dc_core.newer WHERE project_id = ANY('{1}')"))
+        assert "newer_project_id_key" in plan

@@ -219,7 +219,8 @@ def run_plan(instance: dg.DagsterInstance, run_stage, workers: int = 2, say=prin
         stage_of(work_plan.project_stage("portfolio analysis", "portfolio_job", scored, projects, workers))
         stage_of(work_plan.evolution_stage())
         label = "reports from the stored models, plans and portfolio"
-        stage_of(work_plan.project_stage(label, "reports_job", scored, projects, workers))
+        # Only the reports reading what the model stages wrote: ingest_job published the others from the same rows.
+        stage_of(work_plan.project_stage(label, "model_reports_job", scored, projects, workers))
     return results
 
 

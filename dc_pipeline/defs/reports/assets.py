@@ -92,7 +92,9 @@ def report_asset(report_id: str) -> dg.AssetsDefinition:
         with pipeline_db.connection() as conn:
             for project_id in run_project_ids(context):
                 started = time.perf_counter()
-                envelope, versions = report_envelope(conn, report_id, project_id, reference, params, system)
+                envelope, versions = report_envelope(
+                    conn, report_id, project_id, reference, params, system, shared_key=context.run_id
+                )
                 report = publish(
                     conn, report_store.root(), envelope, folder=f"p{project_id}", project_id=project_id,
                     run_id=context.run_id, started=started, input_data_versions=versions,

@@ -62,6 +62,11 @@ def _read_once(shared_key: str | None, key: tuple, read: Callable):
     return copy.deepcopy(values[key])
 
 
+def shared_reference(conn, shared_key: str | None) -> Reference:
+    """The last materialized reference snapshot, read once per `shared_key` (run id) like the report inputs."""
+    return _read_once(shared_key, ("reference",), lambda: readers.read_reference(conn))
+
+
 def load_report_data(conn, report_id: str, project_id: int, reference: Reference, shared_key: str | None = None):
     """ReportData of one project with the inputs the report needs, and the data versions of the rows read. Reports
     called with the same `shared_key` (the run id) share their reads (see _RUN_READS)."""

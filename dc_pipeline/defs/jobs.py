@@ -18,6 +18,10 @@ _REFERENCE = dg.AssetSelection.assets("reference_snapshot")
 # reading only these is published by the ingest run; reports reading tuned models follow in reports_job.
 _INGEST_INPUTS = {"scores", "dq", "metrics", "outcomes", "robustness", "refresh"}
 _INGEST_REPORTS = [f"report_{r}" for r in BUILDER_MODULES if REPORT_NEEDS[r] <= _INGEST_INPUTS]
+# What the stages after ingest_job write (models_job recomputes index robustness): a report reading none of these
+# was published by the ingest run from the same rows, so the demo's last stage does not build it again.
+_MODEL_INPUTS = {"outcome_models", "forecasts", "recommendations", "robustness", "portfolio"}
+_MODEL_REPORTS = [f"report_{r}" for r in BUILDER_MODULES if REPORT_NEEDS[r] & _MODEL_INPUTS]
 
 reference_job = dg.define_asset_job(
     "reference_job",
@@ -84,6 +88,13 @@ reports_job = dg.define_asset_job(
     description="Every report of the selected projects, from what is stored (scores, models, forecasts, plans).",
 )
 
+model_reports_job = dg.define_asset_job(
+    "model_reports_job",
+    selection=dg.AssetSelection.assets(*_MODEL_REPORTS),
+    description="The reports that read tuned models, forecasts, plans, robustness or the portfolio, for the selected "
+    "projects: what the demo publishes after the model stages (the other reports came with ingest_job).",
+)
+
 ASSET_JOBS = [
     reference_job,
     ingest_job,
@@ -94,4 +105,5 @@ ASSET_JOBS = [
     portfolio_job,
     evolution_job,
     reports_job,
+    model_reports_job,
 ]

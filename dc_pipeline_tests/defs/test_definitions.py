@@ -69,3 +69,22 @@ def test_what_runs_by_itself_is_what_the_readme_says():
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     section = readme.split("## What runs by itself", 1)[1].split("\n## ", 1)[0]
     assert all(f"`{name}`" in section for name in with_api), [n for n in with_api if f"`{n}`" not in section]
+
+
+def test_demo_reports_stage_rebuilds_only_reports_reading_what_the_model_stages_wrote():
+    """ingest_job publishes the reports reading only its own outputs; model_reports_job (the demo's last stage)
+    holds every other report, and no report the model stages leave unchanged."""
+    from dc_pipeline.domain.reports.catalog import REPORT_NEEDS
+
+    defs = build_definitions()
+
+    def reports(job: str) -> set[str]:
+        keys = defs.resolve_job_def(job).asset_layer.executable_asset_keys
+        return {k.path[-1].removeprefix("report_") for k in keys if k.path[-1].startswith("report_")}
+
+    ingest, models, every = reports("ingest_job"), reports("model_reports_job"), reports("reports_job")
+    assert ingest | models == every and len(every) == 25
+    assert "sectional_score_deep_dive" in ingest - models  # scores and DQ only: not built twice
+    assert "dc_score_performance_analysis" in ingest & models  # reads index robustness, which models_job rewrites
+    late = {"outcome_models", "forecasts", "recommendations", "robustness", "portfolio"}
+    assert all(REPORT_NEEDS[r] & late for r in models) and not any(REPORT_NEEDS[r] & late for r in every - models)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from dataclasses import dataclass, field
 from importlib import resources
 
@@ -50,8 +51,12 @@ def record_report_figures(conn, system: SystemConfig, project_ids, depth: str = 
     """The key figures of every registered report of each project, as the canary compares them."""
     reference = readers.read_reference(conn)
     params = parse_report_params({"analysis_depth": depth}, system.analysis_config)
+    shared = f"canary-{uuid.uuid4().hex}"  # the reports of one project read its inputs once
     projects = {
-        str(p): {r: key_figures(report_envelope(conn, r, p, reference, params, system)[0]) for r in BUILDER_MODULES}
+        str(p): {
+            r: key_figures(report_envelope(conn, r, p, reference, params, system, shared_key=shared)[0])
+            for r in BUILDER_MODULES
+        }
         for p in project_ids
     }
     return {
@@ -92,10 +97,11 @@ def run_canary(
     recorded_projects = [int(p) for p in figures.get("projects", {}) if int(p) != project_id] if compare else []
     projects = [project_id, *recorded_projects]
     problems = []
+    shared = f"canary-{uuid.uuid4().hex}"  # the reports of one project read its inputs once
     for pid in [p for p in projects if reference.has_project(p)]:
         recorded = figures.get("projects", {}).get(str(pid), {}) if compare else {}
         for report_id in BUILDER_MODULES:  # every registered report, through the report assets' code path
-            envelope, _ = report_envelope(conn, report_id, pid, reference, params, system)
+            envelope, _ = report_envelope(conn, report_id, pid, reference, params, system, shared_key=shared)
             found = check_envelope_schema(envelope) + check_insights_cite_numbers(envelope)
             problems += [f"p{pid} {report_id}: {p}" for p in found]
             problems += [f"p{pid} {p}" for p in figure_problems(report_id, envelope, recorded.get(report_id, {}))]

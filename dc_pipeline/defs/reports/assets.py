@@ -4,7 +4,6 @@ builder, partitioned by project, depending on the assets its builder reads."""
 import time
 
 import dagster as dg
-import pandas as pd
 
 from dc_pipeline.defs.automation import ON_UPSTREAM_CHANGE
 from dc_pipeline.defs.partitions import (
@@ -14,10 +13,9 @@ from dc_pipeline.defs.partitions import (
     run_project_ids,
 )
 from dc_pipeline.defs.reports.config import ReportConfig, report_params
-from dc_pipeline.defs.reports.envelopes import input_assets, report_envelope
+from dc_pipeline.defs.reports.envelopes import input_assets, report_envelope, shared_reference
 from dc_pipeline.defs.reports.publish import PublishedReport, publish, report_metadata
 from dc_pipeline.defs.resources import FolderResource, PostgresResource, SettingsResource
-from dc_pipeline.domain.reference import Reference
 from dc_pipeline.domain.reports.catalog import REPORT_NEEDS, report_spec
 
 PAIR_ASSETS = {"brand_forecasts", "brand_recommendations"}
@@ -63,7 +61,9 @@ def report_asset(report_id: str) -> dg.AssetsDefinition:
         name=asset_name,
         partitions_def=projects_partitions,
         backfill_policy=project_backfill_policy,
-        deps=[_dep(a) for a in input_assets(report_id)],
+        # The reference snapshot is a dep, not an input: the steps of a run read it once (envelopes.shared_reference)
+        # instead of loading it through the IO manager per step.
+        deps=[dg.AssetDep("reference_snapshot"), *(_dep(a) for a in input_assets(report_id))],
         group_name="reports",
         kinds={"html", "json", "markdown"},
         check_specs=[
@@ -80,19 +80,20 @@ def report_asset(report_id: str) -> dg.AssetsDefinition:
     def _report(
         context: dg.AssetExecutionContext,
         config: ReportConfig,
-        reference_snapshot: dict[str, pd.DataFrame],
         pipeline_db: PostgresResource,
         report_store: FolderResource,
         settings: SettingsResource,
     ):
         system = settings.load()
         params = report_params(config, system)
-        reference = Reference.from_snapshot(reference_snapshot)
         published = []
         with pipeline_db.connection() as conn:
+            reference = shared_reference(conn, context.run_id)
             for project_id in run_project_ids(context):
                 started = time.perf_counter()
-                envelope, versions = report_envelope(conn, report_id, project_id, reference, params, system)
+                envelope, versions = report_envelope(
+                    conn, report_id, project_id, reference, params, system, shared_key=context.run_id
+                )
                 report = publish(
                     conn, report_store.root(), envelope, folder=f"p{project_id}", project_id=project_id,
                     run_id=context.run_id, started=started, input_data_versions=versions,

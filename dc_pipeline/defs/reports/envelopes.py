@@ -1,6 +1,9 @@
 """Builds a report's envelope from the stored tables: the one path the report assets, the ad-hoc job, the CLI and
 the canary share (SPEC §7). It reads exactly what the report's builder needs."""
 
+import copy
+from collections.abc import Callable
+
 from dc_pipeline.adapters import readers
 from dc_pipeline.domain.reference import Reference
 from dc_pipeline.domain.reports.catalog import REPORT_NEEDS
@@ -39,12 +42,39 @@ def _versions_read(conn, needs: frozenset[str], timeline: list[int], project_id:
     return readers.read_data_versions(conn, tables)
 
 
-def load_report_data(conn, report_id: str, project_id: int, reference: Reference):
-    """ReportData of one project with the inputs the report needs, and the data versions of the rows read."""
+# What the reports of one run read, read once: every report of a project reads the same scores and DQ, most the
+# same outcomes, and the report steps of a run execute one after another in its process. A report reads only
+# assets it depends on, so within a run nothing it reads is rewritten after the first read (an upstream step of the
+# same run, as in ingest_job, has finished before any report step reading it starts). A new run starts empty.
+_RUN_READS: dict = {"run": None, "values": {}}
+
+
+def _read_once(shared_key: str | None, key: tuple, read: Callable):
+    """`read()`, or with a shared key (the run id) a copy of what this run read before under `key` (a copy, so a
+    builder that changes its input frames cannot change another report's)."""
+    if shared_key is None:
+        return read()
+    if _RUN_READS["run"] != shared_key:
+        _RUN_READS.update(run=shared_key, values={})
+    values = _RUN_READS["values"]
+    if key not in values:
+        values[key] = read()
+    return copy.deepcopy(values[key])
+
+
+def shared_reference(conn, shared_key: str | None) -> Reference:
+    """The last materialized reference snapshot, read once per `shared_key` (run id) like the report inputs."""
+    return _read_once(shared_key, ("reference",), lambda: readers.read_reference(conn))
+
+
+def load_report_data(conn, report_id: str, project_id: int, reference: Reference, shared_key: str | None = None):
+    """ReportData of one project with the inputs the report needs, and the data versions of the rows read. Reports
+    called with the same `shared_key` (the run id) share their reads (see _RUN_READS)."""
     from dc_pipeline.domain.reports.data import report_data_from_frames
 
     needs = REPORT_NEEDS[report_id] | ALWAYS
     timeline, members = reference.timeline(project_id), reference.members(project_id)
+    scope = (project_id, tuple(timeline), tuple(members))
     optional = {
         "metrics": lambda: readers.read_metric_definitions(conn, timeline),
         "outcomes": lambda: readers.read_validated_outcomes(conn, timeline, members),
@@ -60,21 +90,28 @@ def load_report_data(conn, report_id: str, project_id: int, reference: Reference
         projects=reference.projects,
         project_brands=reference.project_brands,
         brands=reference.brands,
-        scores=readers.read_dc_scores(conn, timeline, members),
-        dq=readers.read_dq_summary(conn, project_id),
-        **{name: read() for name, read in optional.items() if name in needs},
+        scores=_read_once(shared_key, ("scores", *scope), lambda: readers.read_dc_scores(conn, timeline, members)),
+        dq=_read_once(shared_key, ("dq", *scope), lambda: readers.read_dq_summary(conn, project_id)),
+        **{name: _read_once(shared_key, (name, *scope), read) for name, read in optional.items() if name in needs},
     )
     return data, _versions_read(conn, needs, timeline, project_id)
 
 
 def report_envelope(
-    conn, report_id: str, project_id: int, reference: Reference, params: ReportParams, system: SystemConfig
+    conn,
+    report_id: str,
+    project_id: int,
+    reference: Reference,
+    params: ReportParams,
+    system: SystemConfig,
+    shared_key: str | None = None,
 ) -> tuple[dict, dict[str, str]]:
-    """The report's envelope for one project (member brands over its time line) and the data versions it read."""
+    """The report's envelope for one project (member brands over its time line) and the data versions it read;
+    calls with the same `shared_key` (a run id) read each input once."""
     from dc_pipeline.domain.reports.context import AnalysisSettings
     from dc_pipeline.domain.reports.framework import build_report
     from dc_pipeline.domain.reports.registry import builder_for
 
-    data, versions = load_report_data(conn, report_id, project_id, reference)
+    data, versions = load_report_data(conn, report_id, project_id, reference, shared_key)
     settings = AnalysisSettings(system.analysis_config.min_data_points, system.random_seed)
     return build_report(builder_for(report_id), data, params, settings=settings), versions

@@ -162,7 +162,9 @@ def publish_reports(
     for project_id in project_ids:
         for report_id in report_ids:
             started = time.perf_counter()
-            envelope, versions = report_envelope(conn, report_id, project_id, reference, params, system)
+            envelope, versions = report_envelope(
+                conn, report_id, project_id, reference, params, system, shared_key=run_id or folder_prefix
+            )
             published.append(
                 publish(
                     conn,

@@ -20,7 +20,7 @@ from dc_pipeline.definitions import build_definitions
 from dc_pipeline_tests.conftest import restored_environment
 
 PLAN_JOBS = ("reference_job", "api_job", "ingest_job", "models_job", "brand_models_job", "portfolio_job",
-             "evolution_job", "reports_job")  # fmt: skip
+             "evolution_job", "model_reports_job")  # fmt: skip
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,97 @@
+"""The demo's report stages on a finished demo: where their time goes (reads, compute, render, Dagster) and what
+the stage costs end to end, in wall and CPU seconds.
+
+Needs the DC_HOME of a finished `dc-pipeline demo --no-ui` (its embedded cluster holds the stored scores, models,
+plans and portfolio). Re-running reports there rewrites only the report pages and index rows.
+
+    DC_HOME=<demo home> REPORTS_DIR=<scratch> python bench/bench_report_stage.py [--job model_reports_job]
+        [--profile-project p1] [--workers 2]
+
+1. One project's run of the job in this process under cProfile: seconds per part of the report assets.
+2. The stage as the demo runs it (runner.run_stage_in_process: the scored projects cut into `--workers` ranges, one
+   forked worker per range): wall seconds and CPU seconds of this process and its workers (not the database's).
+Compare jobs or commits in the same session: the machine's load stretches every number (the load average is
+printed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import resource
+import time
+
+# (label, file fragment, function): cumulative seconds of these calls in the profile of one project's run.
+PARTS = (
+    ("whole run (execute_in_process)", "job_definition.py", "execute_in_process"),
+    ("report asset bodies", "defs/reports/assets.py", "_report"),
+    ("  reading inputs (load_report_data)", "defs/reports/envelopes.py", "load_report_data"),
+    ("  compute (build_report)", "domain/reports/framework.py", "build_report"),
+    ("  publish: render, write, index row", "defs/reports/publish.py", "publish"),
+    ("    HTML page (render_html)", "render/html.py", "render_html"),
+    ("      charts (figure_svg)", "charts/draw.py", "figure_svg"),
+    ("    files (write_report_files)", "adapters/report_store.py", "write_report_files"),
+    ("    report_index row (record_report)", "adapters/report_store.py", "record_report"),
+    ("Dagster: input loads (reference_snapshot)", "defs/io_manager.py", "load_input"),
+    ("Dagster: events stored in Postgres", "event_log/event_log.py", "store_event"),
+    ("imports during the run", "<frozen importlib._bootstrap>", "_find_and_load"),
+)
+
+
+def _cumulative(stats: pstats.Stats, fragment: str, function: str) -> float:
+    return sum(
+        cumulative
+        for (path, _, name), (_, _, _, cumulative, _) in stats.stats.items()  # type: ignore[attr-defined]
+        if fragment in path and name == function
+    )
+
+
+def _cpu() -> float:
+    own, workers = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + workers.ru_utime + workers.ru_stime
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--job", default="model_reports_job", help="reports_job, model_reports_job or ingest_job")
+    parser.add_argument("--profile-project", default="p1", help="the project profiled in step 1 ('' to skip)")
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args(argv)
+    os.environ.setdefault("SECRET_KEY", "bench-report-stage-signing-key")
+
+    from dc_pipeline import runner, work_plan
+    from dc_pipeline.adapters.database_location import dc_home, resolve_source_url
+    from dc_pipeline.definitions import build_definitions
+
+    instance = runner.prepare_instance(dc_home() / "dagster_home", resolve_source_url(create=False))
+    defs = build_definitions()
+    projects = runner.project_keys(instance)
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; job {args.job}; {len(projects)} projects")
+    if args.profile_project:
+        stage = work_plan.project_stage("profile", args.job, [args.profile_project], projects, 1)
+        profile = cProfile.Profile()
+        profile.enable()
+        ok, failure = runner.execute_batch(defs, instance, stage, stage.batches[0])
+        profile.disable()
+        if not ok:
+            raise SystemExit(f"{args.job} failed for {args.profile_project}: {failure}")
+        stats = pstats.Stats(profile)
+        print(f"\none run of {args.job} for {args.profile_project}, in process, profiled (profiler overhead included)")
+        print(f"{'part':<44}{'seconds':>9}")
+        for label, fragment, function in PARTS:
+            print(f"{label:<44}{_cumulative(stats, fragment, function):9.2f}")
+    stage = work_plan.project_stage("stage", args.job, projects, projects, args.workers)
+    wall, cpu = time.perf_counter(), _cpu()
+    summary = runner.run_stage_in_process(defs, instance, stage, args.workers)
+    wall, cpu = time.perf_counter() - wall, _cpu() - cpu
+    if summary.failed:
+        raise SystemExit(f"{args.job} failed: {summary.failed}")
+    print(f"\n{args.job} over {len(projects)} projects in {len(stage.batches)} runs ({args.workers} workers)")
+    print(f"{'wall s':>8}{'cpu s':>8}\n{wall:8.1f}{cpu:8.1f}")
+    instance.dispose()
+
+
+if __name__ == "__main__":
+    main()

@@ -6,6 +6,10 @@ project's brands): the objective is then the mean MASE over them. A candidate th
 at some origin (e.g. a seasonal model on a window shorter than two seasons) is pruned with the reason in the trial's
 `infeasible` user attribute: TPE ranks pruned trials below completed ones and learns to avoid
 them, whereas failed trials are ignored by the sampler and would be proposed again and again.
+
+TPE proposes the same categorical candidate again and again (ETS has 6 configurations, SARIMAX 144): a study
+fits each candidate once per series and origin (`FitMemo`). A repeated trial still runs, reports and is
+recorded in the study exactly as before; only the refit it would have repeated is skipped.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import numpy as np
 import optuna
 
 from dc_pipeline.domain.forecasting.backtest import BacktestResult, run_backtest
-from dc_pipeline.domain.forecasting.candidates import FIT_ERRORS, CandidateSpec, fit_forecast
+from dc_pipeline.domain.forecasting.candidates import FIT_ERRORS, CandidateSpec, PointForecast, fit_forecast
 from dc_pipeline.domain.forecasting.grid import GridSeries
 from dc_pipeline.domain.forecasting.transforms import Transform
 from dc_pipeline.domain.tuning import StudySummary, TuningSettings, optimize
@@ -75,6 +79,36 @@ def spec_from_params(params: dict[str, Any]) -> CandidateSpec:
     return CandidateSpec(family, inner)
 
 
+class FitMemo:
+    """The fits of one study, by candidate, series and training window: a deterministic fit on the same window
+    gives the same forecast (or the same error), so a repeated candidate reuses it."""
+
+    def __init__(self) -> None:
+        self._fits: dict[tuple, PointForecast | BaseException] = {}
+        self.hits = 0
+
+    def forecaster(
+        self, spec: CandidateSpec, series_index: int, m: int
+    ) -> Callable[[np.ndarray, int, int], PointForecast]:
+        candidate = (spec.family, tuple(sorted(spec.params.items())), series_index)
+
+        def fit(z: np.ndarray, h: int, season0: int) -> PointForecast:
+            key = (*candidate, len(z), h, season0)
+            if key not in self._fits:
+                try:
+                    self._fits[key] = fit_forecast(spec, z, h, m, season0)
+                except FIT_ERRORS as exc:
+                    self._fits[key] = exc
+            else:
+                self.hits += 1
+            found = self._fits[key]
+            if isinstance(found, BaseException):
+                raise found.with_traceback(None)  # a fresh traceback each time, not one growing per raise
+            return found
+
+        return fit
+
+
 @dataclass
 class TuningOutcome:
     """The best candidate (None when no trial completed), the study summary and the backtest of the best
@@ -87,13 +121,17 @@ class TuningOutcome:
 
 
 def make_objective(
-    group: list[tuple[GridSeries, Transform]], horizon: int, ran: dict[tuple[str, int], BacktestResult]
+    group: list[tuple[GridSeries, Transform]],
+    horizon: int,
+    ran: dict[tuple[str, int], BacktestResult],
+    memo: FitMemo | None = None,
 ) -> Callable[[optuna.Trial], float]:
     """Mean backtest MASE of the trial's candidate over the series of `group` (one series, or the same series
     of several brands). With one series the running mean is reported after every origin; with several, after
     every series, so the pruner stops a hopeless candidate before it has been fitted on every brand. Each
-    finished backtest is kept in `ran` under (candidate label, series index)."""
+    finished backtest is kept in `ran` under (candidate label, series index); fits come from `memo`."""
     m = group[0][0].m  # one project: every series of the group is on the same grain
+    memo = memo if memo is not None else FitMemo()
 
     def objective(trial: optuna.Trial) -> float:
         spec = suggest_spec(trial, m)
@@ -108,7 +146,7 @@ def make_objective(
         for i, (series, transform) in enumerate(group):
             try:
                 result = run_backtest(
-                    series, transform, lambda z, h, s0: fit_forecast(spec, z, h, m, s0), horizon,
+                    series, transform, memo.forecaster(spec, i, m), horizon,
                     on_origin=report if len(group) == 1 else None,
                 )  # fmt: skip
             except FIT_ERRORS as exc:

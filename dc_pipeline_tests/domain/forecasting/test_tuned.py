@@ -98,3 +98,45 @@ def test_tuned_tier_without_any_completed_trial_falls_back_to_ets_by_aicc():
     assert r.tier == "ets" and r.study is not None and r.study.n_complete == 0
     assert r.reason.startswith("no tuning trial completed (0 pruned or infeasible, 0 failed); ETS by AICc; ")
     assert r.method.startswith("ets(") and r.backtest["n_origins"] == 6
+
+
+def _grid_input(y, kind="real"):
+    from dc_pipeline.domain.forecasting.forecast import tuning_input
+
+    return tuning_input(y, kind, 12)
+
+
+def test_a_repeated_candidate_reuses_its_fits_and_scores_the_same():
+    from dc_pipeline.domain.forecasting.tuned import FitMemo, make_objective
+
+    memo, ran = FitMemo(), {}
+    objective = make_objective([_grid_input(trend_series())], 12, ran, memo)
+    study = in_memory_study("forecast|1|1|memo|abc", "minimize", FAST_TUNING)
+    holt = {"family": "ets", "ets_trend": "add", "ets_seasonal": "none"}
+    ses = {"family": "ets", "ets_trend": "none", "ets_seasonal": "none"}
+    for params in (holt, ses, holt):
+        study.enqueue_trial(params)
+    study.optimize(objective, n_trials=3)
+    first, other, repeat = study.trials
+    assert memo.hits == 6  # the repeat refitted none of its 6 origins
+    assert repeat.state.name == first.state.name == "COMPLETE" and repeat.value == first.value != other.value
+    assert repeat.intermediate_values == first.intermediate_values  # the pruner sees the same running MASE
+
+
+def test_a_repeated_infeasible_candidate_is_pruned_again_with_its_reason():
+    from dc_pipeline.domain.forecasting.tuned import FitMemo, make_objective
+
+    memo = FitMemo()
+    short = trend_series(n=30)  # 2 seasons + 6: a seasonal ARIMA with P=Q=1 cannot fit the early origins
+    objective = make_objective([_grid_input(short)], 12, {}, memo)
+    study = in_memory_study("forecast|1|1|memo2|abc", "minimize", FAST_TUNING)
+    big = {"family": "sarimax", "sarimax_p": 2, "sarimax_d": 1, "sarimax_q": 2, "sarimax_P": 1, "sarimax_D": 1,
+           "sarimax_Q": 1}  # fmt: skip
+    study.enqueue_trial(big)
+    study.enqueue_trial(big)
+    study.optimize(objective, n_trials=2)
+    first, repeat = study.trials
+    assert first.state.name == repeat.state.name == "PRUNED"
+    assert "needs" in first.user_attrs["infeasible"]
+    assert repeat.user_attrs["infeasible"] == first.user_attrs["infeasible"]
+    assert memo.hits == 1

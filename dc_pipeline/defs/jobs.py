@@ -10,14 +10,13 @@ side by side instead (the run queue runs two at a time, and the demo, backfills 
 
 import dagster as dg
 
-from dc_pipeline.domain.reports.catalog import REPORT_NEEDS
+from dc_pipeline.domain.reports.catalog import REPORT_NEEDS, reads_only_data
 from dc_pipeline.domain.reports.registry import BUILDER_MODULES
 
 _REFERENCE = dg.AssetSelection.assets("reference_snapshot")
 # What ingest_job computes besides the sources: quality, scores and the (cheap) index robustness, so every report
 # reading only these is published by the ingest run; reports reading tuned models follow in reports_job.
-_INGEST_INPUTS = {"scores", "dq", "metrics", "outcomes", "robustness", "refresh"}
-_INGEST_REPORTS = [f"report_{r}" for r in BUILDER_MODULES if REPORT_NEEDS[r] <= _INGEST_INPUTS]
+_INGEST_REPORTS = [f"report_{r}" for r in BUILDER_MODULES if reads_only_data(r)]
 # What the stages after ingest_job write (models_job recomputes index robustness): a report reading none of these
 # was published by the ingest run from the same rows, so the demo's last stage does not build it again.
 _MODEL_INPUTS = {"outcome_models", "forecasts", "recommendations", "robustness", "portfolio"}

@@ -2,7 +2,7 @@
 path as the report assets (nothing written), timed, and checked against the SPEC §4 expectations in
 `config/canary_expectations.json` and, at the depth they were recorded at, against the key figures of each report
 in `config/canary_report_figures.json` (record them again with scripts/record_canary_figures.py after an
-intended change)."""
+intended change) of the reports reading only data-determined inputs (`reads_only_data`)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ import pandas as pd
 from dc_pipeline.adapters import readers
 from dc_pipeline.defs.reports.envelopes import report_envelope
 from dc_pipeline.domain.operations.canary import expectation_problems, figure_problems, key_figures
+from dc_pipeline.domain.reports.catalog import reads_only_data
 from dc_pipeline.domain.reports.envelope import check_envelope_schema
 from dc_pipeline.domain.reports.insights import check_insights_cite_numbers
 from dc_pipeline.domain.reports.params import parse_report_params
@@ -48,7 +49,8 @@ def report_figures() -> dict:
 
 
 def record_report_figures(conn, system: SystemConfig, project_ids, depth: str = "standard") -> dict:
-    """The key figures of every registered report of each project, as the canary compares them."""
+    """The key figures of each project's reports that read only data-determined inputs, as the canary compares
+    them."""
     reference = readers.read_reference(conn)
     params = parse_report_params({"analysis_depth": depth}, system.analysis_config)
     shared = f"canary-{uuid.uuid4().hex}"  # the reports of one project read its inputs once
@@ -56,6 +58,7 @@ def record_report_figures(conn, system: SystemConfig, project_ids, depth: str = 
         str(p): {
             r: key_figures(report_envelope(conn, r, p, reference, params, system, shared_key=shared)[0])
             for r in BUILDER_MODULES
+            if reads_only_data(r)
         }
         for p in project_ids
     }
@@ -104,7 +107,10 @@ def run_canary(
             envelope, _ = report_envelope(conn, report_id, pid, reference, params, system, shared_key=shared)
             found = check_envelope_schema(envelope) + check_insights_cite_numbers(envelope)
             problems += [f"p{pid} {report_id}: {p}" for p in found]
-            problems += [f"p{pid} {p}" for p in figure_problems(report_id, envelope, recorded.get(report_id, {}))]
+            # Figures of reports reading tuned models depend on the tuning budget and on which model stages have
+            # run, not only on the code: those reports are checked for schema and citations only.
+            expected_figures = recorded.get(report_id, {}) if reads_only_data(report_id) else {}
+            problems += [f"p{pid} {p}" for p in figure_problems(report_id, envelope, expected_figures)]
     seconds = time.perf_counter() - started
     problems += [f"TechCorp {p} (SPEC §4)" for p in expectation_problems(scores.brands, expected, project_id)]
     return CanaryResult("failed" if problems else "ok", round(seconds, 3), problems, len(expected))

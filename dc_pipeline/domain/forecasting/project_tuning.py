@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pandas as pd
+import scipy.linalg  # noqa: F401 (loads OpenBLAS before threadpool_limits, which limits loaded libraries only)
 from threadpoolctl import threadpool_limits
 
 from dc_pipeline.domain.data_version import version_hex

@@ -171,6 +171,15 @@ REPORT_NEEDS: dict[str, frozenset[str]] = {
 }
 
 
+# Inputs computed from the source rows alone (no tuned model, plan or portfolio): a report reading only these gives
+# the same figures from the same data, whatever the tuning budget and whichever model stages have run.
+DATA_INPUTS = frozenset({_S, _O, _M, _Q, _ROB, _REF})
+
+
+def reads_only_data(report_id: str) -> bool:
+    return REPORT_NEEDS[report_id] <= DATA_INPUTS
+
+
 def report_spec(report_id: str) -> ReportSpec:
     try:
         return REPORTS_BY_ID[report_id]

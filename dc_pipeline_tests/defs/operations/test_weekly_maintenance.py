@@ -10,6 +10,7 @@ import optuna
 
 from dc_pipeline.adapters import maintenance, postgres
 from dc_pipeline.defs.operations.canary import report_figures, run_canary
+from dc_pipeline.domain.reports.catalog import reads_only_data
 from dc_pipeline.domain.reports.registry import BUILDER_MODULES
 from dc_pipeline.domain.settings import SystemConfig
 from dc_pipeline.domain.tuning import study_name
@@ -75,13 +76,17 @@ def test_canary_flags_a_score_that_contradicts_section_4(ops_env):
 def test_canary_fails_on_a_changed_report_number(ops_env):
     recorded = report_figures()
     assert recorded["depth"] == "standard" and set(recorded["projects"]) == {"1", "2"}
-    assert len(recorded["projects"]["2"]) == len(BUILDER_MODULES)  # every registered report has its figures
-    tile = "/analysis/kpi_tiles/tiles/revenue_total/value"
-    assert recorded["projects"]["2"]["executive_performance_dashboard"][tile] == 50_200_000  # SPEC §4
+    # Every registered report reading only data-determined inputs has its figures; those reading tuned models depend
+    # on the tuning budget and on which model stages ran, so the canary checks their schema and citations only.
+    data_reports = {r for r in BUILDER_MODULES if reads_only_data(r)}
+    assert set(recorded["projects"]["2"]) == data_reports and 0 < len(data_reports) < len(BUILDER_MODULES)
+    weakest = "/analysis/brand_profiles/brands/3/weakest_score"
+    assert recorded["projects"]["2"]["sectional_score_deep_dive"][weakest] == 72.1
     with postgres.connect(ops_env.url) as conn:
         assert run_canary(conn, SystemConfig(), depth="standard").problems == []
         conn.execute(
-            "UPDATE dc_core.validated_outcomes SET revenue = revenue + 1000 WHERE project_id = 2 AND brand_id = 1"
+            "UPDATE dc_core.dc_section_scores SET section_score = section_score - 1 "
+            "WHERE project_id = 2 AND brand_id = 3 AND section_name = 'Digital Spends'"
         )
         broken = run_canary(conn, SystemConfig(), depth="standard")
         conn.rollback()
@@ -89,7 +94,7 @@ def test_canary_fails_on_a_changed_report_number(ops_env):
         edited["projects"]["1"]["dc_score_performance_analysis"]["/analysis/latest_period/portfolio_mean"] = 78.7
         off_by_one = run_canary(conn, SystemConfig(), depth="standard", figures=edited)
     assert broken.status == "failed"
-    assert f"p2 executive_performance_dashboard: {tile} = 50201000.0, expected 50200000.0" in broken.problems
+    assert any(p.startswith(f"p2 sectional_score_deep_dive: {weakest} = ") for p in broken.problems), broken.problems
     assert off_by_one.problems == [
         "p1 dc_score_performance_analysis: /analysis/latest_period/portfolio_mean = 78.63333333333334, expected 78.7"
     ]

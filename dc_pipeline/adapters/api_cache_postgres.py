@@ -65,7 +65,7 @@ class PostgresResponseCache:
         if not self._ready:
             with self._lock:
                 if not self._ready:
-                    conn.execute(_DDL)
+                    postgres.create_if_missing(conn, CACHE_TABLE, _DDL)
                     conn.commit()
                     self._ready = True
         return conn

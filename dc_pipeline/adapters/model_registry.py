@@ -18,6 +18,8 @@ import numpy as np
 import psycopg
 from psycopg.rows import dict_row
 
+from dc_pipeline.adapters import postgres
+
 REGISTRY_TABLE = "dc_models.model_registry"
 
 _DDL = """
@@ -79,7 +81,7 @@ class RegistryEntry:
 
 
 def ensure_registry(conn: psycopg.Connection) -> None:
-    conn.execute(_DDL)
+    postgres.create_if_missing(conn, REGISTRY_TABLE, _DDL)
 
 
 def artifact_path(models_dir: Path, model_id: str) -> Path:

@@ -24,8 +24,9 @@ DDL = {
 
 
 def ensure(conn, table: str) -> None:
-    conn.execute("CREATE SCHEMA IF NOT EXISTS dc_ops")
-    conn.execute(f"CREATE TABLE IF NOT EXISTS {table} ({DDL[table]})")
+    postgres.create_if_missing(
+        conn, table, f"CREATE SCHEMA IF NOT EXISTS dc_ops; CREATE TABLE IF NOT EXISTS {table} ({DDL[table]})"
+    )
 
 
 def log_task(conn, job: str, task: str, result: dict[str, Any], run_id: str | None) -> None:

@@ -217,8 +217,22 @@ def ensure_table(
     if table_exists(conn, table) and not set(columns) - existing_columns(conn, table):
         return
     with conn.transaction():  # a savepoint inside the caller's transaction: the lock lasts until it commits
-        conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"dc_pipeline.ddl:{table}",))
+        ddl_lock(conn, table)
         _create_or_extend(conn, schema, name, columns)
+
+
+def ddl_lock(conn: psycopg.Connection, table: str) -> None:
+    """A transaction-level advisory lock on `table`'s DDL: two runs creating the same table, type or index at once
+    both pass `IF NOT EXISTS` and one fails on Postgres' catalog index (UniqueViolation on pg_type)."""
+    conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"dc_pipeline.ddl:{table}",))
+
+
+def create_if_missing(conn: psycopg.Connection, table: str, ddl: str) -> None:
+    """Run `CREATE ... IF NOT EXISTS` statements for `table` under its DDL lock (in a savepoint when the caller has a
+    transaction open: the lock lasts until that commits)."""
+    with conn.transaction():
+        ddl_lock(conn, table)
+        conn.execute(ddl)
 
 
 def _create_or_extend(conn: psycopg.Connection, schema: str, name: str, columns: Mapping[str, str]) -> None:
@@ -340,7 +354,7 @@ def ensure_key_index(conn: psycopg.Connection, table: str, key_columns: Sequence
     exists = "SELECT 1 FROM pg_indexes WHERE schemaname = %s AND indexname = %s"
     if conn.execute(exists, (schema, index)).fetchone() is None:
         with conn.transaction():  # under the table's DDL lock: two runs must not both create it
-            conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"dc_pipeline.ddl:{table}",))
+            ddl_lock(conn, table)
             conn.execute(
                 sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {}.{} ({})").format(
                     sql.Identifier(index),

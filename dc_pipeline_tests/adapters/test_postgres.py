@@ -185,3 +185,29 @@ def test_a_partition_rewrite_indexes_the_key_columns_also_of_an_existing_table(f
         conn.execute("SET enable_seqscan = off")
         plan = " ".join(r[0] for r in conn.execute("EXPLAIN DELETE FROM dc_core.newer WHERE project_id = ANY('{1}')"))
         assert "newer_project_id_key" in plan
+
+
+def _create_at(url: str, start: float) -> None:
+    import time
+
+    from dc_pipeline.adapters import ops_log
+
+    time.sleep(max(0.0, start - time.time()))  # every worker creates at the same instant
+    with postgres.connect(url) as conn:
+        ops_log.ensure(conn, "dc_ops.maintenance_log")
+        conn.commit()
+
+
+def test_runs_creating_the_same_table_at_once_all_succeed(fresh_db):
+    """The demo's two API runs both created the API cache table and one failed (UniqueViolation on pg_type), which
+    cost it a 60 s retry: creation runs under the table's DDL lock."""
+    import multiprocessing
+    import time
+
+    start = time.time() + 1.0
+    workers = [multiprocessing.get_context("fork").Process(target=_create_at, args=(fresh_db, start)) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+    assert [w.exitcode for w in workers] == [0, 0, 0, 0]

@@ -18,7 +18,7 @@ from typing import Any
 
 import psycopg
 
-from dc_pipeline.adapters import postgres
+from dc_pipeline.adapters import postgres, table_ddl
 from dc_pipeline.adapters.api_cache import CachedResponse, ResponseCache, cache_key
 
 CACHE_TABLE = "dc_staging.api_cache"
@@ -65,7 +65,7 @@ class PostgresResponseCache:
         if not self._ready:
             with self._lock:
                 if not self._ready:
-                    postgres.create_if_missing(conn, CACHE_TABLE, _DDL)
+                    table_ddl.create_if_missing(conn, CACHE_TABLE, _DDL)
                     conn.commit()
                     self._ready = True
         return conn

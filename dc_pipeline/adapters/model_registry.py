@@ -18,7 +18,7 @@ import numpy as np
 import psycopg
 from psycopg.rows import dict_row
 
-from dc_pipeline.adapters import postgres
+from dc_pipeline.adapters import table_ddl
 
 REGISTRY_TABLE = "dc_models.model_registry"
 
@@ -81,7 +81,7 @@ class RegistryEntry:
 
 
 def ensure_registry(conn: psycopg.Connection) -> None:
-    postgres.create_if_missing(conn, REGISTRY_TABLE, _DDL)
+    table_ddl.create_if_missing(conn, REGISTRY_TABLE, _DDL)
 
 
 def artifact_path(models_dir: Path, model_id: str) -> Path:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from dc_pipeline.adapters import postgres
+from dc_pipeline.adapters import postgres, table_ddl
 
 DDL = {
     "dc_ops.backup_log": "created_at timestamptz NOT NULL, dump_file text NOT NULL, sha256 text NOT NULL, "
@@ -24,7 +24,7 @@ DDL = {
 
 
 def ensure(conn, table: str) -> None:
-    postgres.create_if_missing(
+    table_ddl.create_if_missing(
         conn, table, f"CREATE SCHEMA IF NOT EXISTS dc_ops; CREATE TABLE IF NOT EXISTS {table} ({DDL[table]})"
     )
 

@@ -16,6 +16,7 @@ import pandas as pd
 import psycopg
 from psycopg import sql
 
+from dc_pipeline.adapters import table_ddl
 from dc_pipeline.adapters.copy_csv import frame_from_copy_csv
 from dc_pipeline.adapters.copy_in import csv_for_copy
 from dc_pipeline.domain.source_tables import SOURCE_COLUMNS
@@ -217,22 +218,8 @@ def ensure_table(
     if table_exists(conn, table) and not set(columns) - existing_columns(conn, table):
         return
     with conn.transaction():  # a savepoint inside the caller's transaction: the lock lasts until it commits
-        ddl_lock(conn, table)
+        table_ddl.ddl_lock(conn, table)
         _create_or_extend(conn, schema, name, columns)
-
-
-def ddl_lock(conn: psycopg.Connection, table: str) -> None:
-    """A transaction-level advisory lock on `table`'s DDL: two runs creating the same table, type or index at once
-    both pass `IF NOT EXISTS` and one fails on Postgres' catalog index (UniqueViolation on pg_type)."""
-    conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"dc_pipeline.ddl:{table}",))
-
-
-def create_if_missing(conn: psycopg.Connection, table: str, ddl: str) -> None:
-    """Run `CREATE ... IF NOT EXISTS` statements for `table` under its DDL lock (in a savepoint when the caller has a
-    transaction open: the lock lasts until that commits)."""
-    with conn.transaction():
-        ddl_lock(conn, table)
-        conn.execute(ddl)
 
 
 def _create_or_extend(conn: psycopg.Connection, schema: str, name: str, columns: Mapping[str, str]) -> None:
@@ -333,37 +320,9 @@ def replace_rows(
             _delete_partition(conn, table, where)
         return 0
     frame = _prepared(conn, table, frame, extra_columns, key_columns=list(where))
-    ensure_key_index(conn, table, list(where))
+    table_ddl.ensure_key_index(conn, table, list(where))
     _delete_partition(conn, table, where)
     return copy_frame(conn, table, frame)
-
-
-_indexed: set[tuple] = set()  # (server, database, table, columns) known to be indexed, in this process
-
-
-def ensure_key_index(conn: psycopg.Connection, table: str, key_columns: Sequence[str]) -> None:
-    """An index on the partition key columns (project_id first), so a partition's DELETE and the reads of a few
-    projects do not scan the whole table: without it, Postgres CPU grew 10.7x for 5.15x the rows (1 M -> 5 M,
-    bench/bench_pipeline.py). Created once, also on tables written before there was one."""
-    columns = tuple(sorted(key_columns, key=lambda c: (c != "project_id", c)))
-    known = (conn.info.host, conn.info.port, conn.info.dbname, table, columns)
-    if not columns or known in _indexed:
-        return
-    schema, name = table.split(".")
-    index = f"{name}_{'_'.join(columns)}_key"[:63]
-    exists = "SELECT 1 FROM pg_indexes WHERE schemaname = %s AND indexname = %s"
-    if conn.execute(exists, (schema, index)).fetchone() is None:
-        with conn.transaction():  # under the table's DDL lock: two runs must not both create it
-            ddl_lock(conn, table)
-            conn.execute(
-                sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {}.{} ({})").format(
-                    sql.Identifier(index),
-                    sql.Identifier(schema),
-                    sql.Identifier(name),
-                    sql.SQL(", ").join(map(sql.Identifier, columns)),
-                )
-            )
-    _indexed.add(known)
 
 
 def append_rows(

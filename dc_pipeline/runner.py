@@ -226,7 +226,7 @@ def run_plan(instance: dg.DagsterInstance, run_stage, workers: int = 2, say=prin
     if scored:
         stage_of(
             work_plan.project_stage(
-                "outcome models and index robustness", "models_job", scored, projects, 2 * workers,
+                "outcome models", "models_job", scored, projects, 2 * workers,
                 run_config=work_plan.DEMO_MODEL_RUN_CONFIG,
             )
         )  # fmt: skip

@@ -17,9 +17,9 @@ _REFERENCE = dg.AssetSelection.assets("reference_snapshot")
 # What ingest_job computes besides the sources: quality, scores and the (cheap) index robustness, so every report
 # reading only these is published by the ingest run; reports reading tuned models follow in reports_job.
 _INGEST_REPORTS = [f"report_{r}" for r in BUILDER_MODULES if reads_only_data(r)]
-# What the stages after ingest_job write (models_job recomputes index robustness): a report reading none of these
-# was published by the ingest run from the same rows, so the demo's last stage does not build it again.
-_MODEL_INPUTS = {"outcome_models", "forecasts", "recommendations", "robustness", "portfolio"}
+# What the stages after ingest_job write: a report reading none of these was published by the ingest run from the
+# same rows, so the demo's last stage does not build it again.
+_MODEL_INPUTS = {"outcome_models", "forecasts", "recommendations", "portfolio"}
 _MODEL_REPORTS = [f"report_{r}" for r in BUILDER_MODULES if REPORT_NEEDS[r] & _MODEL_INPUTS]
 
 reference_job = dg.define_asset_job(
@@ -56,8 +56,9 @@ api_job = dg.define_asset_job(
 
 models_job = dg.define_asset_job(
     "models_job",
-    selection=dg.AssetSelection.assets("outcome_models", "index_robustness"),
-    description="Tune the score->outcome models and compute index robustness for the selected projects.",
+    selection=dg.AssetSelection.assets("outcome_models"),
+    description="Tune the score->outcome models for the selected projects (index robustness comes with ingest_job, "
+    "from the same scores).",
 )
 
 brand_models_job = dg.define_asset_job(

@@ -85,6 +85,7 @@ def test_demo_reports_stage_rebuilds_only_reports_reading_what_the_model_stages_
     ingest, models, every = reports("ingest_job"), reports("model_reports_job"), reports("reports_job")
     assert ingest | models == every and len(every) == 25
     assert "sectional_score_deep_dive" in ingest - models  # scores and DQ only: not built twice
-    assert "dc_score_performance_analysis" in ingest & models  # reads index robustness, which models_job rewrites
-    late = {"outcome_models", "forecasts", "recommendations", "robustness", "portfolio"}
+    # reads index robustness, which ingest_job computes and no later stage rewrites
+    assert "dc_score_performance_analysis" in ingest - models
+    late = {"outcome_models", "forecasts", "recommendations", "portfolio"}  # models_job leaves index robustness
     assert all(REPORT_NEEDS[r] & late for r in models) and not any(REPORT_NEEDS[r] & late for r in every - models)

@@ -36,6 +36,7 @@ UPSTREAM = (
     "validated_metrics",
     "dq_results",
     "dc_scores",
+    "index_robustness",
 )
 STUDY_FIELDS = {
     "study_name",
@@ -156,8 +157,9 @@ def test_rerun_resumes_finished_studies_without_new_trials(models_env, project_r
     assert n_rows == 9  # the partition is rewritten, not appended
 
 
-def test_index_robustness_bands_every_brand_period(models_env, project_run):
-    meta = _metadata(project_run, "index_robustness")
+def test_index_robustness_bands_every_brand_period(models_env):
+    event = models_env.instance.get_latest_materialization_event(dg.AssetKey("index_robustness"))
+    meta = {k: v.value for k, v in event.asset_materialization.metadata.items()}
     n_scored = models_env.query(
         "SELECT count(*) FROM dc_core.dc_scores WHERE project_id = %s AND dc_score IS NOT NULL", (PROJECT,)
     )[0][0]

@@ -4,6 +4,7 @@ in the run) and, cut from them, one `QualityAssessment` per project."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -77,8 +78,11 @@ class RunAssessment:
     """Every table of a validation run; `p` in each names the project by its position in `project_ids`."""
 
     project_ids: list  # the assessed projects' ids (None for a project given without one)
-    validated_values: pd.DataFrame  # p from `validated_p`
-    validated_p: np.ndarray
+    # Every landed value row, typed (landed columns shared, not copied), its p, and whether it passed:
+    # the validated rows are the kept ones, copied only where a consumer asks for them.
+    value_rows: pd.DataFrame
+    value_p: np.ndarray
+    value_kept: np.ndarray
     validated_outcomes: pd.DataFrame
     outcomes_p: np.ndarray
     quarantine: pd.DataFrame  # p, source_table, rule_id, severity, reason, row_key, row_payload
@@ -90,6 +94,15 @@ class RunAssessment:
     usable_metrics: pd.DataFrame  # _p, metric columns
     # Every tagged frame has its p first.
 
+    @cached_property
+    def validated_values(self) -> pd.DataFrame:
+        """Every project's validated rows in one frame (p from `validated_p`): a copy of the kept rows."""
+        return _cut(self.value_rows, np.flatnonzero(self.value_kept), tagged=False)
+
+    @property
+    def validated_p(self) -> np.ndarray:
+        return self.value_p[self.value_kept]
+
     def project(self, i: int) -> QualityAssessment:
         """The assessment of the i-th project, as if it had been assessed alone."""
         return self.by_project()[i][1]
@@ -99,7 +112,7 @@ class RunAssessment:
         groups = {
             name: _ByProject(p, n)
             for name, p in (
-                ("values", self.validated_p),
+                ("values", self.value_p),
                 ("outcomes", self.outcomes_p),
                 ("quarantine", self.quarantine["p"].to_numpy()),
                 ("rules", self.rule_results["p"].to_numpy()),
@@ -115,7 +128,7 @@ class RunAssessment:
             if quarantine.empty:
                 quarantine = pd.DataFrame({c: pd.Series(dtype=object) for c in QUARANTINE_COLUMNS})
             assessment = QualityAssessment(
-                validated_values=_cut(self.validated_values, groups["values"].rows(i), tagged=False),
+                validated_values=self._validated(groups["values"].rows(i)),
                 validated_outcomes=_cut(self.validated_outcomes, groups["outcomes"].rows(i), tagged=False),
                 quarantine=quarantine,
                 rule_results=_cut(self.rule_results, groups["rules"].rows(i)),
@@ -127,3 +140,10 @@ class RunAssessment:
             )
             out.append((project_id, assessment))
         return out
+
+    def _validated(self, rows: slice | np.ndarray) -> pd.DataFrame:
+        """The kept rows among one project's landed rows: a view of them when none was quarantined."""
+        kept = self.value_kept[rows]
+        if not kept.all():
+            rows = (np.arange(rows.start, rows.stop) if isinstance(rows, slice) else rows)[kept]
+        return _cut(self.value_rows, rows, tagged=False)

@@ -25,7 +25,8 @@ def duplicated_rows(ordered: np.ndarray, same_as_previous: np.ndarray, n_rows: i
 
 
 def blocking_checks(
-    validated: pd.DataFrame,
+    rows: pd.DataFrame,
+    keep: np.ndarray,
     p: np.ndarray,
     usable: np.ndarray,
     duplicated: np.ndarray,
@@ -34,23 +35,25 @@ def blocking_checks(
     config: DqConfig,
 ) -> list[list[dict]]:
     """Per project: [clean set check, quarantine share check], each {check, passed, message, rows}.
-    Over the validated rows: `p` their project position, `usable` whether their metric is a usable
-    one of that project, `duplicated` whether another validated row has their (project, brand,
-    metric, period). `quarantine` carries p; `n_landed`: landed value rows per project."""
+    The clean set is `rows` (every landed row, typed) where `keep`. Over the landed rows: `usable`
+    whether their metric is a usable one of their project, `duplicated` whether another validated row
+    has their (project, brand, metric, period). Over the validated rows: `p` their project position.
+    `quarantine` carries p; `n_landed`: landed value rows per project."""
     n = len(n_landed)
-    value = validated["normalized_value"].to_numpy(dtype="float64")
-    bad_v1 = ~((value >= 0) & (value <= 100))  # NaN and +-inf compare false
-    bad_v2 = ~np.asarray(usable, dtype=bool)
-    bad_u1 = np.asarray(duplicated, dtype=bool)
+    value = rows["normalized_value"].to_numpy(dtype="float64")
+    bad_v1 = ~((value >= 0) & (value <= 100))[keep]  # NaN and +-inf compare false
+    bad_v2 = ~np.asarray(usable, dtype=bool)[keep]
+    bad_u1 = np.asarray(duplicated, dtype=bool)[keep]
     bad = bad_v1 | bad_v2 | bad_u1
     count = {
         name: np.bincount(p[flags], minlength=n) for name, flags in (("V1", bad_v1), ("V2", bad_v2), ("U1", bad_u1))
     }
     n_valid = np.bincount(p, minlength=n)
-    columns = [c for c in VALUE_KEY_COLUMNS if c in validated]
+    columns = [c for c in VALUE_KEY_COLUMNS if c in rows]
     bad_rows = np.flatnonzero(bad)
+    landed_row = np.flatnonzero(keep)[bad_rows]  # each bad validated row's place among the landed rows
     examples = {
-        i: frame_records(validated.iloc[bad_rows[p[bad_rows] == i][:EXAMPLE_ROWS]][columns], non_finite="text")
+        i: frame_records(rows.iloc[landed_row[p[bad_rows] == i][:EXAMPLE_ROWS]][columns], non_finite="text")
         for i in np.unique(p[bad_rows])
     }
 

@@ -230,25 +230,37 @@ def _as_int(values: np.ndarray) -> np.ndarray:
         return values.astype("int64")
 
 
-def _typed_valid(landed: pd.DataFrame, cv, keep: np.ndarray, project_ids: np.ndarray) -> pd.DataFrame:
-    """The landed columns of the kept rows, with ids, period and value typed (and the assessed
-    project's id); typed columns take their place, or come last when they were not landed."""
+def _typed_rows(landed: pd.DataFrame, cv, project_ids: np.ndarray, by_project_id: bool) -> pd.DataFrame:
+    """Every landed row with ids, period and value typed (and the assessed project's id); typed
+    columns take the landed ones' place, or come last when they were not landed. A landed column that
+    already holds the typed values is used as it stands: no copy of the run's rows is made here (the
+    validated rows are these rows minus the quarantined ones, cut per project when asked for)."""
+    # An id column of int64 holds its typed values where every distinct id survives the float64
+    # codes exactly (|id| < 2**53); else the ids go through the codes as before.
     typed = {
-        # as int64 per distinct id (a kept row's id is a finite number)
-        "brand_id": _as_int(cv.brands)[cv.brand_code[keep]],
-        "metric_id": _as_int(cv.metrics)[cv.metric_code[keep]],
-        "period": cv.period[keep],
-        "normalized_value": cv.value[keep],
+        "brand_id": _typed_ids(landed, "brand_id", cv.brands, cv.brand_code),
+        "metric_id": _typed_ids(landed, "metric_id", cv.metrics, cv.metric_code),
+        "period": cv.period,
+        "normalized_value": cv.value,
     }
     if not np.isnan(project_ids).any():
-        typed["project_id"] = project_ids.astype("int64")[cv.p[keep]]
-    everything = bool(keep.all())
+        # Rows assigned by their project_id carry the assessed project's id already.
+        same = by_project_id and _is_int64(landed, "project_id")
+        typed["project_id"] = landed["project_id"].array if same else project_ids.astype("int64")[cv.p]
     columns = list(landed.columns) + [c for c in typed if c not in landed.columns]
-    arrays = {
-        c: typed[c] if c in typed else (landed[c].array if everything else landed[c].array[keep]) for c in columns
-    }
+    arrays = {c: typed[c] if c in typed else landed[c].array for c in columns}
     # Column by column, without consolidating blocks: a copy of the run's rows costs seconds.
-    return pd.DataFrame(arrays, index=pd.RangeIndex(int(keep.sum())), copy=False)
+    return pd.DataFrame(arrays, index=pd.RangeIndex(len(landed)), copy=False)
+
+
+def _is_int64(frame: pd.DataFrame, column: str) -> bool:
+    return column in frame and frame[column].dtype == np.dtype("int64")
+
+
+def _typed_ids(landed: pd.DataFrame, column: str, values: np.ndarray, codes: np.ndarray):
+    if _is_int64(landed, column) and bool((np.abs(values[np.isfinite(values)]) < 2.0**53).all()):
+        return landed[column].array
+    return _as_int(values)[codes]  # as int64 per distinct id (a kept row's id is a finite number)
 
 
 def _assess(inputs: RunInputs, config: DqConfig, as_of) -> RunAssessment:
@@ -289,7 +301,7 @@ def _assess(inputs: RunInputs, config: DqConfig, as_of) -> RunAssessment:
     section_of_metric = pd.Index(SECTIONS).get_indexer(pd.Series(section_names, dtype=object))
     section_of_row = np.append(section_of_metric, -1).astype("int8")[where]  # where -1: no metric, no section
     valid = valid_rows(cv, keep, member, section_of_row, rc)
-    validated = _typed_valid(landed, cv, keep, project_ids)
+    value_rows = _typed_rows(landed, cv, project_ids, inputs.by_project_id)
     kept_ordered, kept_same, kept_same_series = keys.kept(keep)
 
     outcomes = assess_outcomes(inputs.outcomes.frame, inputs.outcomes.p, n)
@@ -329,12 +341,13 @@ def _assess(inputs: RunInputs, config: DqConfig, as_of) -> RunAssessment:
 
     dims = dimension_scores(rule_results, rc)
     # The clean set verified as it stands: its values, its metrics' usability, its keys.
-    usable_row = np.append(usable, False)[where][keep]
-    duplicated_row = duplicated_rows(kept_ordered, kept_same, len(landed))[keep]
+    usable_row = np.append(usable, False)[where]
+    duplicated_row = duplicated_rows(kept_ordered, kept_same, len(landed))
     return RunAssessment(
         project_ids=[c.project_id for c in rc.projects],
-        validated_values=validated,
-        validated_p=valid.p,
+        value_rows=value_rows,
+        value_p=cv.p,
+        value_kept=keep,
         validated_outcomes=outcomes.validated,
         outcomes_p=outcomes.p,
         quarantine=quarantine,
@@ -342,7 +355,7 @@ def _assess(inputs: RunInputs, config: DqConfig, as_of) -> RunAssessment:
         dimension_scores=dims,
         dq_scores=dq_scores(dims, config, rc),
         blocking=blocking_checks(
-            validated, valid.p, usable_row, duplicated_row, quarantine, np.bincount(cv.p, minlength=n), config
+            value_rows, keep, valid.p, usable_row, duplicated_row, quarantine, np.bincount(cv.p, minlength=n), config
         ),
         outcome_availability=availability,
         usable_metrics=_usable_metrics(verdicts, project_ids),

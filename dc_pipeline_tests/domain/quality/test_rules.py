@@ -367,18 +367,25 @@ def test_clean_set_check_fails_on_a_leaked_violation():
     from dc_pipeline.domain.quality.blocking import blocking_checks
 
     a = run()
-    leaked = pd.concat([a.validated_values, a.validated_values.iloc[[0]]], ignore_index=True)
+    clean = a.validated_values
+    # Row 0 leaks twice: once into the clean set, once quarantined (not kept, so not a violation).
+    rows = pd.concat([clean, clean.iloc[[0]], clean.iloc[[0]]], ignore_index=True)
+    keep = np.ones(len(rows), bool)
+    keep[-1] = False
+    duplicated = np.zeros(len(rows), bool)
+    duplicated[keep] = rows[keep].duplicated(["brand_id", "metric_id", "period"], keep=False).to_numpy()
     checks = blocking_checks(
-        leaked,
-        np.zeros(len(leaked), dtype="int64"),
-        leaked["metric_id"].isin(a.usable_metrics["metric_id"]).to_numpy(),
-        leaked.duplicated(["brand_id", "metric_id", "period"], keep=False).to_numpy(),
+        rows,
+        keep,
+        np.zeros(int(keep.sum()), dtype="int64"),
+        rows["metric_id"].isin(a.usable_metrics["metric_id"]).to_numpy(),
+        duplicated,
         a.quarantine.assign(p=0),
-        np.array([len(leaked)]),
+        np.array([len(rows)]),
         DqConfig(),
     )[0]
     assert not checks[0]["passed"] and "2 U1 violations" in checks[0]["message"]
-    assert len(checks[0]["rows"]) == 2
+    assert [r["id"] for r in checks[0]["rows"]] == [clean["id"].iloc[0]] * 2
 
 
 def test_duplicated_rows_marks_every_row_of_a_repeated_key():

@@ -12,7 +12,7 @@ import pandas as pd
 from dc_pipeline.domain.quality.context import RunContext, as_datetime, describe_period, shift_periods
 from dc_pipeline.domain.quality.keys import Cells, group_extreme
 from dc_pipeline.domain.quality.rules_values import CoercedValues
-from dc_pipeline.domain.quality.tally import UnitGroups, counted, no_units
+from dc_pipeline.domain.quality.tally import RuleRows, UnitGroups, counted, no_units
 from dc_pipeline.domain.source_tables import SECTIONS
 
 
@@ -54,7 +54,7 @@ def valid_rows(cv: CoercedValues, keep: np.ndarray, member: np.ndarray, section:
     return ValidRows(keep, p, member, section[keep], bp, bp_member, bp_period, start, n_periods, in_window)
 
 
-def rule_c1(valid: ValidRows, rc: RunContext, n_metrics: np.ndarray) -> pd.DataFrame:
+def rule_c1(valid: ValidRows, rc: RunContext, n_metrics: np.ndarray) -> RuleRows:
     n_members = rc.n_members()
     present = np.bincount(valid.member[valid.in_window], minlength=len(rc.members))
     mp = rc.members.p
@@ -69,7 +69,7 @@ def rule_c1(valid: ValidRows, rc: RunContext, n_metrics: np.ndarray) -> pd.DataF
     return counted("C1", mp, rc.members.key, expected, present, len(rc), what, empty)
 
 
-def rule_t1(valid: ValidRows, rc: RunContext) -> pd.DataFrame:
+def rule_t1(valid: ValidRows, rc: RunContext) -> RuleRows:
     lag = np.where(rc.active, rc.config.max_lag_periods, 0)
     thresholds = [shift_periods(c.expected_last, c.grain_months, -int(k)) for c, k in zip(rc.projects, lag)]
     last = group_extreme(valid.bp_member, valid.bp_period, len(rc.members), latest=True)
@@ -88,7 +88,7 @@ def rule_t1(valid: ValidRows, rc: RunContext) -> pd.DataFrame:
     return counted("T1", mp, rc.members.key, np.ones(mp.size), passed, len(rc), what, "no member brands")
 
 
-def rule_w2(valid: ValidRows, rc: RunContext) -> pd.DataFrame:
+def rule_w2(valid: ValidRows, rc: RunContext) -> RuleRows:
     """A brand-period of the window passes with a valid value in each of the four sections."""
     take = valid.in_window & (valid.section >= 0)
     n_sections = len(SECTIONS)

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from dc_pipeline.domain.quality.keys import PairIndex
-from dc_pipeline.domain.quality.tally import counted, tally_units
+from dc_pipeline.domain.quality.tally import RuleRows, counted, tally_units
 from dc_pipeline.domain.source_tables import METRIC_TYPES, SECTIONS
 
 DEFINITION_KEY = ("section_name", "platform_name", "metric_name")
@@ -31,7 +31,7 @@ _PREPARED_COLUMNS = (
 class MetricVerdicts:
     table: pd.DataFrame  # one row per (p, metric_id), sorted: metric columns, active, v4_reason, u2_reason
     p: np.ndarray  # project position of each table row
-    results: list[pd.DataFrame]
+    results: list[RuleRows]
     n_projects: int
 
     def find(self, p: np.ndarray, metric_codes: np.ndarray, metrics: np.ndarray) -> np.ndarray:
@@ -184,7 +184,7 @@ def _notes(units: pd.DataFrame, n: int, provided: np.ndarray, what: str, unavail
     return [f"{failed[i]} of {count[i]} {what}" if provided[i] else unavailable for i in range(n)]
 
 
-def _k4(table: pd.DataFrame, project_ids: np.ndarray, k4: K4Inputs, n: int) -> pd.DataFrame:
+def _k4(table: pd.DataFrame, project_ids: np.ndarray, k4: K4Inputs, n: int) -> RuleRows:
     api_units, api_notes = _k4_api(table, k4, n)
     type_units, type_notes = _k4_types(table, project_ids, k4, n)
     units = pd.concat([api_units, type_units], ignore_index=True)

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from dc_pipeline.domain.quality.context import as_datetime
-from dc_pipeline.domain.quality.tally import counted, no_units, tally_units
+from dc_pipeline.domain.quality.tally import RuleRows, counted, no_units, tally_units
 from dc_pipeline.domain.source_tables import OUTCOME_COLUMNS, OUTCOME_RANGES
 
 REQUIRED_OUTCOMES: tuple[str, ...] = ("revenue", "market_share", "customer_acquisition_cost", "bestseller_rank")
@@ -23,7 +23,7 @@ class OutcomeVerdicts:
     validated: pd.DataFrame  # outcome rows, numeric columns coerced, V5-failing cells nulled
     p: np.ndarray  # project position of each row
     failed_rows: pd.DataFrame  # positions of rows with >= 1 failing cell: pos, reason
-    results: list[pd.DataFrame]
+    results: list[RuleRows]
 
 
 def _in_range(values: np.ndarray, column: str) -> np.ndarray:
@@ -123,7 +123,7 @@ def rule_c2(brand_periods: pd.DataFrame, outcomes: OutcomeVerdicts, n: int) -> t
     return tally_units("C2", np.tile(p, len(REQUIRED_OUTCOMES)), brands, passed, n, what, empty), availability
 
 
-def rule_k5(outcomes: OutcomeVerdicts, n: int) -> pd.DataFrame:
+def rule_k5(outcomes: OutcomeVerdicts, n: int) -> RuleRows:
     shares = outcomes.validated.assign(_p=outcomes.p).dropna(subset=["market_share", "period"])
     if shares.empty:
         return no_units("K5", np.arange(n), "no market_share values")

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from dc_pipeline.domain.quality.context import RunContext
-from dc_pipeline.domain.quality.tally import counted
+from dc_pipeline.domain.quality.tally import RuleRows, counted
 
 VOLUME_TOLERANCE = 0.20
 FIRST_RUN_MIN_SHARE = 0.50
@@ -32,7 +32,7 @@ def _t2(ctx, as_of: pd.Timestamp, limit: int, n_rows: tuple[int, int], latest: l
     return 1, bool(age_days <= limit), message
 
 
-def rule_t2(rc: RunContext, tables: list[tuple[np.ndarray, np.ndarray | None]]) -> pd.DataFrame:
+def rule_t2(rc: RunContext, tables: list[tuple[np.ndarray, np.ndarray | None]]) -> RuleRows:
     """`tables`: (p of each row, updated_at of each row or None without the column) per landed table."""
     n = len(rc)
     counts = [np.bincount(p, minlength=n) for p, _ in tables]
@@ -70,7 +70,7 @@ def _w1(n_rows: int, previous_row_count, expected_cells: int) -> tuple[bool, str
     )
 
 
-def rule_w1(n_rows: np.ndarray, previous_row_counts: list, expected_cells: np.ndarray) -> pd.DataFrame:
+def rule_w1(n_rows: np.ndarray, previous_row_counts: list, expected_cells: np.ndarray) -> RuleRows:
     n = len(n_rows)
     verdicts = [_w1(int(r), prev, int(e)) for r, prev, e in zip(n_rows, previous_row_counts, expected_cells)]
     passed, message = ([v[0] for v in verdicts], [v[1] for v in verdicts])

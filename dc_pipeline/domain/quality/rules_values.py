@@ -12,7 +12,7 @@ import pandas as pd
 from dc_pipeline.domain.quality.context import RunContext, as_datetime
 from dc_pipeline.domain.quality.keys import Cells, codes_of, combine, factorized, narrow, offset_codes
 from dc_pipeline.domain.quality.rules_metrics import MetricVerdicts
-from dc_pipeline.domain.quality.tally import UnitGroups
+from dc_pipeline.domain.quality.tally import RuleRows, UnitGroups
 
 VALUE_KEY = ("brand_id", "metric_id", "period")
 
@@ -358,7 +358,7 @@ def row_rule_results(
     u1_first: np.ndarray,
     u1_repeated: np.ndarray,
     rc: RunContext,
-) -> list[pd.DataFrame]:
+) -> list[RuleRows]:
     """rule_results for V1, V2, V3 (row units) and U1 (key units), split by the row's brand."""
     grains = rc.array("grain")
     what = {

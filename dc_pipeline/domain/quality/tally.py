@@ -7,14 +7,38 @@ for a rule gets one row with zero units (it weighs nothing) whose message says w
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
+
 import numpy as np
 import pandas as pd
 
 from dc_pipeline.domain.quality.catalog import RULE_ORDER, RULE_RESULT_COLUMNS, RULES
 from dc_pipeline.domain.quality.keys import DENSE_LIMIT, Groups, factorized
 
-# Run-level rule rows: p, rule_id, brand (float, NaN = project level), units, passed, message.
-ROW_COLUMNS = ("p", "rule_id", "brand", "units", "passed", "message")
+_RULE_NUMBER = {rule_id: i for i, rule_id in enumerate(RULE_ORDER)}
+
+
+@dataclass(frozen=True)
+class RuleRows:
+    """Run-level rule rows as columns (a DataFrame per rule cost more than the rule): p, rule (its
+    number in RULE_ORDER), brand (float, NaN = project level), units, passed, message."""
+
+    p: np.ndarray
+    rule: np.ndarray
+    brand: np.ndarray
+    units: np.ndarray
+    passed: np.ndarray
+    message: np.ndarray  # object
+
+    def __len__(self) -> int:
+        return self.p.size
+
+    def where(self, mask: np.ndarray) -> RuleRows:
+        return RuleRows(*(getattr(self, f.name)[mask] for f in fields(self)))
+
+    @classmethod
+    def concat(cls, parts: list[RuleRows]) -> RuleRows:
+        return cls(*(np.concatenate([getattr(part, f.name) for part in parts]) for f in fields(cls)))
 
 
 def per_project(text, n_projects: int) -> np.ndarray:
@@ -24,28 +48,26 @@ def per_project(text, n_projects: int) -> np.ndarray:
     return np.asarray(text, dtype=object)
 
 
-def _frame(rule_id: str, p, brand, units, passed, message) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "p": np.asarray(p, dtype="int64"),
-            "rule_id": rule_id,
-            "brand": np.asarray(brand, dtype="float64"),
-            "units": np.asarray(units, dtype="int64"),
-            "passed": np.asarray(passed, dtype="int64"),
-            "message": np.asarray(message, dtype=object),
-        },
-        columns=list(ROW_COLUMNS),
+def _rows(rule_id: str, p, brand, units, passed, message) -> RuleRows:
+    p = np.asarray(p, dtype="int64")
+    return RuleRows(
+        p,
+        np.full(p.size, _RULE_NUMBER[rule_id], dtype="int8"),
+        np.broadcast_to(np.asarray(brand, dtype="float64"), p.shape),
+        np.broadcast_to(np.asarray(units, dtype="int64"), p.shape),
+        np.broadcast_to(np.asarray(passed, dtype="int64"), p.shape),
+        np.broadcast_to(np.asarray(message, dtype=object), p.shape),
     )
 
 
-def no_units(rule_id: str, projects, message) -> pd.DataFrame:
+def no_units(rule_id: str, projects, message) -> RuleRows:
     """Rows for projects where the rule could not be evaluated: zero units, and why."""
     projects = np.asarray(projects, dtype="int64")
     text = message if isinstance(message, str) else np.asarray(message, dtype=object)[projects]
-    return _frame(rule_id, projects, np.nan, 0, 0, np.broadcast_to(np.asarray(text, dtype=object), projects.shape))
+    return _rows(rule_id, projects, np.nan, 0, 0, text)
 
 
-def counted(rule_id: str, p, brand, units, passed, n_projects: int, what="", empty="", message=None) -> pd.DataFrame:
+def counted(rule_id: str, p, brand, units, passed, n_projects: int, what="", empty="", message=None) -> RuleRows:
     """Units already counted per (p, brand); rows without units are dropped and projects left with
     none get `empty`. Messages read '<failed> of <units> <unit> <what>' or, given, `message` per project."""
     p, units, passed = np.asarray(p, dtype="int64"), np.asarray(units, dtype="int64"), np.asarray(passed, "int64")
@@ -57,9 +79,9 @@ def counted(rule_id: str, p, brand, units, passed, n_projects: int, what="", emp
     else:
         unit, parts = RULES[rule_id].unit, per_project(what, n_projects)[p]
         text = [f"{u - k} of {u} {unit} {w}" for u, k, w in zip(units.tolist(), passed.tolist(), parts)]
-    rows = _frame(rule_id, p, brand, units, passed, text)
+    rows = _rows(rule_id, p, brand, units, passed, np.asarray(text, dtype=object))
     missing = np.setdiff1d(np.arange(n_projects), p)
-    return pd.concat([rows, no_units(rule_id, missing, per_project(empty, n_projects))], ignore_index=True)
+    return RuleRows.concat([rows, no_units(rule_id, missing, per_project(empty, n_projects))])
 
 
 class UnitGroups:
@@ -93,7 +115,7 @@ class UnitGroups:
         codes, values = factorized(np.asarray(brand, dtype="float64"))
         return cls(p, codes, values)
 
-    def tally(self, rule_id: str, passed, n_projects: int, what="", empty="", select=None) -> pd.DataFrame:
+    def tally(self, rule_id: str, passed, n_projects: int, what="", empty="", select=None) -> RuleRows:
         """`passed` over the units, or over the units picked by `select` (a mask, or positions) in
         their order; one row per group with units."""
         passed = np.asarray(passed, dtype=bool)
@@ -109,7 +131,7 @@ class UnitGroups:
         failing[select[~passed]] = True
         return self.tally_masks(rule_id, picked, failing, n_projects, what, empty)
 
-    def tally_masks(self, rule_id: str, picked, failing, n_projects: int, what="", empty="") -> pd.DataFrame:
+    def tally_masks(self, rule_id: str, picked, failing, n_projects: int, what="", empty="") -> RuleRows:
         """Units given as masks over all units: `picked` (None: all) and `failing`. Counts come from
         the few units left out or failing, so no pass over all units is repeated per rule."""
         size = self.p.size
@@ -122,35 +144,37 @@ class UnitGroups:
         return counted(rule_id, self.p, self.brand, units, units - failed, n_projects, what, empty)
 
 
-def tally_units(rule_id: str, p, brand, passed, n_projects: int, what="", empty="") -> pd.DataFrame:
+def tally_units(rule_id: str, p, brand, passed, n_projects: int, what="", empty="") -> RuleRows:
     """Units given one by one: project position, brand (None or NaN for project-level) and verdict."""
     p = np.asarray(p, dtype="int64")
     brand = np.full(p.size, np.nan) if brand is None else brand
     return UnitGroups.of(p, brand).tally(rule_id, passed, n_projects, what, empty)
 
 
-def as_rule_results(parts: list[pd.DataFrame]) -> pd.DataFrame:
+def as_rule_results(parts: list[RuleRows]) -> pd.DataFrame:
     """All rule rows of the run in rule-table order, project by project, brand-less rows first."""
-    rows = pd.concat(parts, ignore_index=True)
-    order = rows["rule_id"].map({r: i for i, r in enumerate(RULE_ORDER)}).to_numpy()
-    brand = rows["brand"].to_numpy()
-    known = ~np.isnan(brand)
-    brand_id = np.where(known, np.trunc(np.nan_to_num(brand)), 0).astype("int64")
-    perm = np.lexsort((np.arange(len(rows)), brand_id, known, order, rows["p"].to_numpy()))
-    rows, known, brand_id = rows.iloc[perm], known[perm], brand_id[perm]
-    rule_ids = rows["rule_id"].to_numpy(dtype=object)
-    units, passed = rows["units"].to_numpy(), rows["passed"].to_numpy()
+    rows = RuleRows.concat(parts)
+    known = ~np.isnan(rows.brand)
+    brand_id = np.where(known, np.trunc(np.nan_to_num(rows.brand)), 0).astype("int64")
+    perm = np.lexsort((np.arange(len(rows)), brand_id, known, rows.rule, rows.p))
+    rule, known, brand_id = rows.rule[perm], known[perm], brand_id[perm]
+    units, passed = rows.units[perm], rows.passed[perm]
     return pd.DataFrame(
         {
-            "p": rows["p"].to_numpy(),
-            "rule_id": pd.array(rule_ids, dtype="str"),
-            "dimension": pd.array([RULES[r].dimension for r in rule_ids], dtype="str"),
-            "severity": pd.array([RULES[r].severity for r in rule_ids], dtype="str"),
+            "p": rows.p[perm],
+            "rule_id": _texts(RULE_ORDER, rule),
+            "dimension": _texts([RULES[r].dimension for r in RULE_ORDER], rule),
+            "severity": _texts([RULES[r].severity for r in RULE_ORDER], rule),
             "brand_id": pd.arrays.IntegerArray(brand_id, ~known),
             "units": units,
             "passed": passed,
             "failed": units - passed,
-            "message": pd.array(rows["message"].to_numpy(dtype=object), dtype="str"),
+            "message": pd.array(rows.message[perm], dtype="str"),
         },
         columns=["p", *RULE_RESULT_COLUMNS],
     )
+
+
+def _texts(names, codes: np.ndarray):
+    """A text column from a few names and a code per row (the names converted once, not per row)."""
+    return pd.array(list(names), dtype="str").take(codes.astype("int64"))

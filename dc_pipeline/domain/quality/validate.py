@@ -43,7 +43,7 @@ from dc_pipeline.domain.quality.rules_values import (
     rule_v3,
 )
 from dc_pipeline.domain.quality.scoring import dimension_scores, dq_scores
-from dc_pipeline.domain.quality.tally import UnitGroups, as_rule_results, no_units, tally_units
+from dc_pipeline.domain.quality.tally import RuleRows, UnitGroups, as_rule_results, no_units, tally_units
 from dc_pipeline.domain.settings import DqConfig
 from dc_pipeline.domain.source_tables import SECTIONS
 
@@ -198,7 +198,7 @@ def assess_project(
     return _assess(inputs, config, as_of).project(0)
 
 
-def _k3(cv, valid, outcomes, inputs: RunInputs, n: int) -> pd.DataFrame:
+def _k3(cv, valid, outcomes, inputs: RunInputs, n: int) -> RuleRows:
     given_values, given_outcomes = inputs.api_given["api_values"], inputs.api_given["api_outcomes"]
     parts = []
     if inputs.api["api_values"] is not None and len(inputs.api["api_values"].frame):
@@ -221,8 +221,8 @@ def _k3(cv, valid, outcomes, inputs: RunInputs, n: int) -> pd.DataFrame:
         [f"differ between Postgres and the API ({s}; tolerance 0.01 for values, 0.5 % for outcomes)" for s in sources],
         [f"API reconciliation: no keys present in both ({s})" for s in sources],
     )
-    rows = rows[available[rows["p"].to_numpy()]]
-    return pd.concat([rows, no_units("K3", np.flatnonzero(~available), "API reconciliation unavailable")])
+    rows = rows.where(available[rows.p])
+    return RuleRows.concat([rows, no_units("K3", np.flatnonzero(~available), "API reconciliation unavailable")])
 
 
 def _as_int(values: np.ndarray) -> np.ndarray:

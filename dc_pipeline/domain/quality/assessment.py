@@ -67,10 +67,9 @@ class _ByProject:
         return self.order[self.bounds[i] : self.bounds[i + 1]]
 
 
-def _cut(frame: pd.DataFrame, rows, tagged: bool = True) -> pd.DataFrame:
-    """The rows of one project; a tagged frame's first column (its p) left out."""
-    part = frame.iloc[rows, 1:] if tagged else frame.iloc[rows]
-    return part.reset_index(drop=True)
+def _cut(frame: pd.DataFrame, rows) -> pd.DataFrame:
+    """The rows of one project, numbered from 0."""
+    return frame.iloc[rows].reset_index(drop=True)
 
 
 @dataclass(frozen=True)
@@ -97,7 +96,7 @@ class RunAssessment:
     @cached_property
     def validated_values(self) -> pd.DataFrame:
         """Every project's validated rows in one frame (p from `validated_p`): a copy of the kept rows."""
-        return _cut(self.value_rows, np.flatnonzero(self.value_kept), tagged=False)
+        return _cut(self.value_rows, np.flatnonzero(self.value_kept))
 
     @property
     def validated_p(self) -> np.ndarray:
@@ -109,34 +108,41 @@ class RunAssessment:
 
     def by_project(self) -> list[tuple[object, QualityAssessment]]:
         n = len(self.project_ids)
-        groups = {
-            name: _ByProject(p, n)
-            for name, p in (
-                ("values", self.value_p),
-                ("outcomes", self.outcomes_p),
-                ("quarantine", self.quarantine["p"].to_numpy()),
-                ("rules", self.rule_results["p"].to_numpy()),
-                ("dims", self.dimension_scores["p"].to_numpy()),
-                ("dq", self.dq_scores["p"].to_numpy()),
-                ("availability", self.outcome_availability["_p"].to_numpy()),
-                ("usable", self.usable_metrics["_p"].to_numpy()),
+        # Each tagged frame without its p column, taken off once (not once per project: per-project
+        # pandas overhead is most of this step).
+        tagged = {
+            name: (frame.iloc[:, 1:], _ByProject(frame.iloc[:, 0].to_numpy(), n))
+            for name, frame in (
+                ("quarantine", self.quarantine),
+                ("rules", self.rule_results),
+                ("dims", self.dimension_scores),
+                ("dq", self.dq_scores),
+                ("availability", self.outcome_availability),
+                ("usable", self.usable_metrics),
             )
         }
+        values, outcomes = _ByProject(self.value_p, n), _ByProject(self.outcomes_p, n)
+        no_quarantine = pd.DataFrame({c: pd.Series(dtype=object) for c in QUARANTINE_COLUMNS})
+
+        def cut(name: str, i: int) -> pd.DataFrame:
+            frame, groups = tagged[name]
+            return _cut(frame, groups.rows(i))
+
         out = []
         for i, project_id in enumerate(self.project_ids):
-            quarantine = _cut(self.quarantine, groups["quarantine"].rows(i))
+            quarantine = cut("quarantine", i)
             if quarantine.empty:
-                quarantine = pd.DataFrame({c: pd.Series(dtype=object) for c in QUARANTINE_COLUMNS})
+                quarantine = no_quarantine.copy(deep=False)  # its own frame: a column added to it stays there
             assessment = QualityAssessment(
-                validated_values=self._validated(groups["values"].rows(i)),
-                validated_outcomes=_cut(self.validated_outcomes, groups["outcomes"].rows(i), tagged=False),
+                validated_values=self._validated(values.rows(i)),
+                validated_outcomes=_cut(self.validated_outcomes, outcomes.rows(i)),
                 quarantine=quarantine,
-                rule_results=_cut(self.rule_results, groups["rules"].rows(i)),
-                dimension_scores=_cut(self.dimension_scores, groups["dims"].rows(i)),
-                dq_scores=_cut(self.dq_scores, groups["dq"].rows(i)),
+                rule_results=cut("rules", i),
+                dimension_scores=cut("dims", i),
+                dq_scores=cut("dq", i),
                 blocking=self.blocking[i],
-                outcome_availability=_cut(self.outcome_availability, groups["availability"].rows(i)),
-                usable_metrics=_cut(self.usable_metrics, groups["usable"].rows(i)),
+                outcome_availability=cut("availability", i),
+                usable_metrics=cut("usable", i),
             )
             out.append((project_id, assessment))
         return out
@@ -146,4 +152,4 @@ class RunAssessment:
         kept = self.value_kept[rows]
         if not kept.all():
             rows = (np.arange(rows.start, rows.stop) if isinstance(rows, slice) else rows)[kept]
-        return _cut(self.value_rows, rows, tagged=False)
+        return _cut(self.value_rows, rows)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 # A lookup table up to this many slots answers pair lookups by one gather.
 DENSE_LIMIT = 1 << 25
@@ -45,6 +47,21 @@ def combine(*parts: tuple[np.ndarray, int]) -> np.ndarray:
         key *= max(size, 1)
         key += codes
     return key
+
+
+def text_codes(column: pd.Series) -> tuple[np.ndarray, list]:
+    """(int32 code per row, distinct values in order of appearance, None for null) of a text column.
+    Arrow-backed text is dictionary-encoded in Arrow: int32 codes without a Python string per row."""
+    array = column.array
+    if isinstance(array, pd.arrays.ArrowExtensionArray | pd.arrays.ArrowStringArray):
+        arrow = pa.array(array)
+        if isinstance(arrow, pa.ChunkedArray):
+            arrow = arrow.combine_chunks()
+        encoded = pc.dictionary_encode(arrow, null_encoding="encode")
+        codes = encoded.indices.to_numpy(zero_copy_only=False).astype("int32", copy=False)
+        return codes, encoded.dictionary.to_pylist()
+    codes, uniques = pd.factorize(column, use_na_sentinel=False)
+    return narrow(codes).astype("int32", copy=False), [None if pd.isna(v) else v for v in uniques]
 
 
 def factorized(values) -> tuple[np.ndarray, np.ndarray]:

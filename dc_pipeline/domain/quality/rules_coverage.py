@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from dc_pipeline.domain.quality.context import RunContext, as_datetime, describe_period, shift_periods
-from dc_pipeline.domain.quality.keys import Cells, group_extreme
+from dc_pipeline.domain.quality.keys import Cells, group_extreme, text_codes
 from dc_pipeline.domain.quality.rules_values import CoercedValues
 from dc_pipeline.domain.quality.tally import RuleRows, UnitGroups, counted, no_units
 from dc_pipeline.domain.source_tables import SECTIONS
@@ -109,26 +109,27 @@ def rule_k1(landed: pd.DataFrame, rows: UnitGroups, where: np.ndarray, section_n
     `where`: each row's metric-table position (-1: not defined); `section_names` per table row."""
     if "section" not in landed:
         return no_units("K1", np.arange(n), "no section labels landed")
-    # Labels repeat: strip and compare each distinct label once, against each distinct section name.
-    # The column itself, not an object copy: Arrow-backed text factorizes in C without a Python string per row.
-    labels, label_values = pd.factorize(landed["section"])  # -1: no label
-    stripped = np.array([str(v).strip() for v in label_values], dtype=object)
+    # Labels repeat: strip and compare each distinct label once, against each distinct section name;
+    # a row then looks its verdict up by one (label, name) cell code.
+    labels, label_values = text_codes(landed["section"])  # label None: no label
+    stripped = np.array(["" if v is None else str(v).strip() for v in label_values], dtype=object)
     names, name_values = pd.factorize(pd.Series(section_names, dtype=object), use_na_sentinel=False)
     width = len(name_values) + 1  # the last name code stands for 'metric not defined'
-    equal = np.zeros((len(label_values) + 1, width), bool)
-    equal[:-1, :-1] = stripped[:, None] == np.asarray(name_values, dtype=object)[None, :]
-    has_text = np.append(stripped != "", False)
-    name_of_row = np.append(names, width - 1).astype("int32")[where]
-    labels = labels.astype("int32")
-    units = has_text[labels] & (where >= 0)
-    passed = equal.ravel()[labels[units] * width + name_of_row[units]]
-    return rows.tally(
+    equal = np.zeros((len(label_values), width), bool)
+    equal[:, :-1] = stripped[:, None] == np.asarray(name_values, dtype=object)[None, :]
+    judged = np.zeros((len(label_values), width), bool)  # a unit: a label with text, of a defined metric
+    judged[:, :-1] = (stripped != "")[:, None]
+    cell = labels * np.int32(width)
+    cell += np.append(names, width - 1).astype("int32")[where]
+    units = judged.ravel()[cell]
+    failing = (judged & ~equal).ravel()[cell]
+    return rows.tally_masks(
         "K1",
-        passed,
+        units,
+        failing,
         n,
         "carry a section label different from the metric definition",
         "no rows of a defined metric carry a section label",
-        select=units,
     )
 
 

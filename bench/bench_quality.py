@@ -10,6 +10,9 @@ then times
   - the floor: one vectorised numpy pass over the same value rows doing the blocking checks only
     (finite, in [0, 100], metric id known, duplicate (project, brand, metric, period) keys via a sort),
     and a bincount weighted mean per brand-period as the scoring floor.
+It prints the rule totals (failed / units per rule) and a digest of every per-project output (validated
+rows, quarantine with reasons, rule results, dimension and DQ scores, blocking verdicts ...): run it on
+two commits to see that a change left the results identical row for row.
 Each timing is the median of --repeats runs (default 3), in wall and
 process CPU seconds (user + system, the system part shown apart); rows/s and the ratio to the floor
 use CPU seconds, `x floor user` user seconds only. Peak memory of the DQ step is
@@ -20,6 +23,8 @@ else sampled) minus the resident set before it, beside the size of the landed va
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import resource
 import statistics
 import sys
@@ -123,6 +128,34 @@ def floor_scoring(values: pd.DataFrame, weights: pd.Series) -> int:
     return int(dc.size)
 
 
+ASSESSMENT_FRAMES = (
+    "validated_values",
+    "validated_outcomes",
+    "quarantine",
+    "rule_results",
+    "dimension_scores",
+    "dq_scores",
+    "outcome_availability",
+    "usable_metrics",
+)
+
+
+def output_digest(results) -> str:
+    """sha256 over every project's outputs: each frame's columns, dtypes and rows (hashed by pandas;
+    dict cells of the quarantine as sorted JSON) and the blocking verdicts as JSON."""
+    digest = hashlib.sha256()
+    for project_id, assessment in results:
+        digest.update(repr(project_id).encode())
+        for name in ASSESSMENT_FRAMES:
+            frame = getattr(assessment, name)
+            digest.update(repr((name, list(frame.columns), [str(d) for d in frame.dtypes], len(frame))).encode())
+            if name == "quarantine" and len(frame):
+                frame = frame.map(lambda x: json.dumps(x, sort_keys=True, default=str) if isinstance(x, dict) else x)
+            digest.update(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
+        digest.update(json.dumps(assessment.blocking, sort_keys=True, default=str).encode())
+    return digest.hexdigest()[:16]
+
+
 @dataclass
 class Timing:
     """Medians over the repeats: wall seconds, CPU seconds of this process (user + system) and the
@@ -213,6 +246,9 @@ def main(argv: list[str] | None = None) -> int:
         f"brand-periods scored: {len(scores.brands):,} (floor groups {floor_groups:,}); "
         f"project bands: {', '.join(f'{b} {n}' for b, n in bands.items())}"
     )
+    totals = run.rule_results.groupby("rule_id")[["failed", "units"]].sum()
+    print("rule failed/units: " + ", ".join(f"{r} {f}/{u}" for r, (f, u) in totals.iterrows()))
+    print(f"digest of every per-project output: {output_digest(by_project)}")
     return 0
 
 

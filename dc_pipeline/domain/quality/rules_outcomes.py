@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from dc_pipeline.domain.quality.context import as_datetime
-from dc_pipeline.domain.quality.tally import RuleRows, counted, no_units, tally_units
+from dc_pipeline.domain.quality.tally import RuleRows, UnitGroups, counted, no_units, tally_units
 from dc_pipeline.domain.source_tables import OUTCOME_COLUMNS, OUTCOME_RANGES
 
 REQUIRED_OUTCOMES: tuple[str, ...] = ("revenue", "market_share", "customer_acquisition_cost", "bestseller_rank")
@@ -46,7 +46,8 @@ def assess_outcomes(landed: pd.DataFrame, p: np.ndarray, n: int) -> OutcomeVerdi
     out["brand_id"] = pd.to_numeric(out["brand_id"], errors="coerce") if "brand_id" in out else np.nan
     out["period"] = as_datetime(out["period"]) if "period" in out else pd.NaT
     brand = out["brand_id"].to_numpy(dtype="float64")
-    unit_p, unit_brands, unit_passed = [], [], []
+    # V5 units are the present cells: counted per row, then per (project, brand) of the rows.
+    n_cells, n_passed = np.zeros(len(out), "int64"), np.zeros(len(out), "int64")
     reasons = pd.Series("", index=out.index, dtype=object)
     for column in OUTCOME_COLUMNS:
         if column not in out:
@@ -56,9 +57,8 @@ def assess_outcomes(landed: pd.DataFrame, p: np.ndarray, n: int) -> OutcomeVerdi
         values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
         present = raw.notna().to_numpy(dtype=bool)
         ok = _in_range(values, column)
-        unit_p.append(p[present])
-        unit_brands.append(brand[present])
-        unit_passed.append(ok[present])
+        n_cells += present
+        n_passed += present & ok
         bad = present & ~ok
         if bad.any():
             shown = raw[bad].astype(str).to_numpy(dtype=object)
@@ -71,11 +71,10 @@ def assess_outcomes(landed: pd.DataFrame, p: np.ndarray, n: int) -> OutcomeVerdi
             "reason": ("outcome_out_of_range: " + reasons[failing].str.removesuffix("; ")).to_numpy(dtype=object),
         }
     )
-    v5 = tally_units(
+    v5 = UnitGroups.of(p, brand).tally_counts(
         "V5",
-        np.concatenate(unit_p) if unit_p else np.array([], "int64"),
-        np.concatenate(unit_brands) if unit_brands else np.array([]),
-        np.concatenate(unit_passed) if unit_passed else np.array([], bool),
+        n_cells,
+        n_passed,
         n,
         "outside their valid range (nulled and quarantined)",
         "no outcome cells landed",

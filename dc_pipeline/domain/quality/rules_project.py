@@ -32,12 +32,13 @@ def _t2(ctx, as_of: pd.Timestamp, limit: int, n_rows: tuple[int, int], latest: l
     return 1, bool(age_days <= limit), message
 
 
-def rule_t2(rc: RunContext, tables: list[tuple[np.ndarray, np.ndarray | None]]) -> RuleRows:
-    """`tables`: (p of each row, updated_at of each row or None without the column) per landed table."""
+def rule_t2(rc: RunContext, tables: list[tuple[np.ndarray, np.ndarray | None, np.ndarray]]) -> RuleRows:
+    """`tables`: (p of each row, updated_at of each row or None without the column, rows per
+    project) per landed table."""
     n = len(rc)
-    counts = [np.bincount(p, minlength=n) for p, _ in tables]
+    counts = [count for _, _, count in tables]
     newest = []
-    for p, stamps in tables:
+    for p, stamps, _ in tables:
         if stamps is None:
             newest.append(None)
             continue

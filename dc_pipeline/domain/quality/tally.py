@@ -143,6 +143,12 @@ class UnitGroups:
         failed = np.bincount(self.codes[failing], minlength=size)
         return counted(rule_id, self.p, self.brand, units, units - failed, n_projects, what, empty)
 
+    def tally_counts(self, rule_id: str, units, passed, n_projects: int, what="", empty="") -> RuleRows:
+        """Units counted per item already (`units` of them, `passed` of those passing), summed per group."""
+        size = self.p.size
+        total, ok = (np.bincount(self.codes, weights=w, minlength=size).astype("int64") for w in (units, passed))
+        return counted(rule_id, self.p, self.brand, total, ok, n_projects, what, empty)
+
 
 def tally_units(rule_id: str, p, brand, passed, n_projects: int, what="", empty="") -> RuleRows:
     """Units given one by one: project position, brand (None or NaN for project-level) and verdict."""

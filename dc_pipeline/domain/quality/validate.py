@@ -312,6 +312,7 @@ def _assess(inputs: RunInputs, config: DqConfig, as_of) -> RunAssessment:
     n_usable = np.bincount(verdicts.p[usable], minlength=n)
     expected_cells = n_usable * rc.n_members() * valid.n_periods
     rows = UnitGroups(cv.p, cv.brand_code, cv.brands)
+    n_landed = np.bincount(cv.p, minlength=n)  # value rows per project
     values_updated = as_updated_at(landed)
     outcomes_updated = as_updated_at(inputs.outcomes.frame)
     results = [
@@ -321,12 +322,14 @@ def _assess(inputs: RunInputs, config: DqConfig, as_of) -> RunAssessment:
         *outcomes.results,
         *verdicts.results,
         rule_t1(valid, rc),
-        rule_t2(rc, [(cv.p, values_updated), (outcomes.p, outcomes_updated)]),
+        rule_t2(
+            rc, [(cv.p, values_updated, n_landed), (outcomes.p, outcomes_updated, np.bincount(outcomes.p, minlength=n))]
+        ),
         rule_k1(landed, rows, where, section_names, n),
         rule_k2(cv, keep, kept_ordered, kept_same_series, rows, config.max_jump_points, n),
         _k3(cv, valid, outcomes, inputs, n),
         rule_k5(outcomes, n),
-        rule_w1(np.bincount(cv.p, minlength=n), inputs.previous_row_counts, expected_cells),
+        rule_w1(n_landed, inputs.previous_row_counts, expected_cells),
         rule_w2(valid, rc),
     ]
     rule_results = as_rule_results(results)
@@ -354,9 +357,7 @@ def _assess(inputs: RunInputs, config: DqConfig, as_of) -> RunAssessment:
         rule_results=rule_results,
         dimension_scores=dims,
         dq_scores=dq_scores(dims, config, rc),
-        blocking=blocking_checks(
-            value_rows, keep, valid.p, usable_row, duplicated_row, quarantine, np.bincount(cv.p, minlength=n), config
-        ),
+        blocking=blocking_checks(value_rows, keep, valid.p, usable_row, duplicated_row, quarantine, n_landed, config),
         outcome_availability=availability,
         usable_metrics=_usable_metrics(verdicts, project_ids),
     )

@@ -239,9 +239,8 @@ def rule_metric_rows(
 ) -> RowFailures:
     """Rows of metrics excluded by a metric-level rule (V4 or U2) are quarantined under that rule."""
     reasons_by_metric = verdicts.table[column].to_numpy(dtype=object)
-    mask = np.zeros(len(cv), bool)
-    known = where >= 0
-    mask[known] = pd.notna(reasons_by_metric)[where[known]]  # per metric first: no object gather over the rows
+    # Per metric first, then one gather of booleans (no object gather over the rows); where -1: no metric.
+    mask = np.append(pd.notna(reasons_by_metric), False)[where]
     pos = np.flatnonzero(mask)
     detail = pd.Series(reasons_by_metric[where[pos]]).astype(str)
     prefix = f"{code}: metric_id "

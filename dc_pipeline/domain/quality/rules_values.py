@@ -259,32 +259,29 @@ def _value_identity(landed: pd.DataFrame, cv: CoercedValues, pos: np.ndarray) ->
 @dataclass(frozen=True)
 class KeyOrder:
     """Rows sorted by (project, brand, metric, period), periods ascending: equal keys are adjacent
-    (U1), and so are a (brand, metric) series' periods in order (K2). Keys and series are kept as
-    int32 ranks over the sorted rows: equal rank, equal key."""
+    (U1), and so are a (brand, metric) series' periods in order (K2). The sorted combined keys are
+    kept: a key divided by `n_periods` is its (project, brand, metric) series."""
 
     order: np.ndarray  # row positions in key order
     same_as_previous: np.ndarray  # over `order`: this row has the key of the row before it
-    key_rank: np.ndarray  # over `order`: number of the row's key among the keys, ascending
-    series_rank: np.ndarray  # over `order`: number of the row's (project, brand, metric) series
+    sorted_key: np.ndarray  # over `order`: the row's combined key (int64), ascending
+    n_periods: int  # the period part's width in the combined key
 
     def kept(self, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The kept rows in key order, whether each has the key of the kept row before it, and
         whether each is in the series of the kept row before it."""
         selected = keep[self.order]
         ordered = self.order[selected]
-        same_key, same_series = (_same_as_previous(rank[selected]) for rank in (self.key_rank, self.series_rank))
-        return ordered, same_key, same_series
+        key = self.sorted_key[selected]
+        same_key = _same_as_previous(key)
+        key //= self.n_periods  # in place: the series part of each kept key
+        return ordered, same_key, _same_as_previous(key)
 
 
 def _same_as_previous(values: np.ndarray) -> np.ndarray:
     same = np.zeros(values.size, bool)
     np.equal(values[1:], values[:-1], out=same[1:])
     return same
-
-
-def _rank(changes: np.ndarray) -> np.ndarray:
-    """Running count of changes (True where a new value starts), as int32 when it fits."""
-    return np.cumsum(changes, dtype="int32" if changes.size < 2**31 else "int64")
 
 
 def key_order(cv: CoercedValues, n_projects: int) -> KeyOrder:
@@ -294,10 +291,7 @@ def key_order(cv: CoercedValues, n_projects: int) -> KeyOrder:
     key = combine(*parts, (cv.period_code, cv.periods.size))
     order = np.argsort(key, kind="stable")
     key = key[order]
-    same = _same_as_previous(key)
-    key //= max(cv.periods.size, 1)  # the series part of each sorted key
-    series_rank = _rank(~_same_as_previous(key))
-    return KeyOrder(order, same, _rank(~same), series_rank)
+    return KeyOrder(order, _same_as_previous(key), key, max(cv.periods.size, 1))
 
 
 def rule_u1(landed: pd.DataFrame, cv: CoercedValues, keys: KeyOrder) -> tuple[RowFailures, np.ndarray, np.ndarray]:

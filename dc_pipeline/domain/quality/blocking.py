@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from dc_pipeline.domain.json_values import frame_records
+from dc_pipeline.domain.quality.keys import counts_by_p
 from dc_pipeline.domain.quality.quarantine import VALUE_KEY_COLUMNS
 from dc_pipeline.domain.settings import DqConfig
 
@@ -48,7 +49,7 @@ def blocking_checks(
     count = {
         name: np.bincount(p[flags], minlength=n) for name, flags in (("V1", bad_v1), ("V2", bad_v2), ("U1", bad_u1))
     }
-    n_valid = np.bincount(p, minlength=n)
+    n_valid = counts_by_p(p, n)
     columns = [c for c in VALUE_KEY_COLUMNS if c in rows]
     bad_rows = np.flatnonzero(bad)
     landed_row = np.flatnonzero(keep)[bad_rows]  # each bad validated row's place among the landed rows

@@ -21,6 +21,15 @@ def narrow(codes: np.ndarray) -> np.ndarray:
     return codes.astype("int32", copy=False)
 
 
+def counts_by_p(p: np.ndarray, n: int) -> np.ndarray:
+    """Rows per project position (p < n): by binary search where the rows come project by project,
+    as they usually do (one cheap pass to check), else by np.bincount."""
+    p = np.asarray(p)
+    if p.size > 1 and bool((p[1:] >= p[:-1]).all()):
+        return np.diff(np.searchsorted(p, np.arange(n + 1, dtype=p.dtype)))
+    return np.bincount(p, minlength=n)
+
+
 def offset_codes(values: np.ndarray, limit: int) -> tuple[np.ndarray, int] | None:
     """(int32 code = value - smallest value, smallest value) for an integer column whose values span
     at most `limit`: codes without hashing. None for other columns."""

@@ -18,7 +18,7 @@ from dc_pipeline.domain.quality.assessment import QualityAssessment, RunAssessme
 from dc_pipeline.domain.quality.blocking import blocking_checks, duplicated_rows
 from dc_pipeline.domain.quality.catalog import VALUE_QUARANTINE_ORDER
 from dc_pipeline.domain.quality.context import as_datetime, build_run_context
-from dc_pipeline.domain.quality.keys import narrow, offset_codes
+from dc_pipeline.domain.quality.keys import counts_by_p, narrow, offset_codes
 from dc_pipeline.domain.quality.quarantine import metric_quarantine, outcome_quarantine, value_quarantine
 from dc_pipeline.domain.quality.rules_coverage import (
     k3_value_units,
@@ -312,7 +312,7 @@ def _assess(inputs: RunInputs, config: DqConfig, as_of) -> RunAssessment:
     n_usable = np.bincount(verdicts.p[usable], minlength=n)
     expected_cells = n_usable * rc.n_members() * valid.n_periods
     rows = UnitGroups(cv.p, cv.brand_code, cv.brands)
-    n_landed = np.bincount(cv.p, minlength=n)  # value rows per project
+    n_landed = counts_by_p(cv.p, n)  # value rows per project
     values_updated = as_updated_at(landed)
     outcomes_updated = as_updated_at(inputs.outcomes.frame)
     results = [

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dc_pipeline.domain.quality.keys import text_codes
+from dc_pipeline.domain.quality.keys import counts_by_p, text_codes
 
 LABELS = ["Marketplace", None, " Socialwatch", "Marketplace", "", None, "socialwatch"]
 
@@ -34,3 +34,11 @@ def test_text_codes_of_a_chunked_arrow_column():
 def test_text_codes_of_an_empty_column():
     codes, values = text_codes(pd.Series([], dtype="str"))
     assert codes.size == 0 and values == []
+
+
+@pytest.mark.parametrize("dtype", ["int32", "int64"])
+def test_counts_by_p_agree_with_bincount_in_and_out_of_order(dtype):
+    rng = np.random.default_rng(5)
+    p = np.sort(rng.integers(0, 6, 500)).astype(dtype)  # projects 6 and 7 have no rows
+    for rows in (p, rng.permutation(p), p[:1], p[:0]):
+        assert counts_by_p(rows, 8).tolist() == np.bincount(rows, minlength=8).tolist()

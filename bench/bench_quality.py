@@ -30,7 +30,7 @@ import statistics
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
@@ -40,7 +40,7 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from dc_pipeline.demo.dataset import demo_dataset  # noqa: E402
-from dc_pipeline.domain.quality import assess_run  # noqa: E402
+from dc_pipeline.domain.quality import QualityAssessment, assess_run  # noqa: E402
 from dc_pipeline.domain.scoring import compute_dc_scores  # noqa: E402
 from dc_pipeline.domain.settings import DqConfig, ScoringConfig  # noqa: E402
 
@@ -128,16 +128,8 @@ def floor_scoring(values: pd.DataFrame, weights: pd.Series) -> int:
     return int(dc.size)
 
 
-ASSESSMENT_FRAMES = (
-    "validated_values",
-    "validated_outcomes",
-    "quarantine",
-    "rule_results",
-    "dimension_scores",
-    "dq_scores",
-    "outcome_availability",
-    "usable_metrics",
-)
+# Every frame a project's QualityAssessment carries (all its fields but the blocking verdicts).
+ASSESSMENT_FRAMES = tuple(f.name for f in fields(QualityAssessment) if f.name != "blocking")
 
 
 def output_digest(results) -> str:

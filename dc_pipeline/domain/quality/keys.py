@@ -73,6 +73,15 @@ def text_codes(column: pd.Series) -> tuple[np.ndarray, list]:
     return narrow(codes).astype("int32", copy=False), [None if pd.isna(v) else v for v in uniques]
 
 
+def group_codes(parts: list[tuple[np.ndarray, int]]) -> np.ndarray:
+    """Dense codes of the value combinations of several (codes, cardinality) columns, renumbered
+    after each column so the combined key never outgrows int64."""
+    key, size = parts[0]
+    for codes, n in parts[1:]:
+        key, size = codes_of(combine((key, size), (codes, n)))
+    return np.asarray(key)
+
+
 def factorized(values) -> tuple[np.ndarray, np.ndarray]:
     """(code per item, distinct values in order of appearance); NaN is a value of its own."""
     codes, uniques = pd.factorize(np.asarray(values), use_na_sentinel=False)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from dc_pipeline.domain.quality.keys import PairIndex
+from dc_pipeline.domain.quality.keys import PairIndex, codes_of, group_codes
 from dc_pipeline.domain.quality.tally import RuleRows, counted, tally_units
 from dc_pipeline.domain.source_tables import METRIC_TYPES, SECTIONS
 
@@ -161,11 +161,12 @@ def _k4_types(table: pd.DataFrame, project_ids: np.ndarray, k4: K4Inputs, n: int
         )
         in_pool = (rows["_p"] < 0).to_numpy()
         typed = in_pool & rows["_type"].notna().to_numpy()
+        coded = {c: codes_of(rows[c].to_numpy()) for c in [*key, "_proj", "_type"]}  # each column once
 
         def pool_rows(by: list[str], flag: np.ndarray) -> np.ndarray:
-            """For each row: pool rows (with `flag`) sharing its values of `by`."""
-            grouped = pd.Series(flag.astype("int64")).groupby([rows[c] for c in by], dropna=False, sort=False)
-            return grouped.transform("sum").to_numpy()[~in_pool]
+            """For each row: pool rows (with `flag`) sharing its values of `by` (a null is a value)."""
+            group = group_codes([coded[c] for c in by])
+            return np.bincount(group, weights=flag, minlength=1).astype("int64")[group][~in_pool]
 
         others = pool_rows(key, in_pool) - pool_rows([*key, "_proj"], in_pool)
         typed_others = pool_rows(key, typed) - pool_rows([*key, "_proj"], typed)

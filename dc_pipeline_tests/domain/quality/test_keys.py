@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dc_pipeline.domain.quality.keys import counts_by_p, text_codes
+from dc_pipeline.domain.quality.keys import codes_of, counts_by_p, group_codes, text_codes
 
 LABELS = ["Marketplace", None, " Socialwatch", "Marketplace", "", None, "socialwatch"]
 
@@ -42,3 +42,15 @@ def test_counts_by_p_agree_with_bincount_in_and_out_of_order(dtype):
     p = np.sort(rng.integers(0, 6, 500)).astype(dtype)  # projects 6 and 7 have no rows
     for rows in (p, rng.permutation(p), p[:1], p[:0]):
         assert counts_by_p(rows, 8).tolist() == np.bincount(rows, minlength=8).tolist()
+
+
+def test_group_codes_number_the_value_combinations_like_a_groupby():
+    rng = np.random.default_rng(9)
+    columns = [rng.choice(np.array(["a", "b", None], dtype=object), 300) for _ in range(3)]
+    columns.append(rng.integers(0, 10**6, 300))  # wide codes: the key is renumbered, never overflows
+    frame = pd.DataFrame({i: c for i, c in enumerate(columns)})
+    expected = frame.groupby(list(frame.columns), dropna=False, sort=False).ngroup().to_numpy()
+    got = group_codes([codes_of(c) for c in columns])
+    # the same partition of the rows: equal codes exactly where the groupby's codes are equal
+    assert pd.crosstab(got, expected).astype(bool).sum(axis=1).eq(1).all()
+    assert len(np.unique(got)) == len(np.unique(expected))

@@ -5,7 +5,8 @@ run resumes from its stored trials and several workers (threads or processes) sh
 Heartbeats mark trials of a dead worker as failed after the grace period; failed trials are
 retried up to twice (RetryHeartbeatStaleTrialCallback, formerly RetryFailedTrialCallback).
 
-Optuna opens a session, so checks out a pooled connection, for every storage call (~20 a trial).
+Optuna opens a session, so checks out a pooled connection, for every storage call (~20 a trial);
+BatchedRDBStorage (optuna_rdb.py) writes a trial's fold scores in one session when it finishes.
 A pooled connection is tested before use only when it has been idle for IDLE_PING_S: a ping
 per checkout (pool_pre_ping) doubled the round trips of a trial, and each round trip waits for a
 Postgres backend to be scheduled, which is what slows parallel workers on a busy machine.
@@ -32,6 +33,7 @@ except ImportError:  # pragma: no cover - older Optuna
     _CALLBACK_ARG = "failed_trial_callback"
 
 from dc_pipeline.adapters import postgres
+from dc_pipeline.adapters.optuna_rdb import BatchedRDBStorage
 from dc_pipeline.adapters.sql_pool import IDLE_PING_S, ping_when_idle  # noqa: F401 (IDLE_PING_S: the docstring's)
 
 OPTUNA_SCHEMA = "optuna"
@@ -104,7 +106,7 @@ def get_storage(
                 warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
                 callback = {_CALLBACK_ARG: _RetryCallback(max_retry=max_retry)} if heartbeat_interval else {}
                 ensure_optuna_schema(url)
-                storage = RDBStorage(
+                storage = BatchedRDBStorage(
                     sqlalchemy_url(url),
                     heartbeat_interval=heartbeat_interval,
                     grace_period=grace_period,

@@ -12,8 +12,8 @@ workers, every round trip is CPU the workers cannot use and a wait for a backend
   process's reads of it include the kept values (a pruned trial's value is its last report).
   What changes: another process does not see a running trial's fold scores until it finishes;
   a worker that dies loses the fold scores of its running trial, which then fails as before.
-- The first read of a trial this process has just created is answered from the creation; a read
-  of one trial is one SELECT joining its relations instead of a SELECT per relation.
+- The first read of a trial this process has just created is answered from the creation; reads of
+  trials are one SELECT joining their relations instead of a SELECT per relation.
 """
 
 from __future__ import annotations
@@ -26,10 +26,16 @@ from optuna.storages import RDBStorage
 from optuna.storages._rdb import models
 from optuna.storages._rdb.storage import _create_scoped_session
 from optuna.trial import FrozenTrial, TrialState
-from sqlalchemy import orm
+from sqlalchemy import or_, orm
 
 # TrialModel's relations (backrefs of the child models, so looked up once the mappers are configured)
 _RELATIONS = ("params", "values", "user_attributes", "system_attributes", "intermediate_values")
+
+
+def _joined() -> list:
+    """Load options reading a trial's relations in the trial's own SELECT (a few rows each)."""
+    orm.configure_mappers()
+    return [orm.joinedload(getattr(models.TrialModel, relation)) for relation in _RELATIONS]
 
 
 class BatchedRDBStorage(RDBStorage):
@@ -74,11 +80,9 @@ class BatchedRDBStorage(RDBStorage):
         return self._with_pending(trial)
 
     def _read_trial(self, trial_id: int) -> FrozenTrial:
-        orm.configure_mappers()
-        joined = [orm.joinedload(getattr(models.TrialModel, relation)) for relation in _RELATIONS]
         with _create_scoped_session(self.scoped_session) as session:
             query = session.query(models.TrialModel).filter(models.TrialModel.trial_id == trial_id)
-            model = query.options(*joined).one_or_none()
+            model = query.options(*_joined()).one_or_none()
             if model is None:
                 models.TrialModel.find_or_raise_by_id(trial_id, session)  # Optuna's KeyError
             return self._build_frozen_trial_from_trial_model(model)
@@ -90,8 +94,20 @@ class BatchedRDBStorage(RDBStorage):
         included_trial_ids: set[int],
         trial_id_greater_than: int,
     ) -> list[FrozenTrial]:
-        trials = super()._get_trials(study_id, states, included_trial_ids, trial_id_greater_than)
-        return [self._with_pending(t) for t in trials]
+        """RDBStorage._get_trials (the trials of a study after the last one read, and the unfinished
+        ones) with the relations joined: 2 statements instead of 7."""
+        trial = models.TrialModel
+        included = {i for i in included_trial_ids if i <= trial_id_greater_than}
+        with _create_scoped_session(self.scoped_session) as session:
+            models.StudyModel.find_or_raise_by_id(study_id, session)
+            query = session.query(trial).options(*_joined()).filter(trial.study_id == study_id)
+            if states is not None:
+                query = query.filter(trial.state.in_(list(states)))
+            if trial_id_greater_than > -1:
+                newer = trial.trial_id > trial_id_greater_than
+                query = query.filter(or_(trial.trial_id.in_(included), newer) if included else newer)
+            found = [self._build_frozen_trial_from_trial_model(t) for t in query.order_by(trial.trial_id)]
+        return [self._with_pending(t) for t in found]
 
     def _with_pending(self, trial: FrozenTrial) -> FrozenTrial:
         with self._pending_lock:

@@ -65,12 +65,14 @@ def test_batched_storage_stores_the_same_study_in_fewer_statements(url):
     try:
         plain_statements = _run(plain, "plain")
         batched_statements = _run(batched, "batched")
+        read_back = batched.get_all_trials(batched.get_study_id_from_name("batched"))  # its own joined read
     finally:
         plain.engine.dispose()
         batched.engine.dispose()
 
     expected, stored = _stored(url, "plain"), _stored(url, "batched")
     assert stored == expected
+    assert [(t.number, t.state, t.value, t.params, t.intermediate_values) for t in read_back] == stored
     pruned = [t for t in stored if t[1] == optuna.trial.TrialState.PRUNED]
     assert pruned, "the objective should prune some trials"
     assert all(value == intermediate[max(intermediate)] for _, _, value, _, intermediate in pruned)

@@ -16,8 +16,16 @@ and runs --repeats times, alternating; the table shows medians. Printed per conf
 wall time, speed-up over 1 worker (per repeat, then median), trials per second, CPU seconds per
 trial of the workers (whole fit: tuning plus the post-tuning fit; unlike wall time, load on the
 machine hardly changes it) and of the Postgres server (embedded server only), and the 1-minute
-load average when the configuration started. --n-boot only shortens the post-tuning bootstrap of
-the effect CI (SPEC default 500), which is not part of tuning.
+load average when the configuration started, the CPU the rest of the machine used meanwhile
+(`others_cores`: busy CPU seconds of the whole machine minus those of the bench's processes and the
+embedded Postgres, per wall second; on 2 cores, one other always-runnable process leaves 1 worker a
+core but 2 workers 4/3 of one: about 1.33x, whatever the code does), the SQL statements per trial
+the workers sent (load does not change it). Per worker (its main thread, from /proc/PID/schedstat,
+Linux only), the tuning wall time splits into `run_s` (on a core), `queued_s` (runnable, waiting for
+a core: the machine's contention) and `off_cpu_s` (the rest: waiting for Postgres, locks, idle after
+its last study); serialisation between workers shows as off-CPU time, a busy machine as queued time.
+--n-boot only shortens the post-tuning bootstrap of the effect CI (SPEC default 500), which is not
+part of tuning.
 
 Without --dsn (or TEST_DATABASE_URL) the embedded Postgres of DC_HOME is used; the scratch
 database `dc_bench_tuning` is dropped at the end.
@@ -38,6 +46,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import psutil
+from sqlalchemy import event
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -97,7 +106,13 @@ def _start_worker(storage_url: str, observations: dict[int, pd.DataFrame], n_tri
         observations=observations,
         settings=TuningSettings(n_trials=n_trials, timeout_s=3600, n_jobs=n_jobs, sampler="TPE", pruner="median"),
         n_boot=n_boot,
+        statements=0,
     )
+
+    def _count(*_args) -> None:
+        _WORKER["statements"] += 1
+
+    event.listen(_WORKER["storage"].engine, "before_cursor_execute", _count)
 
 
 def _ready(_: int) -> int:
@@ -120,7 +135,7 @@ def tune_one(job: tuple[int, str, str]) -> dict:
         )
 
     obs = _WORKER["observations"][project_id]
-    started = _cpu_seconds()
+    started, statements = _cpu_seconds(), _WORKER["statements"]
     result = fit_outcome_model(
         obs[["brand_id", "period", "dc", *SECTIONS, target]],
         target,
@@ -132,7 +147,7 @@ def tune_one(job: tuple[int, str, str]) -> dict:
     )
     study = result.study
     trials = 0 if study is None else study.n_complete + study.n_pruned + study.n_failed
-    return {"trials": trials, "cpu_s": _cpu_seconds() - started}
+    return {"trials": trials, "cpu_s": _cpu_seconds() - started, "statements": _WORKER["statements"] - statements}
 
 
 # --- measurement ------------------------------------------------------------------------------------
@@ -153,6 +168,33 @@ def postgres_cpu_seconds(pid_file: Path | None) -> float | None:
         return None
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds the whole machine has been busy (all cores, everything but idle and I/O wait)."""
+    times = psutil.cpu_times()
+    return sum(times) - times.idle - getattr(times, "iowait", 0.0)
+
+
+def own_cpu_seconds(pid_file: Path | None) -> float:
+    """CPU seconds of this bench (main process and its workers) and of the embedded Postgres."""
+    total = 0.0
+    for process in [psutil.Process(), *psutil.Process().children(recursive=True)]:
+        try:
+            times = process.cpu_times()
+            total += times.user + times.system
+        except psutil.Error:
+            pass
+    return total + (postgres_cpu_seconds(pid_file) or 0.0)
+
+
+def schedstat_seconds(pid: int) -> tuple[float, float] | None:
+    """(on-CPU, waiting-for-a-CPU) seconds of a process's main thread so far (None off Linux)."""
+    try:
+        run_ns, queued_ns, _ = Path(f"/proc/{pid}/schedstat").read_text().split()
+        return int(run_ns) / 1e9, int(queued_ns) / 1e9
+    except (OSError, ValueError):
+        return None
+
+
 def run_configuration(
     storage_url: str, observations, jobs, n_workers: int, n_jobs: int, n_trials: int, n_boot: int, pid_file
 ) -> dict:
@@ -164,11 +206,25 @@ def run_configuration(
     with context.Pool(n_workers, initializer=_start_worker, initargs=init) as pool:
         pool.map(_ready, range(n_workers), chunksize=1)  # every worker started and warmed up
         startup = time.perf_counter() - started
-        pg_before = postgres_cpu_seconds(pid_file)
+        workers = [process.pid for process in pool._pool]  # the pool's worker processes
+        sched_before = [schedstat_seconds(pid) for pid in workers]
+        pg_before, busy_before, own_before = (
+            postgres_cpu_seconds(pid_file),
+            machine_busy_seconds(),
+            own_cpu_seconds(pid_file),
+        )
         clock = time.perf_counter()
         parts = list(pool.imap_unordered(tune_one, [(p, t, version) for p, t in jobs], chunksize=1))
         wall = time.perf_counter() - clock
-        pg_after = postgres_cpu_seconds(pid_file)
+        pg_after, busy_after, own_after = (
+            postgres_cpu_seconds(pid_file),
+            machine_busy_seconds(),
+            own_cpu_seconds(pid_file),
+        )
+        sched_after = [schedstat_seconds(pid) for pid in workers]
+    spans = [(a[0] - b[0], a[1] - b[1]) for b, a in zip(sched_before, sched_after) if a and b]
+    run_s = statistics.mean(r for r, _ in spans) if spans else float("nan")
+    queued_s = statistics.mean(q for _, q in spans) if spans else float("nan")
     trials = sum(p["trials"] for p in parts)
     return {
         "wall_s": wall,
@@ -177,6 +233,11 @@ def run_configuration(
         "worker_cpu_per_trial": sum(p["cpu_s"] for p in parts) / max(trials, 1),
         "pg_cpu_per_trial": None if pg_before is None or pg_after is None else (pg_after - pg_before) / max(trials, 1),
         "load": load,
+        "others_cores": max(0.0, (busy_after - busy_before) - (own_after - own_before)) / wall,
+        "statements_per_trial": sum(p["statements"] for p in parts) / max(trials, 1),
+        "run_s": run_s,
+        "queued_s": queued_s,
+        "off_cpu_s": wall - run_s - queued_s,
     }
 
 
@@ -207,12 +268,19 @@ def bench(storage_url: str, observations, n_trials: int, n_boot: int, repeats: i
                 "trials": int(median("trials")),
                 "wall_s": round(median("wall_s"), 2),
                 "speedup": round(statistics.median(b["wall_s"] / r["wall_s"] for b, r in zip(base, own)), 2),
+                "speedup_each": " ".join(f"{b['wall_s'] / r['wall_s']:.2f}" for b, r in zip(base, own)),
                 "trials_per_s": round(median("trials") / median("wall_s"), 2),
                 "worker_cpu_s_per_trial": round(median("worker_cpu_per_trial"), 3),
                 "pg_cpu_s_per_trial": round(statistics.median(pg), 4) if pg else np.nan,
                 "startup_s": round(median("startup_s"), 2),
+                "statements_per_trial": round(median("statements_per_trial"), 1),
+                "run_s": round(median("run_s"), 2),
+                "queued_s": round(median("queued_s"), 2),
+                "off_cpu_s": round(median("off_cpu_s"), 2),
                 "load_1min": round(median("load"), 2),
+                "others_cores": round(median("others_cores"), 2),
                 "walls": " ".join(f"{r['wall_s']:.1f}" for r in own),
+                "others_cores_each": " ".join(f"{r['others_cores']:.2f}" for r in own),
             }
         )
     return pd.DataFrame(rows)

@@ -24,8 +24,9 @@ the workers sent (load does not change it). Per worker (its main thread, from /p
 Linux only), the tuning wall time splits into `run_s` (on a core), `queued_s` (runnable, waiting for
 a core: the machine's contention) and `off_cpu_s` (the rest: waiting for Postgres, locks, idle after
 its last study); serialisation between workers shows as off-CPU time, a busy machine as queued time.
---n-boot only shortens the post-tuning bootstrap of the effect CI (SPEC default 500), which is not
-part of tuning.
+`speedup_unqueued_est` is the speed-up of these wall times less the queued time (per repeat, then
+median): an estimate of what the code gives on cores of its own, not a measurement. --n-boot only
+shortens the post-tuning bootstrap of the effect CI (SPEC default 500), which is not part of tuning.
 
 Without --dsn (or TEST_DATABASE_URL) the embedded Postgres of DC_HOME is used; the scratch
 database `dc_bench_tuning` is dropped at the end.
@@ -241,6 +242,11 @@ def run_configuration(
     }
 
 
+def unqueued(run: dict) -> float:
+    """A worker's tuning wall time without the time it waited for a core (on-CPU + off-CPU)."""
+    return run["run_s"] + run["off_cpu_s"]
+
+
 def bench(storage_url: str, observations, n_trials: int, n_boot: int, repeats: int, threads: bool, pid_file):
     jobs = study_jobs(observations)
     configurations = [("1 worker (1 process, n_jobs=1)", 1, 1), ("2 workers (2 processes, n_jobs=1)", 2, 1)]
@@ -269,6 +275,9 @@ def bench(storage_url: str, observations, n_trials: int, n_boot: int, repeats: i
                 "wall_s": round(median("wall_s"), 2),
                 "speedup": round(statistics.median(b["wall_s"] / r["wall_s"] for b, r in zip(base, own)), 2),
                 "speedup_each": " ".join(f"{b['wall_s'] / r['wall_s']:.2f}" for b, r in zip(base, own)),
+                "speedup_unqueued_est": round(
+                    statistics.median(unqueued(b) / unqueued(r) for b, r in zip(base, own)), 2
+                ),
                 "trials_per_s": round(median("trials") / median("wall_s"), 2),
                 "worker_cpu_s_per_trial": round(median("worker_cpu_per_trial"), 3),
                 "pg_cpu_s_per_trial": round(statistics.median(pg), 4) if pg else np.nan,

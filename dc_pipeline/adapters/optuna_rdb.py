@@ -6,10 +6,12 @@ its five relations: 6 statements). On a machine where Postgres shares the cores 
 workers, every round trip is CPU the workers cannot use and a wait for a backend to be scheduled.
 
 - Intermediate values are kept in the process that runs the trial and written in one INSERT
-  when the trial finishes, before its state. The pruners read only finished trials (Median,
-  Percentile, SuccessiveHalving: COMPLETE, PRUNED), and the running trial sees its own reports
-  (Optuna keeps them on the Trial), so their decisions are unchanged. While the trial runs, this
-  process's reads of it include the kept values (a pruned trial's value is its last report).
+  when the trial finishes, before its state. The pruners read other trials' intermediate values
+  only of finished trials (Median, Percentile: COMPLETE; SuccessiveHalving compares rung scores
+  it keeps in system attributes, still written at once), and the running trial sees its own
+  reports (Optuna keeps them on the Trial), so their decisions are unchanged. While the trial
+  runs, this process's reads of it include the kept values (a pruned trial's value is its last
+  report).
   What changes: another process does not see a running trial's fold scores until it finishes;
   a worker that dies loses the fold scores of its running trial, which then fails as before.
 - The first read of a trial this process has just created is answered from the creation; reads of

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from dc_pipeline.domain.reports.charts.axes import MAX_VERTICAL_BARS, is_quarterly, short_period, thinned_ticks
-from dc_pipeline.domain.reports.charts.margins import fit_margins, legend_columns
+from dc_pipeline.domain.reports.charts.margins import fit_margins, fit_polar_grid, legend_columns
 
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
 LEGEND_LABEL_CHARS = 32
@@ -29,13 +29,13 @@ RC = {
 }
 
 
-def _figure(width: float = 7.2, height: float = 3.9, layout: str | None = None):
+def _figure(width: float = 7.2, height: float = 3.9):
     import matplotlib
 
     matplotlib.use("Agg", force=False)
     from matplotlib.figure import Figure
 
-    return Figure(figsize=(width, height), layout=layout)
+    return Figure(figsize=(width, height))  # no layout engine: margins.py sets the margins
 
 
 def _colour(i: int) -> str:
@@ -325,9 +325,7 @@ def chart_figure(viz: dict[str, Any]):
     spec = viz["figure"]
     kind = spec.get("kind")
     if kind == "radar":
-        # A grid of polar axes: the layout engine places it (few charts; fit_margins handles one cell).
-        n = len(spec["series"])
-        fig = _figure(7.2, 2.3 * -(-n // 4) + 0.6, layout="constrained")
+        fig = _figure(7.2)
         radar(fig, spec)
     elif kind in DRAWERS:
         rows = len(spec.get("labels") or spec.get("rows") or [])
@@ -338,8 +336,8 @@ def chart_figure(viz: dict[str, Any]):
     else:
         raise ValueError(f"no drawer for figure kind {kind!r} of chart {viz.get('title')!r}")
     title = fig.suptitle(viz["title"], fontsize=11)
-    if fig.get_layout_engine() is None:
-        fit_margins(fig, title)  # margins set before the one draw savefig makes (no layout pass, no second draw)
+    # Margins set before the one draw savefig makes (a layout engine would measure, then draw a second time).
+    (fit_polar_grid if kind == "radar" else fit_margins)(fig, title)
     return fig
 
 

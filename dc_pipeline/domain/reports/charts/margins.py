@@ -15,6 +15,7 @@ PAD_PT = 5.0  # white border around the figure's outermost text
 MAX_PASSES = 4
 WIDTH_SLACK = 1.06  # drawn text (Agg hinting, a browser fallback font) runs up to ~6% wider than the outlines
 MIN_PLOT = 0.4  # of the figure's width and height kept for the plot area
+THETA_LABEL_OFFSET_PT = 7.0  # polar angle labels sit this much beyond the tick pad (matplotlib's ThetaTick)
 
 
 def legend_columns(n: int) -> int:
@@ -231,3 +232,37 @@ def _annotation_extents(ax, width_pt: float, height_pt: float) -> dict[str, floa
         ):
             out[side] = max(out.get(side, 0.0), value)
     return out
+
+
+def fit_polar_grid(fig, title) -> None:
+    """Margins, spacing and height of a grid of polar axes (radar charts): around each circle, room for its angle
+    labels where they stand and for its title above; square cells as wide as the columns allow."""
+    from matplotlib import rcParams
+
+    width_pt = fig.get_size_inches()[0] * 72.0
+    rows, cols = fig.axes[0].get_subplotspec().get_gridspec().get_geometry()
+    room = dict.fromkeys(("left", "right", "bottom", "top"), 0.0)
+    offset = rcParams["xtick.major.pad"] + THETA_LABEL_OFFSET_PT
+    for ax in fig.axes:
+        for tick, _ in _drawn_ticks(ax.xaxis):  # an angle label is centred `offset` outside the circle
+            w, h = _size(tick.label1)
+            cos, sin = math.cos(tick.get_loc()), math.sin(tick.get_loc())
+            room["right"] = max(room["right"], offset * cos + w / 2)
+            room["left"] = max(room["left"], -offset * cos + w / 2)
+            room["top"] = max(room["top"], offset * sin + h / 2)
+            room["bottom"] = max(room["bottom"], -offset * sin + h / 2)
+    head = max(_size(ax.title)[1] for ax in fig.axes) + rcParams["axes.titlepad"] + room["top"]
+    gap_w, gap_h = room["left"] + room["right"] + 2 * PAD_PT, room["bottom"] + head + 2 * PAD_PT
+    left, right = room["left"] + PAD_PT, room["right"] + PAD_PT
+    top, bottom = _size(title)[1] + 2 * PAD_PT + head, room["bottom"] + PAD_PT
+    side = (width_pt - left - right - (cols - 1) * gap_w) / cols
+    height_pt = top + bottom + rows * side + (rows - 1) * gap_h
+    fig.set_size_inches(width_pt / 72.0, height_pt / 72.0)
+    fig.subplots_adjust(
+        left=left / width_pt,
+        right=1 - right / width_pt,
+        bottom=bottom / height_pt,
+        top=1 - top / height_pt,
+        wspace=gap_w / side,
+        hspace=gap_h / side,
+    )

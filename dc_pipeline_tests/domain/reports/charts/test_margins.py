@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-from dc_pipeline.domain.reports.charts import bar, fan, heatmap, line, scatter
+from dc_pipeline.domain.reports.charts import bar, fan, heatmap, line, radar, scatter
 from dc_pipeline.domain.reports.charts.draw import RC, chart_figure, figure_svg
 
 LONG = [f"Brand {c} Premium Global Consumer Electronics Holding" for c in "ABCDE"]
@@ -46,6 +46,12 @@ def _charts() -> dict[str, dict]:
             vmin=0,
             vmax=100,
         ),
+        "radar grid with long brand names": radar(
+            "t",
+            "/a",
+            ["Marketplace", "Digital Spends", "Organic Performance", "Socialwatch"],
+            {name: [80.0, 70, 60, 90] for name in LONG},
+        ),
         "secondary axis": line(
             "t",
             "/a",
@@ -79,8 +85,11 @@ def test_every_text_lies_inside_the_figure_and_the_plot_keeps_its_room(case):
     slack = 0.5 / 72
     assert drawn.x0 >= -slack and drawn.y0 >= -slack, f"{case}: cut off left/bottom {drawn}"
     assert drawn.x1 <= width + slack and drawn.y1 <= height + slack, f"{case}: cut off right/top {drawn}"
-    plot = fig.axes[0].get_position()
-    assert plot.width >= 0.3 and plot.height >= 0.3, f"{case}: plot area squeezed to {plot}"
+    top_row = {
+        round(p.x0, 6): p for p in (ax.get_position() for ax in fig.axes) if p.y1 >= fig.axes[0].get_position().y1
+    }
+    across = sum(p.width for p in top_row.values())  # a chart, its colorbar; the circles of a radar row
+    assert across >= 0.3 and fig.axes[0].get_position().height >= 0.2, f"{case}: plot area squeezed ({across:.2f})"
 
 
 def test_vertical_bars_with_long_names_are_slanted_and_legend_names_wrapped():

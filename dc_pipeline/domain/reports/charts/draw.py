@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import io
 import re
+import textwrap
 from typing import Any
 
 import numpy as np
 
 from dc_pipeline.domain.reports.charts.axes import MAX_VERTICAL_BARS, is_quarterly, short_period, thinned_ticks
+from dc_pipeline.domain.reports.charts.margins import fit_margins, fit_polar_grid, legend_columns
 
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
+LEGEND_LABEL_CHARS = 32
 BAND_COLOURS = ("#fde2e1", "#fff4d6", "#e3f4e1")  # below the first band, between, above the last
 RC = {
     "svg.fonttype": "none",
@@ -32,7 +35,7 @@ def _figure(width: float = 7.2, height: float = 3.9):
     matplotlib.use("Agg", force=False)
     from matplotlib.figure import Figure
 
-    return Figure(figsize=(width, height), layout="constrained")
+    return Figure(figsize=(width, height))  # no layout engine: margins.py sets the margins
 
 
 def _colour(i: int) -> str:
@@ -54,7 +57,16 @@ def _bands(ax, bands, horizontal: bool = False) -> None:
 
 def _legend(ax, n: int) -> None:
     if n > 1:
-        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), ncols=1 if n <= 14 else 2, frameon=False)
+        handles, labels = ax.get_legend_handles_labels()
+        ax.legend(
+            handles,
+            [textwrap.fill(label, LEGEND_LABEL_CHARS) for label in labels],  # long brand names on two lines
+            fontsize=7,
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1.0),
+            ncols=legend_columns(n),
+            frameon=False,
+        )
 
 
 def _period_axis(ax, labels: list[str]) -> None:
@@ -67,6 +79,12 @@ def _period_axis(ax, labels: list[str]) -> None:
         rotation=30 if crowded else 0,
         ha="right" if crowded else "center",
     )
+
+
+def _category_ticks(ax, pos, labels: list[str]) -> None:
+    # Slanted when side by side they would touch: many bars, or long names (about 60 characters fill the axis).
+    crowded = len(labels) > 6 or sum(len(str(label)) for label in labels) > 60
+    ax.set_xticks(pos, labels, rotation=30 if crowded else 0, ha="right" if crowded else "center")
 
 
 def compact(v: float) -> str:
@@ -101,7 +119,7 @@ def bar(ax, fig: dict) -> None:
         ax.set_xlabel(fig["y_label"])
     else:
         bars = ax.bar(pos, np.nan_to_num(values), color=_colour(0), zorder=2)
-        ax.set_xticks(pos, labels, rotation=30 if len(labels) > 6 else 0, ha="right" if len(labels) > 6 else "center")
+        _category_ticks(ax, pos, labels)
         ax.set_ylabel(fig["y_label"])
         text = (lambda v: f"{v:.1f}") if fig.get("value_format") == "score" else compact
         ax.bar_label(bars, labels=[text(v) if np.isfinite(v) else "n/a" for v in values], fontsize=7, padding=2)
@@ -127,7 +145,7 @@ def stacked_bar(ax, fig: dict) -> None:
         ax.invert_yaxis()
         ax.set_xlabel(fig["y_label"])
     else:
-        ax.set_xticks(pos, labels, rotation=30 if len(labels) > 6 else 0, ha="right" if len(labels) > 6 else "center")
+        _category_ticks(ax, pos, labels)
         ax.set_ylabel(fig["y_label"])
     _legend(ax, len(fig["series"]))
 
@@ -285,7 +303,7 @@ def radar(fig_obj, spec: dict) -> None:
         ax.set_ylim(spec.get("r_min", 0.0), spec["r_max"])
         ax.set_xticks(angles, [a.split()[0] for a in spec["axes"]], fontsize=7)
         ax.set_yticks([])
-        ax.set_title(name, fontsize=8)
+        ax.set_title(textwrap.fill(name, 24), fontsize=8)
 
 
 DRAWERS = {
@@ -302,26 +320,33 @@ DRAWERS = {
 }
 
 
+def chart_figure(viz: dict[str, Any]):
+    """The chart drawn on a matplotlib Figure with its margins set (call inside matplotlib.rc_context(RC))."""
+    spec = viz["figure"]
+    kind = spec.get("kind")
+    if kind == "radar":
+        fig = _figure(7.2)
+        radar(fig, spec)
+    elif kind in DRAWERS:
+        rows = len(spec.get("labels") or spec.get("rows") or [])
+        fig = _figure(7.2, max(3.9, 0.22 * rows + 1.0) if rows > MAX_VERTICAL_BARS else 3.9)
+        ax = fig.add_subplot()
+        DRAWERS[kind](ax, spec)
+        _compact_axes(ax)
+    else:
+        raise ValueError(f"no drawer for figure kind {kind!r} of chart {viz.get('title')!r}")
+    title = fig.suptitle(viz["title"], fontsize=11)
+    # Margins set before the one draw savefig makes (a layout engine would measure, then draw a second time).
+    (fit_polar_grid if kind == "radar" else fit_margins)(fig, title)
+    return fig
+
+
 def figure_svg(viz: dict[str, Any]) -> str:
     """The chart as an inline <svg> element (no XML declaration, no external references)."""
     import matplotlib
 
-    spec = viz["figure"]
-    kind = spec.get("kind")
     with matplotlib.rc_context(RC):
-        if kind == "radar":
-            n = len(spec["series"])
-            fig = _figure(7.2, 2.3 * -(-n // 4) + 0.6)
-            radar(fig, spec)
-        elif kind in DRAWERS:
-            rows = len(spec.get("labels") or spec.get("rows") or [])
-            fig = _figure(7.2, max(3.9, 0.22 * rows + 1.0) if rows > MAX_VERTICAL_BARS else 3.9)
-            ax = fig.add_subplot()
-            DRAWERS[kind](ax, spec)
-            _compact_axes(ax)
-        else:
-            raise ValueError(f"no drawer for figure kind {kind!r} of chart {viz.get('title')!r}")
-        fig.suptitle(viz["title"], fontsize=11)
+        fig = chart_figure(viz)
         buf = io.StringIO()
         fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
     svg = buf.getvalue()

@@ -27,11 +27,15 @@ MODULE = "dc_pipeline.definitions"
 def start_dagster_dev(port: int, home: Path, marker: Path) -> subprocess.Popen:
     """`dagster dev` on 127.0.0.1:`port` with the instance in `home` and the demo's environment (ui_launch.py), in
     a process group of its own, its output in `home`/dagster_dev.log."""
+    from dc_pipeline.adapters.processes import default_interrupts
     from dc_pipeline.ui_launch import dagster_dev_process
 
     command, cwd, env = dagster_dev_process(MODULE, port, home, {**os.environ, "DC_PLAN_MARKER": str(marker)})
     log = (home / "dagster_dev.log").open("w")
-    return subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    return subprocess.Popen(
+        command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        preexec_fn=default_interrupts,
+    )  # fmt: skip
 
 
 def stop(process: subprocess.Popen) -> None:

@@ -1,4 +1,5 @@
-"""Whether a process recorded earlier still runs on this machine (the run worker health check).
+"""Whether a process recorded earlier still runs on this machine (the run worker health check), and the signal
+dispositions a started Dagster process needs.
 
 A pid alone is not enough: after a crash the kernel may hand the same pid to a new, unrelated process. A process
 is the one recorded only if it is alive and started no later than the moment it was recorded.
@@ -6,6 +7,7 @@ is the one recorded only if it is alive and started no later than the moment it 
 
 from __future__ import annotations
 
+import signal
 import socket
 
 import psutil
@@ -39,3 +41,13 @@ def process_gone(pid: int, recorded_at: float) -> str | None:
     if started > recorded_at + _START_SLACK_S:
         return f"process {pid} no longer exists; the pid now belongs to another process started later"
     return None
+
+
+def default_interrupts() -> None:
+    """`preexec_fn` for a Dagster child process: interrupt and termination back to their defaults.
+
+    A background job of a non-interactive shell (CI, a script's `&`) starts with SIGINT ignored, and children inherit
+    that. Dagster maps SIGTERM to the SIGINT handler (`setup_interrupt_handlers`), so such a `dagster dev`, code
+    server or run worker ignored termination too: stopping it waited forever, a cancelled run kept running."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)

@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 
-from dc_pipeline.adapters.processes import is_local_host, process_gone
+from dc_pipeline.adapters.processes import default_interrupts, is_local_host, process_gone
 
 
 def test_a_live_process_is_not_gone_and_a_killed_one_is():
@@ -40,3 +40,41 @@ def test_local_hosts():
 
     assert is_local_host("localhost") and is_local_host("127.0.0.1") and is_local_host(socket.gethostname())
     assert not is_local_host("code-server.internal.example") and not is_local_host(None)
+
+
+# A Dagster process as `dagster dev` / `dagster api grpc` set it up: SIGTERM mapped to the SIGINT handler.
+_DAGSTER_LIKE = (
+    "import time\n"
+    "from dagster._utils.interrupts import setup_interrupt_handlers\n"
+    "setup_interrupt_handlers()\n"
+    "print('ready', flush=True)\n"
+    "time.sleep(60)\n"
+)
+
+
+def _terminated_within(preexec_fn, seconds: float) -> bool:
+    """Start the Dagster-like child from a parent that ignores SIGINT (a background job of a non-interactive
+    shell), send SIGTERM, and say whether it ended in time."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        child = subprocess.Popen(
+            [sys.executable, "-c", _DAGSTER_LIKE], stdout=subprocess.PIPE, text=True, preexec_fn=preexec_fn
+        )
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    try:
+        assert child.stdout.readline().strip() == "ready"
+        child.terminate()
+        try:
+            child.wait(timeout=seconds)
+            return True
+        except subprocess.TimeoutExpired:
+            return False
+    finally:
+        child.kill()
+        child.wait()
+
+
+def test_a_dagster_child_of_a_parent_ignoring_interrupts_still_ends_on_sigterm():
+    assert not _terminated_within(None, 3)  # the inherited SIG_IGN makes Dagster ignore SIGTERM as well
+    assert _terminated_within(default_interrupts, 10)

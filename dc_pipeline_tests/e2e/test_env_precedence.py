@@ -17,6 +17,7 @@ import pytest
 from dotenv import dotenv_values
 
 from dc_pipeline.adapters.env_file import load_env_file
+from dc_pipeline.adapters.processes import default_interrupts
 from dc_pipeline.ui_launch import PATH_SETTINGS, dagster_dev_process
 
 pytestmark = pytest.mark.slow
@@ -91,8 +92,9 @@ def test_a_run_launched_by_dagster_dev_sees_the_demo_environment_not_the_env_fil
         "dc_pipeline_tests.e2e.env_probe_location", port, tmp_path / "dagster_home", environ, root=project
     )
     ui = subprocess.Popen(
-        command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
-    )
+        command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        preexec_fn=default_interrupts,  # as the demo starts it: SIGTERM ends it even from a background job
+    )  # fmt: skip
     try:
         client = DagsterGraphQLClient("127.0.0.1", port_number=port)
 

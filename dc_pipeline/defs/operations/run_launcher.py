@@ -30,7 +30,7 @@ from dagster._grpc.types import ExecuteRunArgs
 from dagster._serdes import ConfigurableClassData
 from dagster_shared.serdes import serialize_value
 
-from dc_pipeline.adapters.processes import is_local_host, process_gone
+from dc_pipeline.adapters.processes import default_interrupts, is_local_host, process_gone
 
 _STARTED = "Started process for run (pid: "
 FORKED_TAG = "dc/run_worker_host"  # the host whose run worker server forked the run's worker
@@ -135,7 +135,9 @@ class _RunWorkerServer:
 
     def __init__(self):
         command = [sys.executable, "-m", "dc_pipeline.defs.operations.run_worker_server"]
-        self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self._process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, preexec_fn=default_interrupts
+        )  # cancel interrupts a worker: it must not inherit an ignored SIGINT
         if self._process.stdout.readline().strip() != "ready":
             raise RuntimeError(f"the run worker server exited with code {self._process.wait()} while starting")
 

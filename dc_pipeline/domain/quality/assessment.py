@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from dc_pipeline.domain.quality.catalog import QUARANTINE_COLUMNS, RULE_ORDER
+from dc_pipeline.domain.quality.keys import grouped_bounds
 
 
 @dataclass(frozen=True)
@@ -57,9 +58,10 @@ class _ByProject:
     def __init__(self, p: np.ndarray, n: int):
         p = np.asarray(p, dtype="int64")
         # Rows usually come project by project already: then each project's rows are a slice, a view.
-        self.grouped = bool((p[1:] >= p[:-1]).all())
+        bounds = grouped_bounds(p, n)
+        self.grouped = bounds is not None
         self.order = None if self.grouped else np.argsort(p, kind="stable")
-        self.bounds = np.searchsorted(p if self.grouped else p[self.order], np.arange(n + 1))
+        self.bounds = bounds if self.grouped else np.searchsorted(p[self.order], np.arange(n + 1))
 
     def rows(self, i: int) -> slice | np.ndarray:
         if self.grouped:

@@ -21,13 +21,20 @@ def narrow(codes: np.ndarray) -> np.ndarray:
     return codes.astype("int32", copy=False)
 
 
-def counts_by_p(p: np.ndarray, n: int) -> np.ndarray:
-    """Rows per project position (p < n): by binary search where the rows come project by project,
-    as they usually do (one cheap pass to check), else by np.bincount."""
+def grouped_bounds(p: np.ndarray, n: int) -> np.ndarray | None:
+    """Where each project position's rows start (n + 1 bounds) when the rows come project by project, as they
+    usually do (one cheap pass to check); None otherwise."""
     p = np.asarray(p)
-    if p.size > 1 and bool((p[1:] >= p[:-1]).all()):
-        return np.diff(np.searchsorted(p, np.arange(n + 1, dtype=p.dtype)))
-    return np.bincount(p, minlength=n)
+    if p.size > 1 and not bool((p[1:] >= p[:-1]).all()):
+        return None
+    return np.searchsorted(p, np.arange(n + 1, dtype=p.dtype))
+
+
+def counts_by_p(p: np.ndarray, n: int) -> np.ndarray:
+    """Rows per project position (p < n): from the bounds where the rows come project by project, else by
+    np.bincount."""
+    bounds = grouped_bounds(p, n)
+    return np.diff(bounds) if bounds is not None else np.bincount(np.asarray(p), minlength=n)
 
 
 def offset_codes(values: np.ndarray, limit: int) -> tuple[np.ndarray, int] | None:
@@ -69,8 +76,8 @@ def text_codes(column: pd.Series) -> tuple[np.ndarray, list]:
         encoded = pc.dictionary_encode(arrow, null_encoding="encode")
         codes = encoded.indices.to_numpy(zero_copy_only=False).astype("int32", copy=False)
         return codes, encoded.dictionary.to_pylist()
-    codes, uniques = pd.factorize(column, use_na_sentinel=False)
-    return narrow(codes).astype("int32", copy=False), [None if pd.isna(v) else v for v in uniques]
+    codes, uniques = factorized(column)
+    return codes.astype("int32", copy=False), [None if pd.isna(v) else v for v in uniques]
 
 
 def group_codes(parts: list[tuple[np.ndarray, int]]) -> np.ndarray:

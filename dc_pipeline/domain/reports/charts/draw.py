@@ -73,17 +73,16 @@ def _period_axis(ax, labels: list[str]) -> None:
     quarterly = is_quarterly(labels)
     ticks = thinned_ticks(len(labels))
     crowded = len(ticks) > 8  # e.g. history plus forecast: 'Jan 22' labels would touch
-    ax.set_xticks(
-        ticks,
-        [short_period(labels[i], quarterly) for i in ticks],
-        rotation=30 if crowded else 0,
-        ha="right" if crowded else "center",
-    )
+    _x_ticks(ax, ticks, [short_period(labels[i], quarterly) for i in ticks], crowded)
 
 
 def _category_ticks(ax, pos, labels: list[str]) -> None:
     # Slanted when side by side they would touch: many bars, or long names (about 60 characters fill the axis).
-    crowded = len(labels) > 6 or sum(len(str(label)) for label in labels) > 60
+    _x_ticks(ax, pos, labels, len(labels) > 6 or sum(len(str(label)) for label in labels) > 60)
+
+
+def _x_ticks(ax, pos, labels: list[str], crowded: bool) -> None:
+    """Tick labels level, or slanted and right-aligned to their tick when they would touch."""
     ax.set_xticks(pos, labels, rotation=30 if crowded else 0, ha="right" if crowded else "center")
 
 

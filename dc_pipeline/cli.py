@@ -147,11 +147,14 @@ def _demo_pipeline(args, url: str, runner, load) -> int:
         load()
         defs = build_definitions()
         results = runner.run_plan(
-            instance, lambda stage: runner.run_stage_in_process(defs, instance, stage, args.workers), args.workers
+            instance,
+            lambda stage: runner.run_stage_in_process(defs, instance, stage, args.workers),
+            args.workers,
+            project_rows=runner.project_value_rows(url),
         )
         process = None
     else:
-        results, process = _plan_through_ui(args, home, instance, runner, timings, started, load)
+        results, process = _plan_through_ui(args, url, home, instance, runner, timings, started, load)
     failed = any(r.summary.failed for r in results) or not results
     status = runner.record_validation(url) if not failed else "not run (a stage failed)"
     print(f"canary on this code version: {status}")
@@ -179,7 +182,7 @@ def _demo_pipeline(args, url: str, runner, load) -> int:
         return 0
 
 
-def _plan_through_ui(args, home: Path, instance, runner, timings: dict, started: float, load):
+def _plan_through_ui(args, url: str, home: Path, instance, runner, timings: dict, started: float, load):
     """Start `dagster dev`, load the demo data while it starts, wait for the UI, launch the plan through it; the
     sensors wait for the plan."""
     import time
@@ -197,7 +200,7 @@ def _plan_through_ui(args, home: Path, instance, runner, timings: dict, started:
         ui = f"http://127.0.0.1:{args.port}"
         print(f"Dagster UI on {ui}, {timings['ui_seconds']:.0f} s after the command; the runs appear there")
         launcher = demo_ui.GraphqlLauncher(args.port, instance, uuid.uuid4().hex[:8])
-        results = runner.run_plan(instance, launcher, args.workers)
+        results = runner.run_plan(instance, launcher, args.workers, project_rows=runner.project_value_rows(url))
         if args.exit and results and not any(r.summary.failed for r in results):
             # What a user's Launch of one project costs through the daemon (issue 14: <= 10 s).
             t0 = time.perf_counter()

@@ -190,10 +190,22 @@ def run_stage_in_process(defs: dg.Definitions, instance: dg.DagsterInstance, sta
     return summary
 
 
-def run_plan(instance: dg.DagsterInstance, run_stage, workers: int = 2, say=print) -> list[StageResult]:
+def project_value_rows(source_url: str) -> dict[str, int]:
+    """normalisedvalue rows per project key: what the plan weighs its slices by."""
+    from dc_pipeline.adapters.source_reader import table_markers
+
+    with postgres.connect(source_url) as conn:
+        return {f"p{p}": int(n) for p, (_, n) in table_markers(conn, "normalisedvalue").items()}
+
+
+def run_plan(
+    instance: dg.DagsterInstance, run_stage, workers: int = 2, say=print, project_rows: dict[str, int] | None = None
+) -> list[StageResult]:
     """Every stage of the demo (work_plan.py) with `run_stage(stage) -> RunSummary`, one progress line per stage;
-    later stages cover only the projects that scored. The model stages are cut in twice as many ranges as there
-    are workers: their cost is uneven (36 monthly periods tune, 6 do not), and a free worker takes the next."""
+    later stages cover only the projects that scored. With `project_rows` (project_value_rows) the other stages' ranges
+    carry even work rather than even counts of projects, and the model stages run one project a run, heaviest first,
+    so a free worker takes the next (their cost is uneven: 36 monthly periods tune, 6 do not); without, the model
+    stages are cut in twice as many ranges as there are workers."""
     import time
 
     from dc_pipeline import work_plan
@@ -221,23 +233,26 @@ def run_plan(instance: dg.DagsterInstance, run_stage, workers: int = 2, say=prin
     # API first, so the quality rules K3/K4 reconcile against it; the Postgres path does not need it.
     stage_of(work_plan.api_stage(projects))
     label = "sources -> quality -> DC scores -> reports"
-    ingest = stage_of(work_plan.project_stage(label, "ingest_job", projects, projects, workers))
+    ingest = stage_of(work_plan.project_stage(label, "ingest_job", projects, projects, workers, project_rows))
     scored = [k for k in projects if k in ingest.succeeded]
+    model_pieces = len(scored) if project_rows is not None else 2 * workers
     if scored:
         stage_of(
             work_plan.project_stage(
-                "outcome models", "models_job", scored, projects, 2 * workers,
+                "outcome models", "models_job", scored, projects, model_pieces, project_rows,
                 run_config=work_plan.DEMO_MODEL_RUN_CONFIG,
             )
         )  # fmt: skip
         brands = list(instance.get_dynamic_partitions("brands"))
-        stage_of(work_plan.pair_stage(scored, projects, brands, 2 * workers))
+        stage_of(work_plan.pair_stage(scored, projects, brands, model_pieces, project_rows))
         # The portfolio stage reads the stored plans and models; the reports then read all of it.
-        stage_of(work_plan.project_stage("portfolio analysis", "portfolio_job", scored, projects, workers))
+        stage_of(
+            work_plan.project_stage("portfolio analysis", "portfolio_job", scored, projects, workers, project_rows)
+        )
         stage_of(work_plan.evolution_stage())
         label = "reports from the stored models, plans and portfolio"
         # Only the reports reading what the model stages wrote: ingest_job published the others from the same rows.
-        stage_of(work_plan.project_stage(label, "model_reports_job", scored, projects, workers))
+        stage_of(work_plan.project_stage(label, "model_reports_job", scored, projects, workers, project_rows))
     return results
 
 

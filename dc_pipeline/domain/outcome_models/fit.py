@@ -244,9 +244,15 @@ def _fit(
     candidates = available_candidates(mf.n_obs)
     feature_sets = available_feature_sets(mf.n_periods)
 
+    # Out-of-fold predictions by trial params: the best trial's are the chosen model's (same configuration, folds
+    # and seed give the same frame), so they are not computed again when that trial ran here.
+    oof_by_params: dict[tuple, pd.DataFrame] = {}
+
     def objective(trial: optuna.Trial) -> float:
         config = suggest_config(trial, candidates, feature_sets, mf.n_brands)
-        return oof_rmse(cross_validate(mf, config, transform, folds, seed, trial))
+        oof = cross_validate(mf, config, transform, folds, seed, trial)
+        oof_by_params[tuple(sorted(trial.params.items()))] = oof
+        return oof_rmse(oof)
 
     name = study_name(MODEL_KIND, project_id, None, target, data_version)
     study = (
@@ -265,7 +271,9 @@ def _fit(
         )
 
     config = config_from_params(summary.best_params)
-    oof = cross_validate(mf, config, transform, folds, seed)
+    oof = oof_by_params.get(tuple(sorted(summary.best_params.items())))
+    if oof is None:  # the best trial ran in an earlier materialization of a resumed study
+        oof = cross_validate(mf, config, transform, folds, seed)
     metrics = cv_metrics(oof, len(folds))
     validated, why = _validation(metrics, corr, 1.0 - confidence_level)
 

@@ -147,3 +147,27 @@ def test_sections_effect_sums_section_coefficients(planted):
     est = build_estimator(config, t, seed=0).fit(x, y)
     # revenue = A + B * mean(sections): each section carries B/4, their sum is B.
     assert outcome_per_dc_point(est, config, x, y, t) == pytest.approx(B, rel=0.1)
+
+
+def test_chosen_models_out_of_fold_predictions_are_its_cross_validation(planted):
+    """The best trial's out-of-fold predictions are reused, not recomputed: they must equal a fresh cross-validation
+    of the chosen configuration, also when the study resumes and its best trial ran in an earlier fit."""
+    from dc_pipeline.domain.outcome_models.candidates import config_from_params
+    from dc_pipeline.domain.outcome_models.cv import expanding_window_folds
+    from dc_pipeline.domain.outcome_models.fit import cross_validate
+    from dc_pipeline.domain.outcome_models.transforms import transform_for
+
+    studies = {}
+
+    def factory(name, direction):  # one study kept across both fits: the second resumes it
+        return studies.setdefault(name, in_memory_study(name, direction, FAST))
+
+    kwargs = dict(project_id=103, data_version="v1", settings=FAST, n_boot=50, study_factory=factory)
+    first = fit_outcome_model(planted, "revenue", **kwargs)
+    resumed = fit_outcome_model(planted, "revenue", **{**kwargs, "settings": TuningSettings(n_trials=1, n_jobs=1)})
+    mf = build_model_frame(planted, "revenue")
+    folds = expanding_window_folds(mf.data["period"])
+    for result in (first, resumed):
+        config = config_from_params(result.study.best_params)
+        fresh = cross_validate(mf, config, transform_for("revenue", mf.y()), folds, seed=42)
+        pd.testing.assert_frame_equal(result.oof_predictions, fresh)

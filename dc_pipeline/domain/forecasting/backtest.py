@@ -58,6 +58,8 @@ class OriginResult:
 @dataclass
 class BacktestResult:
     origins: list[OriginResult] = field(default_factory=list)
+    # The estimates of the fit on the last origin's window: the warm start of the fit on the full series.
+    last_params: np.ndarray | None = None
 
     @property
     def n_points(self) -> int:
@@ -162,6 +164,7 @@ def run_backtest(
             if skip_unfittable:
                 continue
             raise
+        result.last_params = fc.params
         bench = seasonal_naive_forecast(z_train, int(h[-1]), series.m)
         mean_z = fc.mean[h - 1]
         actual = series.y[steps]

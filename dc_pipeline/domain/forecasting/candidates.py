@@ -5,12 +5,17 @@ Each candidate fits a training window `z` and returns the point forecast and a m
 standard deviation per horizon. Linear models share one variance rule: the h-step error variance
 is sigma^2 * sum_{j<h} psi_j^2, with psi the model's impulse-response weights, so intervals widen
 the way the model itself propagates a shock.
+
+ETS and SARIMAX also return their estimates, the start of the fit on the next, slightly longer window of a
+backtest (`warm_chain`): the optimum moves little between neighbouring windows, so a warm start needs fewer
+iterations and no brute-force start grid.
 """
 
 from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -45,6 +50,7 @@ class PointForecast:
     mean: np.ndarray  # model-scale point forecast, horizons 1..h
     sd: np.ndarray  # model-based standard deviation per horizon
     aicc: float | None = None
+    params: np.ndarray | None = None  # the fitted estimates (ETS, SARIMAX): a start for a neighbouring window
 
 
 def sd_from_psi(sigma: float, psi: np.ndarray) -> np.ndarray:
@@ -74,7 +80,22 @@ def seasonal_naive_forecast(z: np.ndarray, horizon: int, m: int) -> PointForecas
     return PointForecast(z[source].astype(float), sigma * np.sqrt((h - 1) // lag + 1.0))
 
 
-def _ets_forecast(z: np.ndarray, horizon: int, m: int, trend: str, seasonal: str) -> PointForecast:
+def _ets_start(p: dict, trend: str, seasonal: str) -> np.ndarray:
+    """The estimates in the order ExponentialSmoothing.fit takes its start_params: smoothing level, trend and
+    seasonal, initial level and trend, damping, initial seasons."""
+    values = [p["smoothing_level"]]
+    values += [p["smoothing_trend"]] if trend != "none" else []
+    values += [p["smoothing_seasonal"]] if seasonal != "none" else []
+    values += [p["initial_level"]]
+    values += [p["initial_trend"]] if trend != "none" else []
+    values += [p["damping_trend"]] if trend == "damped" else []
+    values += list(p["initial_seasons"]) if seasonal != "none" else []
+    return np.asarray(values, dtype=float)
+
+
+def _ets_forecast(
+    z: np.ndarray, horizon: int, m: int, trend: str, seasonal: str, start: np.ndarray | None = None
+) -> PointForecast:
     from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
     model = ExponentialSmoothing(
@@ -87,7 +108,8 @@ def _ets_forecast(z: np.ndarray, horizon: int, m: int, trend: str, seasonal: str
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # statsmodels warns on near-flat series and computes AICc lazily
-        fit = model.fit()
+        # Without a start, statsmodels searches a grid of smoothing parameters for one (most of a cold fit's time).
+        fit = model.fit(start_params=start, use_brute=start is None)
         mean = np.asarray(fit.forecast(horizon), dtype=float)
         sse, aicc = float(fit.sse), float(fit.aicc)
     p = fit.params
@@ -103,10 +125,13 @@ def _ets_forecast(z: np.ndarray, horizon: int, m: int, trend: str, seasonal: str
     sigma = math.sqrt(sse / max(1, len(z) - n_params))
     if not np.all(np.isfinite(mean)):
         raise ValueError("ETS forecast is not finite")
-    return PointForecast(mean, sd_from_psi(sigma, psi), aicc if math.isfinite(aicc) else None)
+    estimates = _ets_start(p, trend, seasonal)
+    return PointForecast(mean, sd_from_psi(sigma, psi), aicc if math.isfinite(aicc) else None, estimates)
 
 
-def _sarimax_forecast(z: np.ndarray, horizon: int, m: int, params: dict[str, int]) -> PointForecast:
+def _sarimax_forecast(
+    z: np.ndarray, horizon: int, m: int, params: dict[str, int], start: np.ndarray | None = None
+) -> PointForecast:
     from statsmodels.tsa.statespace.sarimax import SARIMAX
 
     order = (params["p"], params["d"], params["q"])
@@ -119,16 +144,15 @@ def _sarimax_forecast(z: np.ndarray, horizon: int, m: int, params: dict[str, int
         warnings.simplefilter("ignore")
         # cov_type="none": the parameters' covariance (a numerical Hessian, ~5 % of a fit) enters neither the
         # forecast, nor its standard error (the Kalman filter's), nor the AICc.
-        fit = SARIMAX(z, order=order, seasonal_order=seasonal, trend=trend).fit(
-            disp=False, maxiter=SARIMAX_MAXITER, cov_type="none"
-        )
+        model = SARIMAX(z, order=order, seasonal_order=seasonal, trend=trend)
+        fit = model.fit(start_params=start, disp=False, maxiter=SARIMAX_MAXITER, cov_type="none")
         pred = fit.get_forecast(horizon)
         aicc = float(fit.aicc)
     mean = np.asarray(pred.predicted_mean, dtype=float)
     sd = np.asarray(pred.se_mean, dtype=float)
     if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(sd))):
         raise ValueError("SARIMAX forecast is not finite")
-    return PointForecast(mean, sd, aicc if math.isfinite(aicc) else None)
+    return PointForecast(mean, sd, aicc if math.isfinite(aicc) else None, np.asarray(fit.params, dtype=float))
 
 
 def _ridge_design(z: np.ndarray, lags: int, dummies: bool, m: int, season0: int, rows: np.ndarray) -> np.ndarray:
@@ -170,10 +194,13 @@ def _ridge_forecast(z: np.ndarray, horizon: int, m: int, season0: int, params: d
     return PointForecast(np.asarray(path[len(z) :]), sd_from_psi(sigma, psi))
 
 
-def fit_forecast(spec: CandidateSpec, z: np.ndarray, horizon: int, m: int, season0: int = 0) -> PointForecast:
+def fit_forecast(
+    spec: CandidateSpec, z: np.ndarray, horizon: int, m: int, season0: int = 0, start: np.ndarray | None = None
+) -> PointForecast:
     """Fit `spec` on the model-scale window `z` and forecast `horizon` steps.
 
-    `season0` is the calendar season of z[0] (only the ridge month dummies use it). Raises one of
+    `season0` is the calendar season of z[0] (only the ridge month dummies use it). `start`, the `params` of the
+    same candidate's fit on a neighbouring window, starts the ETS and SARIMAX optimisers. Raises one of
     FIT_ERRORS when the window cannot support the candidate.
     """
     z = np.asarray(z, dtype=float)
@@ -182,12 +209,31 @@ def fit_forecast(spec: CandidateSpec, z: np.ndarray, horizon: int, m: int, seaso
     if spec.family == "seasonal_naive":
         return seasonal_naive_forecast(z, horizon, m)
     if spec.family == "ets":
-        return _ets_forecast(z, horizon, m, spec.params.get("trend", "none"), spec.params.get("seasonal", "none"))
+        return _ets_forecast(
+            z, horizon, m, spec.params.get("trend", "none"), spec.params.get("seasonal", "none"), start
+        )
     if spec.family == "sarimax":
-        return _sarimax_forecast(z, horizon, m, spec.params)
+        return _sarimax_forecast(z, horizon, m, spec.params, start)
     if spec.family == "ridge":
         return _ridge_forecast(z, horizon, m, season0, spec.params)
     raise ValueError(f"unknown candidate family {spec.family!r}")
+
+
+def warm_chain(
+    fit: Callable[[np.ndarray, int, int, np.ndarray | None], PointForecast],
+) -> Callable[[np.ndarray, int, int], PointForecast]:
+    """A backtest's forecaster: `fit(z, h, season0, start)` on each origin's window in turn, started from the
+    estimates of the last window fitted before it (none for the first). One chain serves one backtest, whose
+    origins run in order, so every fit depends only on the series, the candidate and the origins."""
+    previous: list[np.ndarray | None] = [None]
+
+    def forecaster(z: np.ndarray, h: int, season0: int) -> PointForecast:
+        fc = fit(z, h, season0, previous[0])
+        if fc.params is not None:
+            previous[0] = fc.params
+        return fc
+
+    return forecaster
 
 
 NON_SEASONAL_ETS: tuple[CandidateSpec, ...] = (

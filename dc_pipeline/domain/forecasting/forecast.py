@@ -22,7 +22,13 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from dc_pipeline.domain.forecasting.backtest import BacktestResult, calibration_positions, run_backtest
-from dc_pipeline.domain.forecasting.candidates import FIT_ERRORS, NON_SEASONAL_ETS, CandidateSpec, fit_forecast
+from dc_pipeline.domain.forecasting.candidates import (
+    FIT_ERRORS,
+    NON_SEASONAL_ETS,
+    CandidateSpec,
+    fit_forecast,
+    warm_chain,
+)
 from dc_pipeline.domain.forecasting.grid import GridSeries, clean_observations, months_per_period, to_grid
 from dc_pipeline.domain.forecasting.intervals import (
     CalibrationErrors,
@@ -108,7 +114,8 @@ def _no_forecast(n: int, reason: str) -> ForecastResult:
 
 
 def _forecaster(spec: CandidateSpec, m: int):
-    return lambda z, h, season0: fit_forecast(spec, z, h, m, season0)
+    """A fresh backtest's forecaster, warm-started along its origins."""
+    return warm_chain(lambda z, h, season0, start: fit_forecast(spec, z, h, m, season0, start))
 
 
 def _select_ets_by_aicc(series: GridSeries, horizon: int) -> CandidateSpec:
@@ -184,7 +191,9 @@ def _publish(
             reason = "model not validated: MASE undefined (flat training windows); seasonal naive published"
         else:
             reason = f"model did not beat seasonal naive: relative MASE {rel:.2f}"
-    final = fit_forecast(published, series.z, horizon, series.m, series.season_of(0))
+    # Started where the last origin's fit ended, as each origin's fit started from the one before: the backtest
+    # judged this procedure.
+    final = fit_forecast(published, series.z, horizon, series.m, series.season_of(0), published_bt.last_params)
     calibration = calibration_errors(series, transform, published, horizon, published_bt)
     rule = interval_rule(calibration)
     summary = backtest.summary(spec.label()) if failure is None else _no_backtest(f"no backtest: {failure}")

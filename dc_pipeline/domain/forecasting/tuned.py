@@ -9,7 +9,9 @@ them, whereas failed trials are ignored by the sampler and would be proposed aga
 
 TPE proposes the same categorical candidate again and again (ETS has 6 configurations, SARIMAX 144): a study
 fits each candidate once per series and origin (`FitMemo`). A repeated trial still runs, reports and is
-recorded in the study exactly as before; only the refit it would have repeated is skipped.
+recorded in the study exactly as before; only the refit it would have repeated is skipped. A backtest's fits are
+warm-started along its origins (candidates.warm_chain), every trial's from the same first origin, so a memoised fit
+is the same whichever trial ran it first.
 """
 
 from __future__ import annotations
@@ -22,7 +24,13 @@ import numpy as np
 import optuna
 
 from dc_pipeline.domain.forecasting.backtest import BacktestResult, run_backtest
-from dc_pipeline.domain.forecasting.candidates import FIT_ERRORS, CandidateSpec, PointForecast, fit_forecast
+from dc_pipeline.domain.forecasting.candidates import (
+    FIT_ERRORS,
+    CandidateSpec,
+    PointForecast,
+    fit_forecast,
+    warm_chain,
+)
 from dc_pipeline.domain.forecasting.grid import GridSeries
 from dc_pipeline.domain.forecasting.transforms import Transform
 from dc_pipeline.domain.tuning import StudySummary, TuningSettings, optimize
@@ -81,7 +89,8 @@ def spec_from_params(params: dict[str, Any]) -> CandidateSpec:
 
 class FitMemo:
     """The fits of one study, by candidate, series and training window: a deterministic fit on the same window
-    gives the same forecast (or the same error), so a repeated candidate reuses it."""
+    gives the same forecast (or the same error), so a repeated candidate reuses it. A forecaster serves one
+    backtest over the SPEC origins: its fits are warm-started along them, so a window's start is fixed too."""
 
     def __init__(self) -> None:
         self._fits: dict[tuple, PointForecast | BaseException] = {}
@@ -92,11 +101,11 @@ class FitMemo:
     ) -> Callable[[np.ndarray, int, int], PointForecast]:
         candidate = (spec.family, tuple(sorted(spec.params.items())), series_index)
 
-        def fit(z: np.ndarray, h: int, season0: int) -> PointForecast:
+        def fit(z: np.ndarray, h: int, season0: int, start: np.ndarray | None) -> PointForecast:
             key = (*candidate, len(z), h, season0)
             if key not in self._fits:
                 try:
-                    self._fits[key] = fit_forecast(spec, z, h, m, season0)
+                    self._fits[key] = fit_forecast(spec, z, h, m, season0, start)
                 except FIT_ERRORS as exc:
                     self._fits[key] = exc
             else:
@@ -106,7 +115,7 @@ class FitMemo:
                 raise found.with_traceback(None)  # a fresh traceback each time, not one growing per raise
             return found
 
-        return fit
+        return warm_chain(fit)
 
 
 @dataclass

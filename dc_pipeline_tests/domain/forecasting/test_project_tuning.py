@@ -8,7 +8,7 @@ import pytest
 
 from dc_pipeline.domain.forecasting.backtest import run_backtest
 from dc_pipeline.domain.forecasting.brands import forecast_project
-from dc_pipeline.domain.forecasting.candidates import fit_forecast
+from dc_pipeline.domain.forecasting.candidates import fit_forecast, warm_chain
 from dc_pipeline.domain.forecasting.forecast import tuning_input
 from dc_pipeline.domain.forecasting.tuned import spec_from_params
 from dc_pipeline.domain.source_tables import OUTCOME_COLUMNS, SECTIONS
@@ -68,7 +68,9 @@ def test_each_brand_is_published_on_its_own_backtest(shared):
         r = dc[b].result
         series, transform = tuning_input(obs[obs["brand_id"] == b].set_index("period")["dc"], "score", 12)
         spec = spec_from_params(r.study.best_params)
-        fresh = run_backtest(series, transform, lambda z, h, s0, spec=spec: fit_forecast(spec, z, h, 12, s0), 12)
+        # The same procedure afresh: each origin's fit started from the one before (candidates.warm_chain).
+        chain = warm_chain(lambda z, h, s0, start, spec=spec: fit_forecast(spec, z, h, 12, s0, start))
+        fresh = run_backtest(series, transform, chain, 12)
         assert r.backtest["n_origins"] == 6 and r.n_observed == (40 if b == 11 else 36)
         assert r.backtest["mase"] == pytest.approx(fresh.mase) and r.backtest["rel_mase"] == pytest.approx(
             fresh.rel_mase

@@ -140,3 +140,27 @@ def test_a_repeated_infeasible_candidate_is_pruned_again_with_its_reason():
     assert "needs" in first.user_attrs["infeasible"]
     assert repeat.user_attrs["infeasible"] == first.user_attrs["infeasible"]
     assert memo.hits == 1
+
+
+def test_a_memoised_warm_started_fit_does_not_depend_on_which_trial_ran_first():
+    """A trial pruned after 2 origins leaves its fits in the memo; a later trial of the same candidate continues
+    the warm-start chain from them and must backtest exactly as a study that never pruned it."""
+    from dc_pipeline.domain.forecasting.backtest import run_backtest
+    from dc_pipeline.domain.forecasting.candidates import CandidateSpec
+    from dc_pipeline.domain.forecasting.tuned import FitMemo
+
+    series, transform = _grid_input(trend_series())
+    spec = CandidateSpec("ets", {"trend": "add", "seasonal": "add"})
+
+    def stop_after_two(i, _):
+        if i == 1:
+            raise RuntimeError("pruned")
+
+    memo = FitMemo()
+    with pytest.raises(RuntimeError):
+        run_backtest(series, transform, memo.forecaster(spec, 0, 12), 12, on_origin=stop_after_two)
+    resumed = run_backtest(series, transform, memo.forecaster(spec, 0, 12), 12)
+    fresh = run_backtest(series, transform, FitMemo().forecaster(spec, 0, 12), 12)
+    assert memo.hits == 2
+    assert [o.forecast for o in resumed.origins] == [o.forecast for o in fresh.origins]
+    np.testing.assert_array_equal(resumed.last_params, fresh.last_params)

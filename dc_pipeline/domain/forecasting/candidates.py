@@ -140,11 +140,15 @@ def _sarimax_forecast(
     if len(z) < needed:
         raise ValueError(f"SARIMAX{order}x{seasonal} needs {needed} points, window has {len(z)}")
     trend = "c" if params["d"] + params["D"] == 0 else "n"
+    # The innovation variance concentrated out of the likelihood (same maximum, AICc and standard errors): one
+    # parameter less to search, a third less time per fit, and more fits converge within SARIMAX_MAXITER.
+    # statsmodels cannot concentrate a model without any other parameter.
+    concentrate = params["p"] + params["q"] + params["P"] + params["Q"] > 0 or trend == "c"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         # cov_type="none": the parameters' covariance (a numerical Hessian, ~5 % of a fit) enters neither the
         # forecast, nor its standard error (the Kalman filter's), nor the AICc.
-        model = SARIMAX(z, order=order, seasonal_order=seasonal, trend=trend)
+        model = SARIMAX(z, order=order, seasonal_order=seasonal, trend=trend, concentrate_scale=concentrate)
         fit = model.fit(start_params=start, disp=False, maxiter=SARIMAX_MAXITER, cov_type="none")
         pred = fit.get_forecast(horizon)
         aicc = float(fit.aicc)

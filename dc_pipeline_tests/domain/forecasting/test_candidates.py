@@ -27,7 +27,7 @@ def test_sarimax_forecast_is_the_one_of_a_fit_with_parameter_covariance(params):
         warnings.simplefilter("ignore")
         full = SARIMAX(
             z, order=(params["p"], params["d"], params["q"]), seasonal_order=seasonal,
-            trend="c" if params["d"] + params["D"] == 0 else "n",
+            trend="c" if params["d"] + params["D"] == 0 else "n", concentrate_scale=True,
         ).fit(disp=False, maxiter=SARIMAX_MAXITER)  # fmt: skip
         pred = full.get_forecast(6)
     np.testing.assert_array_equal(fc.mean, np.asarray(pred.predicted_mean))
@@ -52,3 +52,22 @@ def test_a_warm_chain_starts_each_fit_from_the_previous_windows_estimates(spec):
     np.testing.assert_array_equal(first.mean, fit_forecast(spec, z[:34], 6, 12).mean)  # the first fit is cold
     np.testing.assert_array_equal(second.mean, fit_forecast(spec, z[:35], 6, 12, 0, first.params).mean)
     assert first.params is not None and np.all(np.isfinite(second.params))
+
+
+def test_sarimax_with_the_scale_concentrated_out_has_the_full_likelihoods_maximum():
+    """concentrate_scale only removes sigma^2 from the search: converged, forecast, sd and AICc are those of the
+    full likelihood's maximum; a model with no other parameter (airline differencing alone) still fits."""
+    from statsmodels.tsa.statespace.sarimax import SARIMAX
+
+    z = trend_series(n=40).to_numpy() / 10
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fits = [
+            SARIMAX(z, order=(1, 1, 0), trend="n", concentrate_scale=c).fit(disp=False, maxiter=500) for c in (0, 1)
+        ]
+    full, concentrated = (f.get_forecast(6) for f in fits)
+    np.testing.assert_allclose(concentrated.predicted_mean, full.predicted_mean, rtol=1e-4)
+    np.testing.assert_allclose(concentrated.se_mean, full.se_mean, rtol=1e-4)
+    assert fits[1].aicc == pytest.approx(fits[0].aicc, rel=1e-6)
+    bare = fit_forecast(CandidateSpec("sarimax", {"p": 0, "d": 1, "q": 0, "P": 0, "D": 1, "Q": 0}), z, 6, 12)
+    assert np.all(np.isfinite(bare.sd)) and bare.sd[0] > 0

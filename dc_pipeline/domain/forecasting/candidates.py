@@ -149,14 +149,16 @@ def _sarimax_forecast(
         # cov_type="none": the parameters' covariance (a numerical Hessian, ~5 % of a fit) enters neither the
         # forecast, nor its standard error (the Kalman filter's), nor the AICc.
         model = SARIMAX(z, order=order, seasonal_order=seasonal, trend=trend, concentrate_scale=concentrate)
-        fit = model.fit(start_params=start, disp=False, maxiter=SARIMAX_MAXITER, cov_type="none")
+        estimates = model.fit(start_params=start, disp=False, maxiter=SARIMAX_MAXITER, return_params=True)
+        # fit() would run the Kalman smoother at the estimates too; the forecast and the AICc need the filter only.
+        fit = model.filter(estimates, cov_type="none")
         pred = fit.get_forecast(horizon)
         aicc = float(fit.aicc)
     mean = np.asarray(pred.predicted_mean, dtype=float)
     sd = np.asarray(pred.se_mean, dtype=float)
     if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(sd))):
         raise ValueError("SARIMAX forecast is not finite")
-    return PointForecast(mean, sd, aicc if math.isfinite(aicc) else None, np.asarray(fit.params, dtype=float))
+    return PointForecast(mean, sd, aicc if math.isfinite(aicc) else None, np.asarray(estimates, dtype=float))
 
 
 def _ridge_design(z: np.ndarray, lags: int, dummies: bool, m: int, season0: int, rows: np.ndarray) -> np.ndarray:

@@ -71,3 +71,21 @@ def test_sarimax_with_the_scale_concentrated_out_has_the_full_likelihoods_maximu
     assert fits[1].aicc == pytest.approx(fits[0].aicc, rel=1e-6)
     bare = fit_forecast(CandidateSpec("sarimax", {"p": 0, "d": 1, "q": 0, "P": 0, "D": 1, "Q": 0}), z, 6, 12)
     assert np.all(np.isfinite(bare.sd)) and bare.sd[0] > 0
+
+
+@pytest.mark.parametrize("trend", ["none", "add", "damped"])
+@pytest.mark.parametrize("seasonal", ["none", "add"])
+def test_ets_point_forecast_is_statsmodels_forecast(trend, seasonal):
+    """The ETS candidate forecasts from the fit's last states instead of fit.forecast(): same values."""
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+    z = trend_series(n=40).to_numpy() / 10
+    fc = fit_forecast(CandidateSpec("ets", {"trend": trend, "seasonal": seasonal}), z, 30, 12)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = ExponentialSmoothing(
+            z, trend=None if trend == "none" else "add", damped_trend=trend == "damped",
+            seasonal=None if seasonal == "none" else "add", seasonal_periods=12 if seasonal != "none" else None,
+            initialization_method="estimated",
+        ).fit()  # fmt: skip
+    np.testing.assert_allclose(fc.mean, fit.forecast(30), rtol=1e-10, atol=1e-10)

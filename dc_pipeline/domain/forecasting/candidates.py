@@ -236,13 +236,13 @@ def warm_chain(
     fit: Callable[[np.ndarray, int, int, np.ndarray | None], PointForecast],
 ) -> Callable[[np.ndarray, int, int], PointForecast]:
     """A backtest's forecaster: `fit(z, h, season0, start)` on each origin's window in turn, started from the
-    estimates of the last window fitted before it (none for the first). One chain serves one backtest, whose
-    origins run in order, so every fit depends only on the series, the candidate and the origins."""
+    latest finite estimates of a window fitted before it (none for the first). One chain serves one backtest,
+    whose origins run in order, so every fit depends only on the series, the candidate and the origins."""
     previous: list[np.ndarray | None] = [None]
 
     def forecaster(z: np.ndarray, h: int, season0: int) -> PointForecast:
         fc = fit(z, h, season0, previous[0])
-        if fc.params is not None:
+        if fc.params is not None and np.all(np.isfinite(fc.params)):
             previous[0] = fc.params
         return fc
 

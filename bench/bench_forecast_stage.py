@@ -52,7 +52,8 @@ def counted_fit(spec, *args, **kwargs):
 
 
 def _plain_forecaster(self, spec, series_index, m):
-    return lambda z, h, season0: tuned.fit_forecast(spec, z, h, m, season0)
+    """Every fit afresh, warm-started along the backtest's origins as the memo's are."""
+    return candidates.warm_chain(lambda z, h, season0, start: tuned.fit_forecast(spec, z, h, m, season0, start))
 
 
 def run(config: str, observations: dict[int, pd.DataFrame], settings: TuningSettings, profile: bool) -> dict:

@@ -161,7 +161,10 @@ def _demo_pipeline(args, url: str, runner, load) -> int:
     for project_id, report_id, health, paths in runner.latest_reports(url)[: args.show_reports]:
         print(f"  report p{project_id} {report_id} [{health}]: {paths.get('html')}")
     timings.update(
-        stages=[{"stage": r.label, "runs": r.runs, "seconds": round(r.seconds, 2)} for r in results],
+        stages=[
+            {"stage": r.label, "runs": r.runs, "seconds": round(r.seconds, 2), "cpu_seconds": round(r.cpu_seconds, 2)}
+            for r in results
+        ],
         total_seconds=round(time.perf_counter() - started, 2),
     )
     print(f"done in {timings['total_seconds']:.0f} s")

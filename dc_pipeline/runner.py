@@ -124,6 +124,14 @@ class StageResult:
     runs: int
     seconds: float
     summary: RunSummary
+    cpu_seconds: float = 0.0  # this process and its finished children (the forked workers): in-process runs only
+
+
+def _cpu_seconds() -> float:
+    import resource
+
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def execute_batch(defs: dg.Definitions, instance: dg.DagsterInstance, stage, batch) -> tuple[bool, str]:
@@ -249,9 +257,10 @@ def run_plan(
     started = time.perf_counter()
 
     def stage_of(stage) -> RunSummary:
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), _cpu_seconds()
         summary = run_stage(stage)
-        results.append(StageResult(stage.label, len(stage.batches), time.perf_counter() - t0, summary))
+        seconds, cpu = time.perf_counter() - t0, _cpu_seconds() - cpu0
+        results.append(StageResult(stage.label, len(stage.batches), seconds, summary, cpu))
         for key, reason in summary.failed.items():
             say(f"  {stage.label} {key}: FAILED: {reason}")
         total = len(summary.succeeded) + len(summary.failed)

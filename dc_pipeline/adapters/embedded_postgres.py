@@ -129,6 +129,15 @@ class EmbeddedPostgres:
     def url(self, database: str = "postgres") -> str:
         return self.ensure_running().rsplit("/", 1)[0] + f"/{database}"
 
+    def server_pid(self) -> int | None:
+        """The pid of this folder's running system server (None when none runs, or with the pgserver backend):
+        what a benchmark reads the database's CPU time from."""
+        state = self._read_state()
+        if not state or state.get("backend") == "pgserver":
+            return None
+        running = postmaster_pid.live_server(self._resolve_datadir(state))
+        return None if running is None else running.pid
+
     def stop(self) -> None:
         """Stop this folder's server; never one that a copied or stale pid file names."""
         state = self._read_state()

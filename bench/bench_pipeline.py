@@ -1,6 +1,6 @@
 """Benchmark: load a large portfolio and score it through Dagster, next to a floor.
 
-    python bench/bench_pipeline.py [--size large|medium|small] [--projects N] [--batch 50] [--dsn URL]
+    python bench/bench_pipeline.py [--size large|medium|small] [--projects N] [--batch 50] [--dsn URL] [--profile FILE]
 
 Generates the demo portfolio of the given size (large: >= 5 million normalisedvalue rows; --projects
 scales it, about 16 k value rows a project at size large: 62 -> 1 M, 125 -> 2 M, 640 -> 10 M),
@@ -8,7 +8,9 @@ loads it with COPY into a throwaway Postgres cluster (or --dsn), then materializ
 src_normalised_values -> validated_values -> dc_scores over all project partitions through
 Dagster in batched runs (partition ranges, as a multi-run backfill does). The floor, measured
 in the same run: a bare `COPY (SELECT ...) TO STDOUT` of the same rows plus a vectorised numpy
-weighted mean per brand-period. Prints a table with rows/s and the ratio to the floor, then each
+weighted mean per brand-period; beside it the write floor, a bare COPY in of the same rows into a logged
+and an unlogged table of the same shape (what a path that lands its rows pays at least per write).
+Prints a table with rows/s and the ratio to the floor, then each
 step's seconds and its peak resident memory above the resident set at its start (sampled every 20 ms
 while the runs go, matched to the steps by their start and end events), beside the batch's value rows.
 """
@@ -56,6 +58,29 @@ def floor_read_and_mean(url: str) -> tuple[float, int]:
     dc = np.bincount(group, weights=value * weight) / np.bincount(group, weights=weight)
     assert np.isfinite(dc).all()
     return time.perf_counter() - started, len(value)
+
+
+def floor_write(url: str, logged: bool) -> tuple[float, int]:
+    """COPY in of the same value rows (CSV text, as the pipeline writes them) into a new table of the same
+    shape without indexes: what one write of the rows costs at least. The text is read out untimed first."""
+    buffer = io.BytesIO()
+    table = "public.bench_write_floor"
+    with postgres.connect(url) as conn, conn.cursor() as cur:
+        with cur.copy("COPY public.normalisedvalue TO STDOUT WITH (FORMAT csv)") as copy:
+            for chunk in copy:
+                buffer.write(chunk)
+        cur.execute(f"DROP TABLE IF EXISTS {table}")
+        cur.execute(f"CREATE {'' if logged else 'UNLOGGED '}TABLE {table} (LIKE public.normalisedvalue)")
+        conn.commit()
+        started = time.perf_counter()
+        with cur.copy(f"COPY {table} FROM STDIN WITH (FORMAT csv)") as copy:
+            copy.write(buffer.getvalue())
+        conn.commit()
+        seconds = time.perf_counter() - started
+        rows = cur.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        cur.execute(f"DROP TABLE {table}")
+        conn.commit()
+    return seconds, rows
 
 
 class RssSampler(threading.Thread):
@@ -120,12 +145,54 @@ def step_figures(instance, run_ids: list[str], samples: list[tuple[float, int]])
     return {step: (seconds[step], growth[step]) for step in seconds}
 
 
+def _start_profile(path: str | None, url: str):
+    if not path:
+        return None
+    import cProfile
+
+    with postgres.connect(url) as conn:
+        conn.autocommit = True
+        conn.execute("ALTER SYSTEM SET log_min_duration_statement = 200")
+        conn.execute("SELECT pg_reload_conf()")
+    profiler = cProfile.Profile()
+    profiler.enable()
+    return profiler
+
+
+def _end_profile(profiler, path: str | None, url: str, server) -> None:
+    """Dump the profile; print the slow statements the server logged (their text cut to 160 characters)."""
+    if profiler is None:
+        return
+    profiler.disable()
+    profiler.dump_stats(path)
+    with postgres.connect(url) as conn:
+        conn.autocommit = True
+        conn.execute("ALTER SYSTEM RESET log_min_duration_statement")
+        conn.execute("SELECT pg_reload_conf()")
+    if server is None:
+        return
+    durations: dict[str, list[float]] = defaultdict(list)
+    for line in (server.root / "pgdata" / "server.log").read_text(errors="replace").splitlines():
+        if "duration:" in line and "statement:" in line:
+            ms = float(line.split("duration:")[1].split("ms")[0])
+            durations[line.split("statement:", 1)[1].strip()[:160]].append(ms)
+    print("\nstatements of 0.2 s or more during the scoring runs (count, total s, text):")
+    for text, ms in sorted(durations.items(), key=lambda item: -sum(item[1]))[:25]:
+        print(f"  {len(ms):>4} {sum(ms) / 1000:>8.1f}  {text}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", default="large", choices=["small", "medium", "large"])
     parser.add_argument("--projects", type=int, default=None, help="generated projects (default: the size's)")
     parser.add_argument("--batch", type=int, default=50, help="project partitions per Dagster run")
     parser.add_argument("--dsn", default=None, help="an existing server's admin URL (default: a throwaway cluster)")
+    parser.add_argument(
+        "--profile",
+        default=None,
+        help="write cProfile stats of the scoring runs to this file and print the statements of 0.2 s or more "
+        "(log_min_duration_statement on the throwaway cluster)",
+    )
     args = parser.parse_args(argv)
 
     workdir = Path(tempfile.mkdtemp(prefix="dc_bench_"))
@@ -158,6 +225,10 @@ def main(argv: list[str] | None = None) -> int:
 
         floor_s, floor_rows = floor_read_and_mean(url)
         rows.append(("floor: COPY out + numpy weighted mean", floor_rows, floor_s))
+        write_s, write_rows = floor_write(url, logged=True)
+        rows.append(("write floor: COPY in of the same rows (logged table, no index)", write_rows, write_s))
+        unlogged_s, unlogged_rows = floor_write(url, logged=False)
+        rows.append(("write floor: the same into an unlogged table", unlogged_rows, unlogged_s))
 
         os.environ["DATABASE_URL"] = url
         os.environ["REPORTS_DIR"] = str(workdir / "reports")
@@ -173,10 +244,12 @@ def main(argv: list[str] | None = None) -> int:
         sampler = RssSampler()
         sampler.start()
         pid_file = None if server is None else server.root / "pgdata" / "postmaster.pid"
+        profiler = _start_profile(args.profile, url)
         cpu_before = cpu_seconds(pid_file)
         started = time.perf_counter()
         summary = runner.run_projects(defs, instance, keys, job_name="scoring_job", batch_size=args.batch)
         score_s = time.perf_counter() - started
+        _end_profile(profiler, args.profile, url, server)
         cpu_after = cpu_seconds(pid_file)
         sampler.stop()
         run_ids = [r.run_id for r in instance.get_runs() if r.run_id not in known_runs]
@@ -208,6 +281,12 @@ def main(argv: list[str] | None = None) -> int:
             f"({(n_values / score_s) / (floor_rows / floor_s):.3f} of its rows/s)"
         )
         print(f"ratio, load / floor read: {load_s / floor_s:.1f}x")
+        # The path reads the rows and writes them three times (landing, validated, contributions).
+        landing_floor = floor_s + 3 * write_s
+        print(
+            f"ratio, Dagster scoring path / (floor read + 3 logged writes = {landing_floor:.1f} s): "
+            f"{score_s / landing_floor:.1f}x"
+        )
         own_cpu = cpu_after[0] - cpu_before[0]
         server_cpu = None if cpu_after[1] is None else cpu_after[1] - cpu_before[1]
         print(

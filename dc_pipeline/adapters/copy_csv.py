@@ -100,3 +100,50 @@ def _first_bad_value(series: pd.Series, convert) -> str:
         except (ValueError, TypeError, OverflowError):
             return f"value {value!r} at row {position + 1} cannot be read as this type"
     return "a value cannot be read as this type"
+
+
+_INTEGER_TYPES = ("integer", "bigint", "smallint")
+
+
+def typed_as_read(frame: pd.DataFrame, types: Mapping[str, str]) -> pd.DataFrame | None:
+    """`frame` as `frame_from_copy_csv` returns it after a round trip through a table with these column types
+    (column -> Postgres type, in the table's order), without the round trip; None when a column's round trip is
+    not mirrored here (json, boolean, a nullable float, text holding other values, naive timestamps), so the
+    caller reads the table instead."""
+    columns = {}
+    for column, pg_type in types.items():
+        if column not in frame.columns:
+            return None
+        typed = _typed_column(frame[column], pg_type)
+        if typed is None:
+            return None
+        columns[column] = typed
+    return pd.DataFrame(columns).reset_index(drop=True)
+
+
+def _typed_column(series: pd.Series, pg_type: str) -> pd.Series | None:
+    dtype = series.dtype
+    if pg_type in _INTEGER_TYPES:
+        if dtype == np.float64:  # integers as floats once a NaN joined them: written as integers when whole
+            whole = series.dropna()
+            return series.astype("Int64") if bool((whole % 1 == 0).all()) else None
+        return series.astype("Int64") if pd.api.types.is_integer_dtype(dtype) else None
+    if pg_type == "double precision":
+        return series if dtype == np.float64 else None
+    if pg_type in ("text", "character varying"):
+        if not (
+            isinstance(dtype, pd.StringDtype) or pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty")
+        ):
+            return None
+        values = series.to_numpy(dtype=object, na_value=np.nan, copy=True)
+        values[values == ""] = np.nan  # COPY's CSV writes '' and null alike as an empty field to the reader
+        return pd.Series(values, index=series.index, name=series.name, dtype=object)
+    if not pd.api.types.is_datetime64_any_dtype(dtype):
+        return None
+    aware = getattr(series.dt, "tz", None) is not None
+    if pg_type == "date" and not aware:
+        day = series.dt.normalize()
+        return series.astype("datetime64[us]") if bool((day.isna() | (day == series)).all()) else None
+    if pg_type == "timestamp with time zone" and aware:
+        return series.dt.tz_convert("UTC").astype("datetime64[us, UTC]")
+    return None

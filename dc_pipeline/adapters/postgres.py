@@ -163,12 +163,17 @@ def read_table(
 
 def table_columns(conn: psycopg.Connection, qualified: str) -> list[str]:
     """The table's columns in order; none when it does not exist."""
+    return list(table_types(conn, qualified))
+
+
+def table_types(conn: psycopg.Connection, qualified: str) -> dict[str, str]:
+    """The table's columns in order -> their type names (as `format_type` spells them); empty when no table."""
     rows = conn.execute(
-        "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attnum > 0 AND NOT attisdropped "
-        "ORDER BY attnum",
+        "SELECT attname, format_type(atttypid, NULL) FROM pg_attribute WHERE attrelid = to_regclass(%s) "
+        "AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
         (qualified,),
     ).fetchall()
-    return [r[0] for r in rows]
+    return dict(rows)
 
 
 def _literal(value: Any) -> sql.Composable:

@@ -6,7 +6,8 @@ definition metadata (`dc/schema`, optional `dc/tables`). On output, in one trans
 partitions are deleted and the new rows COPYed in, each tagged with run_id and data_version: reruns replace,
 never duplicate; a crash leaves the old rows. For `dc_scores` and `brand_recommendations` the same transaction
 first appends what changed against the rows it replaces to their refresh history (defs/refresh_history.py).
-An input whose metadata names `dc/columns` reads only those columns.
+An input whose metadata names `dc/columns` reads only those columns. A later step of the same run (the in-process
+executor) gets the frame just written instead of reading it back (adapters/handoff.py).
 
 Every table of a partition comes from one run: the first write of a run takes its partitions' locks
 (adapters/partition_lock.py) and holds them until the run ends in this process, so a second run of the same
@@ -22,6 +23,7 @@ import pandas as pd
 from pydantic import PrivateAttr
 
 from dc_pipeline.adapters import postgres
+from dc_pipeline.adapters.handoff import HandOff
 from dc_pipeline.adapters.partition_lock import PartitionBusyError, PartitionLock
 from dc_pipeline.adapters.store import REFRESH_HISTORY
 from dc_pipeline.defs.partitions import pair_of, partition_filter
@@ -55,13 +57,29 @@ def _add_churn_metadata(context: dg.OutputContext, churn: dict) -> None:
             )
 
 
+def _readers_later_in_run(context: dg.OutputContext) -> int:
+    """How many steps of this run's plan read the output being handled (0 outside a run, e.g. in a test)."""
+    try:
+        plan = context.step_context.execution_plan
+    except (dg.DagsterInvariantViolationError, AttributeError):
+        return 0
+    handle = (context.step_key, context.name)
+    return sum(
+        any((h.step_key, h.output_name) == handle for h in step_input.get_step_output_handle_dependencies())
+        for step in plan.get_steps_to_execute_in_topo_order()
+        for step_input in step.step_inputs
+    )
+
+
 class PartitionedTableIOManager(dg.ConfigurableIOManager):
     db: dg.ResourceDependency[PostgresResource]
     # How long a run waits for another run of the same partition before it fails (the run monitor's limit).
     partition_wait_s: int = 7200
     _lock: PartitionLock | None = PrivateAttr(default=None)
+    _handoff: HandOff = PrivateAttr(default_factory=HandOff)
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        self._handoff.clear()
         if self._lock is not None:
             self._lock.release()
 
@@ -97,10 +115,16 @@ class PartitionedTableIOManager(dg.ConfigurableIOManager):
             refresh = record_refresh(
                 conn, asset_name, dict(frames), where, context.run_id, _written(asset_name, versions)
             )
+            readers = _readers_later_in_run(context)
             for table, frame in frames.items():
+                qualified = f"{schema}.{table}"
                 counts[table] = postgres.replace_rows(
-                    conn, f"{schema}.{table}", frame, where, {"run_id": context.run_id, "data_version": versions[table]}
+                    conn, qualified, frame, where, {"run_id": context.run_id, "data_version": versions[table]}
                 )
+                if readers and counts[table]:
+                    types = postgres.table_types(conn, qualified)
+                    stored = {c: t for c, t in types.items() if c not in postgres.RUN_COLUMNS}
+                    self._handoff.keep(qualified, where, frame, stored, readers)
         context.add_output_metadata(
             {
                 **{f"rows/{t}": dg.MetadataValue.int(n) for t, n in counts.items()},
@@ -125,8 +149,10 @@ class PartitionedTableIOManager(dg.ConfigurableIOManager):
         where = partition_filter(context)
         # An input declaring `dc/columns` reads only those (dc_scores needs 5 of validated_values' 9 columns).
         columns = (context.definition_metadata or {}).get(INPUT_COLUMNS)
-        with self.db.connection() as conn:
-            frames = {
-                t: postgres.read_table(conn, f"{schema}.{t}", where, columns=columns) for t in tables or [asset_name]
-            }
+        frames = {t: self._handoff.take(f"{schema}.{t}", where, columns) for t in tables or [asset_name]}
+        if any(frame is None for frame in frames.values()):
+            with self.db.connection() as conn:
+                for t, frame in frames.items():
+                    if frame is None:
+                        frames[t] = postgres.read_table(conn, f"{schema}.{t}", where, columns=columns)
         return frames if tables else frames[asset_name]

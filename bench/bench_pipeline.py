@@ -8,7 +8,7 @@ loads it with COPY into a throwaway Postgres cluster (or --dsn), then materializ
 src_normalised_values -> validated_values -> dc_scores over all project partitions through
 Dagster in batched runs (partition ranges, as a multi-run backfill does). The floor, measured
 in the same run: a bare `COPY (SELECT ...) TO STDOUT` of the same rows plus a vectorised numpy
-weighted mean per brand-period; beside it the write floor, a bare COPY in of the same rows into a logged
+weighted mean per brand-period; beside it the write floor, a bare binary COPY in of the same rows into a logged
 and an unlogged table of the same shape (what a path that lands its rows pays at least per write).
 Prints a table with rows/s and the ratio to the floor, then each
 step's seconds and its peak resident memory above the resident set at its start (sampled every 20 ms
@@ -61,19 +61,19 @@ def floor_read_and_mean(url: str) -> tuple[float, int]:
 
 
 def floor_write(url: str, logged: bool) -> tuple[float, int]:
-    """COPY in of the same value rows (CSV text, as the pipeline writes them) into a new table of the same
-    shape without indexes: what one write of the rows costs at least. The text is read out untimed first."""
+    """COPY in of the same value rows (binary, as the pipeline writes them) into a new table of the same
+    shape without indexes: what one write of the rows costs at least. The rows are read out untimed first."""
     buffer = io.BytesIO()
     table = "public.bench_write_floor"
     with postgres.connect(url) as conn, conn.cursor() as cur:
-        with cur.copy("COPY public.normalisedvalue TO STDOUT WITH (FORMAT csv)") as copy:
+        with cur.copy("COPY public.normalisedvalue TO STDOUT WITH (FORMAT binary)") as copy:
             for chunk in copy:
                 buffer.write(chunk)
         cur.execute(f"DROP TABLE IF EXISTS {table}")
         cur.execute(f"CREATE {'' if logged else 'UNLOGGED '}TABLE {table} (LIKE public.normalisedvalue)")
         conn.commit()
         started = time.perf_counter()
-        with cur.copy(f"COPY {table} FROM STDIN WITH (FORMAT csv)") as copy:
+        with cur.copy(f"COPY {table} FROM STDIN WITH (FORMAT binary)") as copy:
             copy.write(buffer.getvalue())
         conn.commit()
         seconds = time.perf_counter() - started

@@ -47,17 +47,26 @@ def _arrow_csv(frame: pd.DataFrame) -> bytes:
     return sink.getvalue().to_pybytes()
 
 
-def _arrow_datetimes(series: pd.Series) -> pa.Array:
-    """date32 when every value is a midnight (a period), else timestamps in microseconds (UTC when aware)."""
+def utc_micros(series: pd.Series) -> tuple[np.ndarray, np.ndarray, bool]:
+    """A datetime column as naive datetime64[us] (UTC wall time when zoned), where it is missing, whether zoned."""
     aware = getattr(series.dt, "tz", None) is not None
     values = (series.dt.tz_convert("UTC").dt.tz_localize(None) if aware else series).to_numpy(dtype="datetime64[us]")
-    missing = np.isnat(values)
+    return values, np.isnat(values), aware
+
+
+def all_midnights(values: np.ndarray, missing: np.ndarray) -> bool:
+    return bool(((values[~missing].astype("int64") % 86_400_000_000) == 0).all())
+
+
+def _arrow_datetimes(series: pd.Series) -> pa.Array:
+    """date32 when every value is a midnight (a period), else timestamps in microseconds (UTC when aware)."""
+    values, missing, aware = utc_micros(series)
     if aware:
         # Arrow formats a zoned timestamp value by value through the zone database (~1.7 us a value, most of
         # a landing's CSV time): the naive UTC wall time as text with the offset appended is 20x faster.
         text = pa.array(values, mask=missing, type=pa.timestamp("us")).cast(pa.string())
         return pc.binary_join_element_wise(text, "+00", "")
-    if bool(((values[~missing].astype("int64") % 86_400_000_000) == 0).all()):
+    if all_midnights(values, missing):
         return pa.array(values.astype("datetime64[D]"), mask=missing, type=pa.date32())
     return pa.array(values, mask=missing, type=pa.timestamp("us"))
 

@@ -17,6 +17,7 @@ import psycopg
 from psycopg import sql
 
 from dc_pipeline.adapters import table_ddl
+from dc_pipeline.adapters.copy_binary import binary_for_copy
 from dc_pipeline.adapters.copy_csv import frame_from_copy_csv
 from dc_pipeline.adapters.copy_in import csv_for_copy
 from dc_pipeline.domain.source_tables import SOURCE_COLUMNS
@@ -194,15 +195,24 @@ def _column_types(cur: psycopg.Cursor, query: sql.Composable) -> dict[str, str]:
 
 # -- COPY in ------------------------------------------------------------------------------------
 def copy_frame(conn: psycopg.Connection, table: str, frame: pd.DataFrame, columns: Sequence[str] | None = None) -> int:
-    """COPY `frame` into `schema.table` (CSV, adapters/copy_in.py). Returns the number of rows written."""
+    """COPY `frame` into `schema.table`: binary where every column is covered (adapters/copy_binary.py), else CSV
+    (adapters/copy_in.py). Returns the number of rows written."""
     columns = list(columns or frame.columns)
     if frame.empty:
         return 0
     schema, name = table.split(".") if "." in table else ("public", table)
-    target = sql.SQL("COPY {}.{} ({}) FROM STDIN WITH (FORMAT csv, NULL '\\N')").format(
-        sql.Identifier(schema), sql.Identifier(name), sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+    binary = binary_for_copy(frame[columns], table_types(conn, f"{schema}.{name}"))
+    target = sql.SQL("COPY {}.{} ({}) FROM STDIN WITH ({})").format(
+        sql.Identifier(schema),
+        sql.Identifier(name),
+        sql.SQL(", ").join(sql.Identifier(c) for c in columns),
+        sql.SQL("FORMAT binary" if binary is not None else "FORMAT csv, NULL '\\N'"),
     )
     with conn.cursor() as cur, cur.copy(target) as copy:
+        if binary is not None:
+            for data in binary:
+                copy.write(data)
+            return len(frame)
         for start in range(0, len(frame), 200_000):
             copy.write(csv_for_copy(frame.iloc[start : start + 200_000][columns]))
     return len(frame)

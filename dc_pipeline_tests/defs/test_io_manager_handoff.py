@@ -1,6 +1,10 @@
 """In a real scoring run (one run over two project partitions, the in-process executor) the later steps get the
-frames the earlier ones wrote, and each is what reading the table back returns (rows in any order)."""
+frames the earlier ones wrote, and each is what reading the table back returns (rows in any order); with the
+materializations stored in batches (DAGSTER_EVENT_BATCH_SIZE, runner.py) each partition still has its own."""
 
+import os
+
+import dagster as dg
 import pandas as pd
 import pytest
 
@@ -32,6 +36,12 @@ def test_the_frames_handed_over_in_a_run_equal_the_tables_read_back(pg_server, t
         try:
             runner.run_reference(env.defs, env.instance)
             summary = runner.run_projects(env.defs, env.instance, ["p1", "p2"], job_name="scoring_job", batch_size=2)
+            assert os.environ["DAGSTER_EVENT_BATCH_SIZE"] == runner.EVENT_BATCH_SIZE
+            for asset in ("src_normalised_values", "validated_values", "dq_results", "dc_scores"):
+                materialized = env.instance.get_materialized_partitions(dg.AssetKey(asset))
+                assert {"p1", "p2"} <= materialized, asset
+                records = env.instance.fetch_materializations(dg.AssetKey(asset), limit=10).records
+                assert sorted(r.partition_key for r in records) == ["p1", "p2"], asset
         finally:
             env.instance.dispose()
     assert summary.failed == {}

@@ -19,36 +19,40 @@ from dc_pipeline.adapters.copy_csv import typed_as_read
 
 @dataclass
 class _Kept:
+    where: tuple  # the partition filter it was written for, canonical (_canonical)
     frame: pd.DataFrame
     types: dict[str, str]  # the table's columns but the run columns, in its order -> Postgres type
     readers: int
 
 
-def _key(table: str, where: Mapping[str, Iterable]) -> tuple:
-    return table, tuple(sorted((column, tuple(sorted(values))) for column, values in where.items()))
+def _canonical(where: Mapping[str, Iterable]) -> tuple:
+    return tuple(sorted((column, tuple(sorted(values))) for column, values in where.items()))
 
 
 class HandOff:
-    """Written frames by (table, partition filter) until `readers` later steps have taken them."""
+    """The frame last written to each table in this run, until the `readers` later steps that read the table have
+    asked for it (one that asks for other partitions reads the table, and its turn counts too)."""
 
     def __init__(self) -> None:
-        self._kept: dict[tuple, _Kept] = {}
+        self._kept: dict[str, _Kept] = {}
 
     def keep(
         self, table: str, where: Mapping[str, Iterable], frame: pd.DataFrame, types: dict[str, str], readers: int
     ) -> None:
+        self._kept.pop(table, None)
         if readers > 0:
-            self._kept[_key(table, where)] = _Kept(frame, types, readers)
+            self._kept[table] = _Kept(_canonical(where), frame, types, readers)
 
     def take(self, table: str, where: Mapping[str, Iterable], columns: Sequence[str] | None) -> pd.DataFrame | None:
         """The rows of `table` matching `where`, only `columns` (those it has) when given; None when not kept."""
-        key = _key(table, where)
-        kept = self._kept.get(key)
+        kept = self._kept.get(table)
         if kept is None:
             return None
         kept.readers -= 1
         if kept.readers <= 0:
-            del self._kept[key]
+            del self._kept[table]
+        if kept.where != _canonical(where):
+            return None
         wanted = {c: t for c, t in kept.types.items() if columns is None or c in columns}
         frame = kept.frame
         if not wanted or any(column not in frame.columns for column in where):

@@ -86,3 +86,12 @@ def test_a_frame_is_handed_to_as_many_readers_as_kept_for():
     assert handoff.take("s.t", WHERE, None) is None  # the third reads the table
     handoff.keep("s.t", WHERE, frame, types, readers=0)  # nobody reads it in this run: not kept
     assert handoff.take("s.t", WHERE, None) is None
+
+
+def test_a_reader_of_other_partitions_reads_the_table_and_uses_up_its_turn():
+    handoff = HandOff()
+    frame = pd.DataFrame({"project_id": [1, 2], "value": [0.5, 1.5]})
+    handoff.keep("s.t", WHERE, frame, {"project_id": "bigint", "value": "double precision"}, readers=2)
+    assert handoff.take("s.t", {"project_id": [2]}, None) is None
+    assert handoff.take("s.t", WHERE, None) is not None
+    assert handoff.take("s.t", WHERE, None) is None  # both readers had their turn: the frame is not held on

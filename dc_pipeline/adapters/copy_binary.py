@@ -52,7 +52,7 @@ def _converter(series: pd.Series, pg_type: str) -> Converter | None:
     if pg_type in _INTEGERS:
         return (lambda s: pa.array(s, from_pandas=True).cast(_INTEGERS[pg_type])) if integer else None
     if pg_type == "double precision":
-        if integer or pd.api.types.is_float_dtype(dtype) and dtype.itemsize == 8:  # float32 prints otherwise
+        if integer or (pd.api.types.is_float_dtype(dtype) and dtype.itemsize == 8):  # float32 prints otherwise
             return lambda s: pa.array(s, from_pandas=True).cast(pa.float64(), safe=False)
         return None
     if pg_type in ("text", "character varying"):

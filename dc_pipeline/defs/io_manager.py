@@ -121,10 +121,10 @@ class PartitionedTableIOManager(dg.ConfigurableIOManager):
                 counts[table] = postgres.replace_rows(
                     conn, qualified, frame, where, {"run_id": context.run_id, "data_version": versions[table]}
                 )
-                if readers and counts[table]:
-                    types = postgres.table_types(conn, qualified)
-                    stored = {c: t for c, t in types.items() if c not in postgres.RUN_COLUMNS}
-                    self._handoff.keep(qualified, where, frame, stored, readers)
+                # the table's types decide how the frame is handed over; not asked when nobody in the run reads it
+                types = postgres.table_types(conn, qualified) if readers and counts[table] else {}
+                stored = {c: t for c, t in types.items() if c not in postgres.RUN_COLUMNS}
+                self._handoff.keep(qualified, where, frame, stored, readers if stored else 0)
         context.add_output_metadata(
             {
                 **{f"rows/{t}": dg.MetadataValue.int(n) for t, n in counts.items()},

@@ -21,6 +21,8 @@ from typing import Any, Literal
 
 import numpy as np
 
+from dc_pipeline.domain.forecasting.ets_gradient import ets_gradient
+
 Family = Literal["naive", "seasonal_naive", "ets", "sarimax", "ridge"]
 
 # What a candidate that cannot be fitted on a window raises (statsmodels is not consistent).
@@ -109,7 +111,7 @@ def _ets_forecast(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # statsmodels warns on near-flat series and computes AICc lazily
         # Without a start, statsmodels searches a grid of smoothing parameters for one (most of a cold fit's time).
-        fit = model.fit(start_params=start, use_brute=start is None)
+        fit = model.fit(start_params=start, use_brute=start is None, minimize_kwargs={"jac": ets_gradient(model)})
         sse, aicc = float(fit.sse), float(fit.aicc)
     p = fit.params
     alpha = float(p["smoothing_level"])

@@ -91,13 +91,9 @@ def plan_dict(
     efforts = problem.effort_per_metric(delta)
     changed = np.flatnonzero(delta > 0)
     changed = changed[np.argsort(-gains[changed], kind="stable")]
-    meta = problem.metrics
     metrics = [
-        {
-            "metric_id": _plain(meta.at[m, "metric_id"]),
-            "metric_name": meta.at[m, "metric_name"],
-            "section_name": meta.at[m, "section_name"],
-            "platform_name": meta.at[m, "platform_name"],
+        problem.labels[m]
+        | {
             "current": float(problem.score[m]),
             "target": float(problem.score[m] + delta[m]),
             "delta": float(delta[m]),
@@ -129,7 +125,3 @@ def outcome_change(delta_dc: float, per_point: dict) -> dict:
         "ci_high": high,
         "level": per_point.get("level"),
     }
-
-
-def _plain(value):
-    return value.item() if hasattr(value, "item") else value

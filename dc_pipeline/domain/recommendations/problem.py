@@ -7,6 +7,7 @@ Every evaluation is vectorised over a population matrix of shape (P, M).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -36,6 +37,17 @@ class DecisionProblem:
     headroom: np.ndarray  # max(0, best_m − s_m): points available before the cohort-best surcharge
     upper: np.ndarray  # U_m, largest allowed Δ_m
     max_changed: int  # K
+
+    @cached_property
+    def labels(self) -> list[dict]:
+        """Each gene's metric_id, metric_name, section_name and platform_name as plain values, read from the
+        frame once: every plan lists them (pandas' per-cell access was most of the plans' build time)."""
+        meta = self.metrics
+        return [
+            {"metric_id": _plain(meta.at[m, "metric_id"])}
+            | {col: meta.at[m, col] for col in ("metric_name", "section_name", "platform_name")}
+            for m in range(self.n_metrics)
+        ]
 
     @property
     def n_metrics(self) -> int:
@@ -73,6 +85,10 @@ class DecisionProblem:
 class ProblemBuild:
     problem: DecisionProblem | None
     excluded: dict[str, int]  # reason -> number of metrics left out of the decision
+
+
+def _plain(value):
+    return value.item() if hasattr(value, "item") else value
 
 
 def missing_columns(rows: pd.DataFrame) -> list[str]:

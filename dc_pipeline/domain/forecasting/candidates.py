@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from dc_pipeline.domain.forecasting.ets_gradient import ets_gradient
+from dc_pipeline.domain.forecasting.lbfgs_gradients import ets_gradient, sarimax_loglike_and_score
 
 Family = Literal["naive", "seasonal_naive", "ets", "sarimax", "ridge"]
 
@@ -158,7 +158,15 @@ def _sarimax_forecast(
         # cov_type="none": the parameters' covariance (a numerical Hessian, ~5 % of a fit) enters neither the
         # forecast, nor its standard error (the Kalman filter's), nor the AICc.
         model = SARIMAX(z, order=order, seasonal_order=seasonal, trend=trend, concentrate_scale=concentrate)
-        estimates = model.fit(start_params=start, disp=False, maxiter=SARIMAX_MAXITER, return_params=True)
+        estimates = model.fit(
+            start_params=start,
+            disp=False,
+            maxiter=SARIMAX_MAXITER,
+            return_params=True,
+            approx_grad=False,  # the same forward differences, from sarimax_loglike_and_score
+            epsilon=None,
+            loglike_and_score=sarimax_loglike_and_score(model),
+        )
         # fit() would run the Kalman smoother at the estimates too; the forecast and the AICc need the filter only.
         fit = model.filter(estimates, cov_type="none")
         pred = fit.get_forecast(horizon)

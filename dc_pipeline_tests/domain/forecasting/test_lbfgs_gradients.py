@@ -1,4 +1,5 @@
-"""The ETS gradient takes scipy's own finite differences: the fits end at the same estimates, bit for bit."""
+"""The ETS gradient and the SARIMAX score take scipy's own finite differences: the fits end at the same estimates,
+bit for bit."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ import pytest
 from scipy.optimize._numdiff import approx_derivative
 from statsmodels.tsa.holtwinters import ExponentialSmoothing
 from statsmodels.tsa.holtwinters.model import SMOOTHERS, HoltWintersArgs, opt_wrapper
+from statsmodels.tsa.statespace.sarimax import SARIMAX
 
-from dc_pipeline.domain.forecasting.ets_gradient import LBFGSB_STEP, ets_gradient
+from dc_pipeline.domain.forecasting.lbfgs_gradients import ETS_STEP, ets_gradient, sarimax_loglike_and_score
 
 SHAPES = [  # trend, damped, seasonal
     (None, False, None),
@@ -68,6 +70,32 @@ def test_gradient_equals_scipys_forward_differences_including_at_a_bound():
     ub = np.array([1.0, 1.0, np.inf, np.inf, 0.995])
     for x in (np.array([0.3, 0.2, 49.0, 0.1, 0.9]), np.array([0.3, 1.0, 49.0, 0.1, 0.995])):  # interior, at bounds
         expected = approx_derivative(
-            lambda v: loss(v, hw_args), x, method="2-point", abs_step=LBFGSB_STEP, bounds=(lb, ub), f0=loss(x, hw_args)
+            lambda v: loss(v, hw_args), x, method="2-point", abs_step=ETS_STEP, bounds=(lb, ub), f0=loss(x, hw_args)
         )
         np.testing.assert_array_equal(ets_gradient(model)(x, hw_args), expected)
+
+
+@pytest.mark.parametrize(
+    "order, seasonal, trend",
+    [((1, 0, 1), (1, 0, 0, 12), "c"), ((0, 1, 1), (0, 1, 1, 12), "n"), ((1, 1, 0), (0, 0, 0, 0), "n")],
+)
+def test_sarimax_fit_with_the_score_ends_at_the_same_estimates(order, seasonal, trend):
+    z = _series()
+    estimates = []
+    start = None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for n in (len(z) - 1, len(z)):  # a cold fit, then one warm-started from it as a backtest chains them
+            fits = []
+            for unwrapped in (False, True):
+                model = SARIMAX(z[:n], order=order, seasonal_order=seasonal, trend=trend, concentrate_scale=True)
+                score = {"approx_grad": False, "epsilon": None, "loglike_and_score": sarimax_loglike_and_score(model)}
+                fits.append(
+                    model.fit(
+                        start_params=start, disp=False, maxiter=15, return_params=True, **(score if unwrapped else {})
+                    )
+                )
+            np.testing.assert_array_equal(fits[1], fits[0])
+            estimates.append(fits[0])
+            start = fits[0]
+    assert not np.array_equal(estimates[0], estimates[1])  # the two windows' fits differ: the check compared fits

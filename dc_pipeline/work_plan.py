@@ -19,7 +19,7 @@ from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PART
 
 from dc_pipeline.domain.partition_keys import consecutive_slices
 
-# The demo tunes with a small budget so it finishes in about a minute; set these (shell or .env) to override. They
+# The demo tunes with a small budget (about 70 s on 2 cores, README); set these (shell or .env) to override. They
 # reach the UI's run workers: dagster dev gets the demo's environment (ui_launch.py).
 DEMO_TUNING = {"OPTUNA_N_TRIALS": "5", "OPTUNA_TIMEOUT": "60", "OPTUNA_N_JOBS": "1"}
 DEMO_MODEL_RUN_CONFIG = {"ops": {"outcome_models": {"config": {"bootstrap_reps": 100}}}}

@@ -240,9 +240,10 @@ def run_stage_in_process(defs: dg.Definitions, instance: dg.DagsterInstance, sta
 def project_value_rows(source_url: str) -> dict[str, int]:
     """normalisedvalue rows per project key: what the plan weighs its slices by."""
     from dc_pipeline.adapters.source_reader import table_markers
+    from dc_pipeline.domain.partition_keys import project_key
 
     with postgres.connect(source_url) as conn:
-        return {f"p{p}": int(n) for p, (_, n) in table_markers(conn, "normalisedvalue").items()}
+        return {project_key(int(p)): int(n) for p, (_, n) in table_markers(conn, "normalisedvalue").items()}
 
 
 def run_plan(

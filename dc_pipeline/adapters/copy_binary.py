@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 from pgpq import ArrowToPostgresBinaryEncoder
 
-from dc_pipeline.adapters.copy_in import all_midnights, utc_micros
+from dc_pipeline.adapters.copy_in import all_midnights, holds_text, utc_micros
 
 _INTEGERS = {"bigint": pa.int64(), "integer": pa.int32(), "smallint": pa.int16()}
 Converter = Callable[[pd.Series], pa.Array]
@@ -56,7 +56,7 @@ def _converter(series: pd.Series, pg_type: str) -> Converter | None:
             return lambda s: pa.array(s, from_pandas=True).cast(pa.float64(), safe=False)
         return None
     if pg_type in ("text", "character varying"):
-        if isinstance(dtype, pd.StringDtype) or pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty"):
+        if holds_text(series):
             return lambda s: pa.array(s, from_pandas=True, type=pa.large_string())
         return None
     if not pd.api.types.is_datetime64_any_dtype(dtype):

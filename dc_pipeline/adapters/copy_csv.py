@@ -20,6 +20,8 @@ import numpy as np
 import pandas as pd
 from pandas.arrays import FloatingArray
 
+from dc_pipeline.adapters.copy_in import holds_text
+
 _PANDAS_DTYPES = {
     "integer": "Int64",
     "bigint": "Int64",
@@ -131,9 +133,7 @@ def _typed_column(series: pd.Series, pg_type: str) -> pd.Series | None:
     if pg_type == "double precision":
         return series if dtype == np.float64 else None
     if pg_type in ("text", "character varying"):
-        if not (
-            isinstance(dtype, pd.StringDtype) or pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty")
-        ):
+        if not holds_text(series):
             return None
         values = series.to_numpy(dtype=object, na_value=np.nan, copy=True)
         values[values == ""] = np.nan  # COPY's CSV writes '' and null alike as an empty field to the reader

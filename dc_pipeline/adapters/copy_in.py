@@ -54,6 +54,13 @@ def utc_micros(series: pd.Series) -> tuple[np.ndarray, np.ndarray, bool]:
     return values, np.isnat(values), aware
 
 
+def holds_text(series: pd.Series) -> bool:
+    """Whether a column holds only strings (or nothing): what a text column's binary COPY and hand-over take."""
+    if isinstance(series.dtype, pd.StringDtype):
+        return True
+    return pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty")
+
+
 def all_midnights(values: np.ndarray, missing: np.ndarray) -> bool:
     return bool(((values[~missing].astype("int64") % 86_400_000_000) == 0).all())
 

@@ -1,37 +1,52 @@
-"""Optuna's RDBStorage with fewer round trips per trial; the stored studies are the same.
+"""Optuna's RDBStorage with a running trial kept in its process; a finished study's rows are the same.
 
-A trial reported its fold scores one session each (a SELECT of the trial, a SELECT of the step,
-an INSERT: ~15 statements a trial) and read itself back right after it was created (a trial and
-its five relations: 6 statements). On a machine where Postgres shares the cores with the
-workers, every round trip is CPU the workers cannot use and a wait for a backend to be scheduled.
+Plain RDBStorage sends ~75 statements a trial on the assets' studies (a session per parameter, report,
+attribute and read); on a machine where Postgres shares the cores with the workers, every round trip is
+CPU the workers cannot use and a wait for a backend to be scheduled. Here:
 
-- Intermediate values are kept in the process that runs the trial and written in one INSERT
-  when the trial finishes, before its state. The pruners read other trials' intermediate values
-  only of finished trials (Median, Percentile: COMPLETE; SuccessiveHalving compares rung scores
-  it keeps in system attributes, still written at once), and the running trial sees its own
-  reports (Optuna keeps them on the Trial), so their decisions are unchanged. While the trial
-  runs, this process's reads of it include the kept values (a pruned trial's value is its last
-  report).
-  What changes: another process does not see a running trial's fold scores until it finishes;
-  a worker that dies loses the fold scores of its running trial, which then fails as before.
-- The first read of a trial this process has just created is answered from the creation; reads of
-  trials are one SELECT joining their relations instead of a SELECT per relation.
+- A trial created (or a waiting trial popped) by this process keeps its parameters, user attributes and
+  intermediate values in the process and writes them with its values and final state in ONE transaction
+  when it finishes (optuna_rdb_rows.finish_trial; nothing is written when another worker has finished or
+  failed it meanwhile, and Optuna's UpdateFinishedTrialError is raised as before). System attributes are
+  written at once (SuccessiveHalving keeps its rungs there and other workers read them).
+- A new parameter is checked against the study's stored distributions (read once per study, and again at
+  most once per trial when the trial meets a name not seen yet), so an incompatible distribution still
+  raises Optuna's ValueError.
+- Reads of a trial running or just finished here are answered from the process; other reads are one
+  SELECT joining a trial's relations; the study's existence is checked on its first read only.
+- A trial is created in one transaction of 2 statements; a heartbeat is one upsert; a study's stale trials
+  are looked for at most once per heartbeat interval by each process (not before every trial).
+
+What changes for the others: another process does not see a running trial's parameters, user attributes
+or fold scores until it finishes (TPE, CMA-ES and the median pruner read finished trials only; the
+running trial sees its own). A worker that dies mid-trial leaves a RUNNING trial with no parameters: the
+heartbeat check fails it after the grace period (found up to one heartbeat interval later than before)
+and the retry callback enqueues a copy, which re-runs an enqueued trial's fixed parameters (kept in
+system attributes) but samples a sampled trial's parameters anew, as they died with the worker.
 """
 
 from __future__ import annotations
 
 import copy
+import random
 import threading
+import time
 from collections.abc import Container
+from datetime import datetime
 
+from optuna import distributions
+from optuna.exceptions import StorageInternalError
 from optuna.storages import RDBStorage
 from optuna.storages._rdb import models
 from optuna.storages._rdb.storage import _create_scoped_session
 from optuna.trial import FrozenTrial, TrialState
-from sqlalchemy import or_, orm
+from sqlalchemy import exc, or_, orm
+
+from dc_pipeline.adapters import optuna_rdb_rows as rows
 
 # TrialModel's relations (backrefs of the child models, so looked up once the mappers are configured)
 _RELATIONS = ("params", "values", "user_attributes", "system_attributes", "intermediate_values")
+_CREATE_ATTEMPTS = 5  # as Optuna: creating a trial locks the study row, and a deadlock is retried
 
 
 def _joined() -> list:
@@ -41,53 +56,160 @@ def _joined() -> list:
 
 
 class BatchedRDBStorage(RDBStorage):
-    """RDBStorage that writes a trial's intermediate values once, when the trial finishes."""
+    """RDBStorage that writes a trial run in this process once, when it finishes (Postgres only)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self._pending: dict[int, dict[int, float]] = {}  # trial_id -> step -> value, not yet stored
-        self._created: dict[int, FrozenTrial] = {}  # trial_id -> trial as created, not yet read
-        self._pending_lock = threading.Lock()
+        self._start_memory()
+
+    def _start_memory(self) -> None:
+        self._running: dict[int, rows.RunningTrial] = {}  # trial_id -> trial running here
+        self._finished: dict[int, FrozenTrial] = {}  # trial_id -> finished here, not read back yet
+        self._distributions: dict[int, dict[str, distributions.BaseDistribution]] = {}  # study -> name -> first
+        self._known_studies: set[int] = set()
+        self._stale_checked: dict[int, float] = {}  # study -> monotonic time of this process's last check
+        self._memory_lock = threading.Lock()
 
     def __getstate__(self) -> dict:
         state = super().__getstate__()
-        for key in ("_pending", "_created", "_pending_lock"):
+        for key in ("_running", "_finished", "_distributions", "_known_studies", "_stale_checked", "_memory_lock"):
             state.pop(key, None)
         return state
 
     def __setstate__(self, state: dict) -> None:
         super().__setstate__(state)
-        self._pending, self._created, self._pending_lock = {}, {}, threading.Lock()
+        self._start_memory()
+
+    # -- trials created and finished here -------------------------------------------------------------------
 
     def _create_new_trial(self, study_id: int, template_trial: FrozenTrial | None = None) -> FrozenTrial:
-        trial = super()._create_new_trial(study_id, template_trial)
-        if template_trial is None:  # a fresh RUNNING trial: Optuna reads it back at once (Trial.__init__)
-            with self._pending_lock:
-                self._created[trial._trial_id] = copy.deepcopy(trial)
+        if template_trial is not None:  # enqueued and retried trials: Optuna's own rows, written at once
+            return super()._create_new_trial(study_id, template_trial)
+        for attempt in range(1, _CREATE_ATTEMPTS + 1):
+            try:
+                with _create_scoped_session(self.scoped_session) as session:
+                    trial = rows.insert_running_trial(session, study_id)
+                break
+            except StorageInternalError:
+                if attempt == _CREATE_ATTEMPTS:
+                    raise
+                time.sleep(random.random() * 2.0)
+        with self._memory_lock:
+            self._running[trial._trial_id] = rows.RunningTrial(study_id, copy.deepcopy(trial))
         return trial
 
-    def set_trial_intermediate_value(self, trial_id: int, step: int, intermediate_value: float) -> None:
-        with self._pending_lock:
-            self._pending.setdefault(trial_id, {})[step] = float(intermediate_value)
-
     def set_trial_state_values(self, trial_id: int, state: TrialState, values=None) -> bool:
-        if state.is_finished():
-            self._write_pending(trial_id)
-        return super().set_trial_state_values(trial_id, state, values)
+        run = self._run(trial_id)
+        if run is None or not state.is_finished():
+            started = super().set_trial_state_values(trial_id, state, values)
+            if started and state == TrialState.RUNNING:  # a waiting trial this process popped
+                self._keep_popped(trial_id)
+            return started
+        completed = datetime.now()
+        try:
+            with _create_scoped_session(self.scoped_session) as session:
+                if not rows.finish_trial(session, run, state, values, completed):
+                    stored = models.TrialModel.find_or_raise_by_id(trial_id, session)
+                    self.check_trial_is_updatable(trial_id, stored.state)  # UpdateFinishedTrialError
+        except exc.IntegrityError:
+            return False
+        finished = run.frozen()
+        finished.state, finished.datetime_complete = state, completed
+        finished.values = None if values is None else [float(v) for v in values]
+        with self._memory_lock:
+            self._running.pop(trial_id, None)
+            self._finished[trial_id] = finished
+        return True
+
+    def _keep_popped(self, trial_id: int) -> None:
+        with _create_scoped_session(self.scoped_session) as session:
+            model = self._trial_model(trial_id, session)
+            study_id, trial = model.study_id, self._build_frozen_trial_from_trial_model(model)
+        with self._memory_lock:
+            self._running[trial_id] = rows.RunningTrial(study_id, trial)
+
+    def _run(self, trial_id: int) -> rows.RunningTrial | None:
+        with self._memory_lock:
+            return self._running.get(trial_id)
+
+    # -- what a running trial sets ----------------------------------------------------------------------------
+
+    def _set_trial_param(
+        self,
+        trial_id: int,
+        param_name: str,
+        param_value_internal: float,
+        distribution: distributions.BaseDistribution,
+        previous_distribution: distributions.BaseDistribution | None,
+    ) -> None:
+        run = self._run(trial_id)
+        if run is None:
+            return super()._set_trial_param(
+                trial_id, param_name, param_value_internal, distribution, previous_distribution
+            )
+        known = previous_distribution or self._study_distribution(run, param_name)
+        if known is not None:
+            distributions.check_distribution_compatibility(known, distribution)  # Optuna's ValueError
+        with self._memory_lock:
+            run.params[param_name] = (param_value_internal, distribution)
+            self._distributions.setdefault(run.study_id, {}).setdefault(param_name, distribution)
+
+    def _study_distribution(self, run: rows.RunningTrial, name: str) -> distributions.BaseDistribution | None:
+        """The study's distribution of `name`, re-read from Postgres when the study is new to this process
+        or, once per trial, when the name is (another worker may have stored it since the last read)."""
+        with self._memory_lock:
+            known = self._distributions.get(run.study_id)
+            if known is not None and (name in known or run.distributions_reloaded):
+                return known.get(name)
+            run.distributions_reloaded = True
+        with _create_scoped_session(self.scoped_session) as session:
+            stored = rows.study_distributions(session, run.study_id)
+        with self._memory_lock:
+            known = self._distributions.setdefault(run.study_id, {})
+            known.update(stored)
+            return known.get(name)
+
+    def set_trial_user_attr(self, trial_id: int, key: str, value) -> None:
+        run = self._run(trial_id)
+        if run is None:
+            return super().set_trial_user_attr(trial_id, key, value)
+        with self._memory_lock:
+            run.user_attrs[key] = copy.deepcopy(value)
+
+    def set_trial_system_attr(self, trial_id: int, key: str, value) -> None:
+        super().set_trial_system_attr(trial_id, key, value)
+        run = self._run(trial_id)
+        if run is not None:
+            with self._memory_lock:
+                run.trial.system_attrs[key] = copy.deepcopy(value)
+
+    def set_trial_intermediate_value(self, trial_id: int, step: int, intermediate_value: float) -> None:
+        run = self._run(trial_id)
+        if run is None:
+            return super().set_trial_intermediate_value(trial_id, step, intermediate_value)
+        with self._memory_lock:
+            run.intermediate_values[step] = float(intermediate_value)
+
+    # -- reads ------------------------------------------------------------------------------------------------
 
     def get_trial(self, trial_id: int) -> FrozenTrial:
-        with self._pending_lock:
-            created = self._created.pop(trial_id, None)
-        trial = created if created is not None else self._read_trial(trial_id)
-        return self._with_pending(trial)
-
-    def _read_trial(self, trial_id: int) -> FrozenTrial:
+        with self._memory_lock:
+            run = self._running.get(trial_id)
+            finished = self._finished.pop(trial_id, None)
+        if run is not None:
+            return run.frozen()
+        if finished is not None:
+            return finished
         with _create_scoped_session(self.scoped_session) as session:
-            query = session.query(models.TrialModel).filter(models.TrialModel.trial_id == trial_id)
-            model = query.options(*_joined()).one_or_none()
-            if model is None:
-                models.TrialModel.find_or_raise_by_id(trial_id, session)  # Optuna's KeyError
-            return self._build_frozen_trial_from_trial_model(model)
+            return self._build_frozen_trial_from_trial_model(self._trial_model(trial_id, session))
+
+    @staticmethod
+    def _trial_model(trial_id: int, session) -> models.TrialModel:
+        query = session.query(models.TrialModel).filter(models.TrialModel.trial_id == trial_id)
+        model = query.options(*_joined()).one_or_none()
+        if model is None:
+            models.TrialModel.find_or_raise_by_id(trial_id, session)  # Optuna's KeyError
+        return model
 
     def _get_trials(
         self,
@@ -97,11 +219,12 @@ class BatchedRDBStorage(RDBStorage):
         trial_id_greater_than: int,
     ) -> list[FrozenTrial]:
         """RDBStorage._get_trials (the trials of a study after the last one read, and the unfinished
-        ones) with the relations joined: 2 statements instead of 7."""
+        ones) in one joined SELECT, with the trials running here as this process knows them."""
         trial = models.TrialModel
         included = {i for i in included_trial_ids if i <= trial_id_greater_than}
         with _create_scoped_session(self.scoped_session) as session:
-            models.StudyModel.find_or_raise_by_id(study_id, session)
+            if study_id not in self._known_studies:
+                models.StudyModel.find_or_raise_by_id(study_id, session)
             query = session.query(trial).options(*_joined()).filter(trial.study_id == study_id)
             if states is not None:
                 query = query.filter(trial.state.in_(list(states)))
@@ -109,43 +232,35 @@ class BatchedRDBStorage(RDBStorage):
                 newer = trial.trial_id > trial_id_greater_than
                 query = query.filter(or_(trial.trial_id.in_(included), newer) if included else newer)
             found = [self._build_frozen_trial_from_trial_model(t) for t in query.order_by(trial.trial_id)]
-        return [self._with_pending(t) for t in found]
+        with self._memory_lock:
+            self._known_studies.add(study_id)
+            for i, stored in enumerate(found):
+                run = self._running.get(stored._trial_id)
+                if run is not None and stored.state == TrialState.RUNNING:
+                    found[i] = run.frozen()
+                elif stored.state.is_finished():
+                    self._finished.pop(stored._trial_id, None)
+        return found
 
-    def _with_pending(self, trial: FrozenTrial) -> FrozenTrial:
-        with self._pending_lock:
-            pending = dict(self._pending.get(trial._trial_id, {}))
-        if pending:
-            trial.intermediate_values = {**trial.intermediate_values, **pending}
-        return trial
+    # -- heartbeats -------------------------------------------------------------------------------------------
 
-    def _write_pending(self, trial_id: int) -> None:
-        """The kept intermediate values of the trial in one session (checked updatable, as each
-        report was); kept until stored, so a failed write leaves them for the next attempt."""
-        with self._pending_lock:
-            pending = dict(self._pending.get(trial_id, {}))
-            self._created.pop(trial_id, None)
-        if pending:
-            with _create_scoped_session(self.scoped_session, True) as session:
-                trial = models.TrialModel.find_or_raise_by_id(trial_id, session)
-                self.check_trial_is_updatable(trial_id, trial.state)
-                stored = {
-                    v.step: v for v in session.query(models.TrialIntermediateValueModel).filter_by(trial_id=trial_id)
-                }
-                for step, value in pending.items():
-                    stored_value, value_type = models.TrialIntermediateValueModel.intermediate_value_to_stored_repr(
-                        value
-                    )
-                    row = stored.get(step)
-                    if row is None:
-                        session.add(
-                            models.TrialIntermediateValueModel(
-                                trial_id=trial_id,
-                                step=step,
-                                intermediate_value=stored_value,
-                                intermediate_value_type=value_type,
-                            )
-                        )
-                    else:
-                        row.intermediate_value, row.intermediate_value_type = stored_value, value_type
-        with self._pending_lock:
-            self._pending.pop(trial_id, None)
+    def record_heartbeat(self, trial_id: int) -> None:
+        with _create_scoped_session(self.scoped_session, True) as session:
+            rows.record_heartbeat(session, trial_id)
+
+    def _get_stale_trial_ids(self, study_id: int) -> list[int]:
+        """Optuna looks before every trial; a trial turns stale only after the grace period without a
+        heartbeat, so one look per heartbeat interval and process finds it at most that much later."""
+        now = time.monotonic()
+        with self._memory_lock:
+            last = self._stale_checked.get(study_id)
+            if last is not None and now - last < self.heartbeat_interval:
+                return []
+            self._stale_checked[study_id] = now
+        return super()._get_stale_trial_ids(study_id)
+
+    def delete_study(self, study_id: int) -> None:
+        super().delete_study(study_id)
+        with self._memory_lock:
+            self._known_studies.discard(study_id)
+            self._distributions.pop(study_id, None)

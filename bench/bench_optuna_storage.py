@@ -9,9 +9,9 @@ MAX_ORIGINS; outcome model: one per CV fold, 5; GA: one per hypervolume checkpoi
 objective's computation is replaced by a cheap deterministic score, so the storage traffic is the assets' and
 nothing else is timed. Every storage (Optuna's plain RDBStorage, and the project's get_storage class) runs
 --studies fresh studies per kind on the same scratch database, alternating. Printed: statements per trial by
-kind (first SQL word and table) with their round-trip ms per trial (cursor execute to result), and per study
-kind the statements, round-trip ms and storage ms per trial (wall time inside storage calls: ORM and round
-trips), the latter depending on the machine's load.
+kind (first SQL word and table), and per study kind the statements, transactions (each a BEGIN and a COMMIT
+round trip more), round-trip ms of the statements (cursor execute to result) and storage ms per trial (wall
+time inside storage calls: ORM and round trips), the latter depending on the machine's load.
 
 Without --dsn (or TEST_DATABASE_URL) a throwaway Postgres cluster is started and removed at the end.
 """
@@ -107,12 +107,17 @@ class StorageMeter:
         self.statements: Counter = Counter()
         self.round_trip_s: Counter = Counter()
         self.storage_s = 0.0
+        self.transactions = 0
         self._local = threading.local()
+        event.listen(storage.engine, "commit", self._committed)
         event.listen(storage.engine, "before_cursor_execute", self._before)
         event.listen(storage.engine, "after_cursor_execute", self._after)
         for name in dir(optuna.storages.BaseStorage):
             if not name.startswith("_") and callable(getattr(storage, name, None)):
                 setattr(storage, name, self._timed(getattr(storage, name)))
+
+    def _committed(self, conn) -> None:
+        self.transactions += 1
 
     def _before(self, conn, cursor, statement, parameters, context, executemany) -> None:
         self._local.started = time.perf_counter()
@@ -136,8 +141,8 @@ class StorageMeter:
 
         return timed
 
-    def snapshot(self) -> tuple[Counter, Counter, float]:
-        return Counter(self.statements), Counter(self.round_trip_s), self.storage_s
+    def snapshot(self) -> tuple[Counter, Counter, float, int]:
+        return Counter(self.statements), Counter(self.round_trip_s), self.storage_s, self.transactions
 
 
 def statement_kind(sql: str) -> str:
@@ -177,7 +182,7 @@ def bench(url: str, n_studies: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     by_kind, by_statement = [], []
     version = uuid.uuid4().hex[:8]
     for kind in KINDS:
-        totals = {label: [Counter(), Counter(), 0.0, 0] for label in storages}
+        totals = {label: [Counter(), Counter(), 0.0, 0, 0] for label in storages}
         for i in range(n_studies):
             for label, storage in storages.items():
                 before = meters[label].snapshot()
@@ -188,13 +193,15 @@ def bench(url: str, n_studies: int) -> tuple[pd.DataFrame, pd.DataFrame]:
                 total[1].update({k: after[1][k] - before[1].get(k, 0.0) for k in after[1]})
                 total[2] += after[2] - before[2]
                 total[3] += n_trials
-        for label, (statements, round_trips, storage_s, n_trials) in totals.items():
+                total[4] += after[3] - before[3]
+        for label, (statements, round_trips, storage_s, n_trials, transactions) in totals.items():
             by_kind.append(
                 {
                     "study": kind,
                     "storage": label,
                     "trials": n_trials,
                     "statements_per_trial": round(sum(statements.values()) / n_trials, 1),
+                    "transactions_per_trial": round(transactions / n_trials, 1),
                     "round_trip_ms_per_trial": round(1000 * sum(round_trips.values()) / n_trials, 2),
                     "storage_ms_per_trial": round(1000 * storage_s / n_trials, 2),
                 }
@@ -212,7 +219,13 @@ def bench(url: str, n_studies: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     for storage in storages.values():
         storage.engine.dispose()
     table = pd.DataFrame(by_statement)
-    wide = table.pivot_table(index="statement", columns=["storage", "study"], values="per_trial", fill_value=0)
+    # every kind runs the same number of trials: the mean over kinds is the per-trial figure of all three
+    kinds = table.pivot_table(
+        index=["statement", "storage"], columns="study", values=["per_trial", "ms_per_trial"], fill_value=0
+    )
+    overall = pd.DataFrame({c: kinds[c].sum(axis=1) / len(KINDS) for c in ("per_trial", "ms_per_trial")})
+    wide = overall.unstack("storage", fill_value=0)
+    wide.columns = [f"{storage} {figure}" for figure, storage in wide.columns]
     return pd.DataFrame(by_kind), wide.round(2).sort_values(list(wide.columns)[0], ascending=False)
 
 
@@ -242,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(by_kind.to_markdown(index=False))
         print()
-        print("statements per trial by kind:")
+        print("statements per trial and their round-trip ms per trial, by statement (all three kinds):")
         print(by_statement.to_markdown())
     finally:
         optuna_storage.dispose_storages()

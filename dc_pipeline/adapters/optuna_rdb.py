@@ -13,16 +13,19 @@ CPU the workers cannot use and a wait for a backend to be scheduled. Here:
   most once per trial when the trial meets a name not seen yet), so an incompatible distribution still
   raises Optuna's ValueError.
 - Reads of a trial running or just finished here are answered from the process; other reads are one
-  SELECT joining a trial's relations; the study's existence is checked on its first read only.
+  SELECT joining a trial's relations; the study's existence is checked on its first read only. Of the
+  three reads of the study between two trials (patience callback, waiting-trial check, sampler), the
+  last two are answered "nothing new" when they come within FRESH_S of the first (_read_recently).
 - A trial is created in one transaction of 2 statements; a heartbeat is one upsert; a study's stale trials
   are looked for at most once per heartbeat interval by each process (not before every trial).
 
-What changes for the others: another process does not see a running trial's parameters, user attributes
-or fold scores until it finishes (TPE, CMA-ES and the median pruner read finished trials only; the
-running trial sees its own). A worker that dies mid-trial leaves a RUNNING trial with no parameters: the
-heartbeat check fails it after the grace period (found up to one heartbeat interval later than before)
-and the retry callback enqueues a copy, which re-runs an enqueued trial's fixed parameters (kept in
-system attributes) but samples a sampled trial's parameters anew, as they died with the worker.
+What changes for the others: a worker sees another's trial finished up to FRESH_S later; it does not see a
+running trial's parameters, user attributes or fold scores until it finishes (TPE, CMA-ES and the median
+pruner read finished trials only; the running trial sees its own). A worker that dies mid-trial leaves a
+RUNNING trial with no parameters: the heartbeat check fails it after the grace period (found up to one
+heartbeat interval later than before) and the retry callback enqueues a copy, which re-runs an enqueued
+trial's fixed parameters (kept in system attributes) but samples a sampled trial's parameters anew, as they
+died with the worker.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ from dc_pipeline.adapters import optuna_rdb_rows as rows
 # TrialModel's relations (backrefs of the child models, so looked up once the mappers are configured)
 _RELATIONS = ("params", "values", "user_attributes", "system_attributes", "intermediate_values")
 _CREATE_ATTEMPTS = 5  # as Optuna: creating a trial locks the study row, and a deadlock is retried
+FRESH_S = 0.25  # a study read this recently, with nothing finished here since, is not read again
 
 
 def _joined() -> list:
@@ -68,11 +72,13 @@ class BatchedRDBStorage(RDBStorage):
         self._distributions: dict[int, dict[str, distributions.BaseDistribution]] = {}  # study -> name -> first
         self._known_studies: set[int] = set()
         self._stale_checked: dict[int, float] = {}  # study -> monotonic time of this process's last check
+        self._fresh: dict[int, tuple] = {}  # study -> (read at, the reader's cache state after that read)
         self._memory_lock = threading.Lock()
 
     def __getstate__(self) -> dict:
         state = super().__getstate__()
-        for key in ("_running", "_finished", "_distributions", "_known_studies", "_stale_checked", "_memory_lock"):
+        memory = ("_running", "_finished", "_distributions", "_known_studies", "_stale_checked", "_fresh")
+        for key in (*memory, "_memory_lock"):
             state.pop(key, None)
         return state
 
@@ -119,6 +125,7 @@ class BatchedRDBStorage(RDBStorage):
         with self._memory_lock:
             self._running.pop(trial_id, None)
             self._finished[trial_id] = finished
+            self._fresh.pop(run.study_id, None)
         return True
 
     def _keep_popped(self, trial_id: int) -> None:
@@ -127,6 +134,7 @@ class BatchedRDBStorage(RDBStorage):
             study_id, trial = model.study_id, self._build_frozen_trial_from_trial_model(model)
         with self._memory_lock:
             self._running[trial_id] = rows.RunningTrial(study_id, trial)
+            self._fresh.pop(study_id, None)
 
     def _run(self, trial_id: int) -> rows.RunningTrial | None:
         with self._memory_lock:
@@ -220,6 +228,10 @@ class BatchedRDBStorage(RDBStorage):
     ) -> list[FrozenTrial]:
         """RDBStorage._get_trials (the trials of a study after the last one read, and the unfinished
         ones) in one joined SELECT, with the trials running here as this process knows them."""
+        state = (trial_id_greater_than, frozenset(included_trial_ids))
+        if states is None and self._read_recently(study_id, state):
+            return []
+        read_at = time.monotonic()
         trial = models.TrialModel
         included = {i for i in included_trial_ids if i <= trial_id_greater_than}
         with _create_scoped_session(self.scoped_session) as session:
@@ -240,7 +252,19 @@ class BatchedRDBStorage(RDBStorage):
                     found[i] = run.frozen()
                 elif stored.state.is_finished():
                     self._finished.pop(stored._trial_id, None)
+            if states is None and trial_id_greater_than > -1:
+                self._fresh[study_id] = (read_at, _state_after(state, found))
         return found
+
+    def _read_recently(self, study_id: int, state: tuple) -> bool:
+        """Whether an incremental read of the study (Optuna's cache asking for what changed since its state)
+        can answer "nothing": the same state was left by a read less than FRESH_S ago and no trial of the
+        study finished or started here since. A trial is read three times between two trials (the patience
+        callback, the waiting-trial check, the sampler); this answers the last two. Another worker's trial
+        that finished within FRESH_S is seen at the next read, FRESH_S later at most."""
+        with self._memory_lock:
+            seen = self._fresh.get(study_id)
+        return seen is not None and time.monotonic() - seen[0] < FRESH_S and seen[1] == state
 
     # -- heartbeats -------------------------------------------------------------------------------------------
 
@@ -264,3 +288,11 @@ class BatchedRDBStorage(RDBStorage):
         with self._memory_lock:
             self._known_studies.discard(study_id)
             self._distributions.pop(study_id, None)
+
+
+def _state_after(state: tuple, found: list[FrozenTrial]) -> tuple:
+    """Optuna's _CachedStorage state (last finished trial id, unfinished trial ids) after it takes in `found`."""
+    last_finished, unfinished = state
+    finished = {t._trial_id for t in found if t.state.is_finished()}
+    unfinished = (unfinished | {t._trial_id for t in found}) - finished
+    return (max([last_finished, *finished]), frozenset(unfinished))

@@ -10,7 +10,7 @@ from optuna.storages import RDBStorage
 from sqlalchemy import event
 
 from dc_pipeline.adapters import optuna_storage
-from dc_pipeline.adapters.optuna_rdb import BatchedRDBStorage
+from dc_pipeline.adapters.optuna_rdb import FRESH_S, BatchedRDBStorage
 from dc_pipeline.domain.tuning import make_pruner, make_sampler
 
 SEED = 7
@@ -164,3 +164,17 @@ def test_trial_of_a_dead_worker_is_failed_and_retried(url):
     assert trials[0][1] == optuna.trial.TrialState.FAIL and trials[0][3] == {} and trials[0][4] == {}
     assert [t[1] for t in trials[1:]] == [optuna.trial.TrialState.COMPLETE]
     assert trials[1][7]["failed_trial"] == trials[0][0] and "x" in trials[1][3]  # sampled anew
+
+
+def test_reads_see_this_process_at_once_and_other_workers_within_the_fresh_window(url):
+    storage, other = BatchedRDBStorage(url), BatchedRDBStorage(url)
+    try:
+        study = optuna.create_study(storage=storage, study_name="fresh")
+        study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=1)
+        assert [t.state for t in study.trials] == [optuna.trial.TrialState.COMPLETE]  # its own finish, at once
+        optuna.load_study(study_name="fresh", storage=other).optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=1)
+        time.sleep(FRESH_S)
+        assert [t.number for t in study.trials] == [0, 1]  # the other worker's, one window later at most
+    finally:
+        storage.engine.dispose()
+        other.engine.dispose()

@@ -1,6 +1,6 @@
 """Benchmark: Optuna storage round trips per trial for the three kinds of study the assets run.
 
-    python bench/bench_optuna_storage.py [--studies 6] [--n-trials 5] [--dsn URL]
+    python bench/bench_optuna_storage.py [--studies 6] [--dsn URL]
 
 Each kind of study is run as its asset runs it (`domain.tuning.optimize`, TPE sampler seeded by the study
 name, median pruner, the default parameters enqueued, n_jobs 1) with the asset's own parameter space

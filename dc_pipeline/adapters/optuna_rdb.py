@@ -6,9 +6,10 @@ CPU the workers cannot use and a wait for a backend to be scheduled. Here:
 
 - A trial created (or a waiting trial popped) by this process keeps its parameters, user attributes and
   intermediate values in the process and writes them with its values and final state in ONE transaction
-  when it finishes (optuna_rdb_rows.finish_trial; nothing is written when another worker has finished or
-  failed it meanwhile, and Optuna's UpdateFinishedTrialError is raised as before). System attributes are
-  written at once (SuccessiveHalving keeps its rungs there and other workers read them).
+  when it finishes (so the process that runs a trial finishes it, as study.optimize does). Nothing is
+  written when another worker has finished or failed it meanwhile, and Optuna's UpdateFinishedTrialError
+  is raised as before. System attributes are written at once (SuccessiveHalving keeps its rungs there
+  and other workers read them).
 - A new parameter is checked against the study's stored distributions (read once per study, and again at
   most once per trial when the trial meets a name not seen yet), so an incompatible distribution still
   raises Optuna's ValueError.

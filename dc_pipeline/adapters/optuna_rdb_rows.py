@@ -48,16 +48,19 @@ class RunningTrial:
         return trial
 
 
-def insert_running_trial(session, study_id: int) -> FrozenTrial:
+def insert_running_trial(session, study_id: int, heartbeat: bool) -> FrozenTrial:
     """A new RUNNING trial numbered as Optuna numbers it (the trials of the study before it), under
     Optuna's lock on the study row: with the lock held every earlier trial is committed, so their count
-    is the number Optuna's separate count-and-update would give. 2 statements instead of 4."""
+    is the number Optuna's separate count-and-update would give. 2 statements instead of 4, and with
+    `heartbeat` its first heartbeat row, which Optuna's heartbeat thread writes in a session of its own."""
     models.StudyModel.find_or_raise_by_id(study_id, session, for_update=True)
     trial = models.TrialModel
     started = datetime.now()
     number = select(func.count(trial.trial_id)).where(trial.study_id == study_id).scalar_subquery()
     statement = insert(trial).values(study_id=study_id, number=number, state=TrialState.RUNNING, datetime_start=started)
     trial_id, trial_number = session.execute(statement.returning(trial.trial_id, trial.number)).one()
+    if heartbeat:
+        session.execute(insert(models.TrialHeartbeatModel).values(trial_id=trial_id, heartbeat=func.now()))
     return FrozenTrial(
         number=trial_number,
         state=TrialState.RUNNING,

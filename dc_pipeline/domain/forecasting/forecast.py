@@ -19,7 +19,6 @@ from typing import Any, Literal
 import numpy as np
 import optuna
 import pandas as pd
-from threadpoolctl import threadpool_limits
 
 from dc_pipeline.domain.forecasting.backtest import BacktestResult, calibration_positions, run_backtest
 from dc_pipeline.domain.forecasting.candidates import (
@@ -40,6 +39,7 @@ from dc_pipeline.domain.forecasting.intervals import (
 )
 from dc_pipeline.domain.forecasting.transforms import SeriesKind, Transform, make_transform
 from dc_pipeline.domain.forecasting.tuned import TuningOutcome, tune
+from dc_pipeline.domain.thread_limits import single_threaded
 from dc_pipeline.domain.tuning import StudySummary, TuningSettings, in_memory_study, make_pruner, make_sampler
 
 MIN_FORECAST = 4
@@ -255,7 +255,7 @@ def forecast_series(
     `tuned.backtests[0]`): the tuned tier then publishes its candidate instead of opening a study.
     """
     # The matrices are tiny: multi-threaded BLAS only adds contention (10x slower on a busy host).
-    with threadpool_limits(limits=1, user_api="blas"):
+    with single_threaded("blas"):
         return _forecast_series(
             y, kind=kind, m=m, horizon=horizon, settings=settings, study_factory=study_factory, name=name, seed=seed,
             tuned=tuned,

@@ -14,13 +14,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pandas as pd
-import scipy.linalg  # noqa: F401 (loads OpenBLAS before threadpool_limits, which limits loaded libraries only)
-from threadpoolctl import threadpool_limits
+import scipy.linalg  # noqa: F401 (loads OpenBLAS before single_threaded, which limits loaded libraries only)
 
 from dc_pipeline.domain.data_version import version_hex
 from dc_pipeline.domain.forecasting.forecast import tuning_input
 from dc_pipeline.domain.forecasting.tuned import TuningOutcome, tune
 from dc_pipeline.domain.panels import brand_series
+from dc_pipeline.domain.thread_limits import single_threaded
 from dc_pipeline.domain.tuning_settings import TuningSettings, study_name
 
 FORECAST_KIND = "forecast"
@@ -60,7 +60,7 @@ def tune_project_series(
         if not group:
             continue
         study = study_factory(shared_study_name(project_id, series, members), "minimize")
-        with threadpool_limits(limits=1, user_api="blas"):  # tiny matrices: BLAS threads only contend
+        with single_threaded("blas"):  # tiny matrices: BLAS threads only contend
             outcome = tune(group, horizon, settings, study)
         for i, b in enumerate(members):
             outcomes[b][series] = TuningOutcome(outcome.spec, outcome.summary, [outcome.backtests[i]])

@@ -9,7 +9,6 @@ from typing import Any
 import numpy as np
 import optuna
 import pandas as pd
-from threadpoolctl import threadpool_limits
 
 from dc_pipeline.domain.outcome_models.candidates import (
     ModelConfig,
@@ -31,6 +30,7 @@ from dc_pipeline.domain.outcome_models.effects import (
 from dc_pipeline.domain.outcome_models.features import ModelFrame, available_feature_sets, build_model_frame
 from dc_pipeline.domain.outcome_models.transforms import TargetTransform, transform_for
 from dc_pipeline.domain.relationships import corr_block
+from dc_pipeline.domain.thread_limits import single_threaded
 from dc_pipeline.domain.tuning import StudySummary, TuningSettings, in_memory_study, optimize, study_name
 
 MODEL_KIND = "outcome_model"
@@ -190,7 +190,7 @@ def fit_outcome_model(
     """
     # The data are a few hundred rows: OpenMP/BLAS thread pools only add overhead here and
     # oversubscribe the CPU when Optuna runs trials in parallel, so each fit runs single-threaded.
-    with threadpool_limits(limits=1):
+    with single_threaded():
         return _fit(
             obs,
             target,

@@ -112,3 +112,36 @@ def test_materializations_reuse_the_pooled_connections(tmp_path, fresh_db, monke
         assert instance.fetch_materializations(dg.AssetKey("pooled_probe"), limit=20).records[0] is not None
     finally:
         instance.dispose()
+
+
+def test_schema_checks_ask_the_catalog_until_found_then_remember(fresh_db):
+    """A table or asset-key column found once is not asked again; one not found is asked each time, and found
+    once it exists."""
+    storage = PooledPostgresStorage(fresh_db)
+    log = storage.event_log_storage
+    queries = []
+    event.listen(log._engine, "before_cursor_execute", lambda *a, **k: queries.append(1))
+    try:
+        assert log.has_table("dynamic_partitions")
+        assert log.has_asset_key_col("cached_status_data")
+        asked = len(queries)
+        assert asked >= 2
+        for _ in range(5):
+            assert log.has_table("dynamic_partitions")
+            assert log.has_asset_key_col("cached_status_data")
+            assert log.can_read_asset_status_cache()
+            log._check_partitions_table()
+        assert len(queries) == asked
+
+        assert not log.has_table("dc_later_table")
+        assert not log.has_table("dc_later_table")
+        assert len(queries) == asked + 2  # a missing table is asked again
+        with log._engine.connect() as conn:
+            conn.exec_driver_sql("CREATE TABLE dc_later_table (id int)")
+        assert log.has_table("dc_later_table")
+        assert not log.has_asset_key_col("no_such_column")
+        # and the storage still works
+        log.add_dynamic_partitions("projects", ["p1"])
+        assert log.get_dynamic_partitions("projects") == ["p1"]
+    finally:
+        _dispose(storage)

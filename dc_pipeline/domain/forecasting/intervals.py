@@ -37,8 +37,8 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
+from scipy.special import stdtrit
 from scipy.stats import norm
-from scipy.stats import t as student_t
 
 from dc_pipeline.domain.forecasting.candidates import PointForecast
 from dc_pipeline.domain.forecasting.transforms import Transform
@@ -100,7 +100,9 @@ def pooled_half_width(errors: CalibrationErrors, level: float) -> float:
     scores = errors.abs_error / np.sqrt(errors.horizon)
     k = max(2, int(np.unique(errors.target).size))
     rms = float(np.sqrt(np.mean(scores**2)))
-    return float(student_t.ppf(0.5 + level / 2, k - 1) * rms * math.sqrt(1 + 1 / k))
+    # stdtrit is what scipy.stats.t.ppf computes, without its argument checks (28 us a call, against 1 us): the
+    # coverage check calibrates a rule per origin, thousands of calls per project.
+    return float(stdtrit(k - 1, 0.5 + level / 2) * rms * math.sqrt(1 + 1 / k))
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,17 @@ def test_pooled_half_width_is_a_t_prediction_quantile_over_distinct_targets():
     assert math.isclose(pooled_half_width(errors, 0.8), expected)
 
 
+def test_pooled_half_width_equals_the_t_quantile_bit_for_bit():
+    """stdtrit stands in for scipy.stats.t.ppf: the same number, for every level and count of targets."""
+    for n_targets in range(2, 60):
+        errors = errors_of({10 + i: [1.0 + i % 3] for i in range(n_targets)})
+        scores = errors.abs_error / np.sqrt(errors.horizon)
+        rms = float(np.sqrt(np.mean(scores**2)))
+        for level in CENTRAL_LEVELS:
+            expected = float(student_t.ppf(0.5 + level / 2, n_targets - 1) * rms * math.sqrt(1 + 1 / n_targets))
+            assert pooled_half_width(errors, level) == expected
+
+
 def test_too_few_errors_fall_back_to_the_model_sd():
     few = errors_of({10: [0.1] * (MIN_CALIBRATION_ERRORS - 1)})
     rule = interval_rule(few)

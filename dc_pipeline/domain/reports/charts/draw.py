@@ -340,15 +340,24 @@ def chart_figure(viz: dict[str, Any]):
     return fig
 
 
-def figure_svg(viz: dict[str, Any]) -> str:
-    """The chart as an inline <svg> element (no XML declaration, no external references)."""
+def raw_svg(viz: dict[str, Any], canvas_class=None) -> str:
+    """The chart as matplotlib writes an SVG file, drawn by `canvas_class` (default: svg_canvas.ChartCanvasSVG,
+    which keeps text measurements per process; the plain FigureCanvasSVG writes the same bytes)."""
     import matplotlib
+
+    from dc_pipeline.domain.reports.charts.svg_canvas import ChartCanvasSVG
 
     with matplotlib.rc_context(RC):
         fig = chart_figure(viz)
+        (canvas_class or ChartCanvasSVG)(fig)
         buf = io.StringIO()
         fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
-    svg = buf.getvalue()
+    return buf.getvalue()
+
+
+def figure_svg(viz: dict[str, Any]) -> str:
+    """The chart as an inline <svg> element (no XML declaration, no external references)."""
+    svg = raw_svg(viz)
     svg = re.sub(r"\s*<metadata>.*?</metadata>", "", svg[svg.index("<svg") :], flags=re.S)
     # Inline in HTML5 the SVG and xlink namespaces are implied: drop their declarations, so the page holds no URL.
     return svg.replace(' xmlns:xlink="http://www.w3.org/1999/xlink"', "").replace(

@@ -1,35 +1,51 @@
-"""CPU seconds per chart: every chart of the 25 reports of one project drawn to SVG (figure_svg), as the pages do.
+"""CPU seconds per chart: every chart of the 25 reports of one project drawn to SVG, as the pages do, by matplotlib's
+plain SVG canvas (FigureCanvasSVG) and by the chart canvas the pages use (charts/svg_canvas.py: text measurements
+kept per process; the same bytes, charts/test_svg_bytes.py).
 
 Project: the demo's largest project (small demo) or the synthetic 20-brand x 36-period one, with the model outputs
-bench_reports.py builds and caches (.dc_pipeline/bench_cache/). Each chart is drawn once to warm matplotlib (fonts,
-lazy imports), then timed `--repeats` times in process CPU seconds; the table gives the median per figure kind and
-over all charts. `--profile` prints the top functions of one pass over all charts under cProfile; `--pages DIR`
-writes the 25 HTML pages there (to look at them, e.g. with headless chromium). Compare commits in the same session:
-the machine's load stretches every number (the load average is printed).
-Run: .venv/bin/python bench/bench_charts.py [--project synthetic] [--profile] [--pages /tmp/pages]"""
+bench_reports.py builds and caches (.dc_pipeline/bench_cache/). Warm: each chart is drawn once per canvas to warm
+matplotlib (fonts, lazy imports), then timed `--repeats` times per canvas, alternating, in process CPU seconds; the
+table gives the median per figure kind and over all charts. Cold: `--cold` fresh processes per canvas, alternating,
+each set up as a forked report worker is (modules imported, one titled figure saved, runner.preload_modules) and
+timing its first pass over all charts; the table gives the median pass. `--profile` prints the top functions of one
+pass under cProfile; `--pages DIR` writes the 25 HTML pages there. Compare canvases in the same run: the machine's
+load stretches every number (the load average is printed).
+Run: .venv/bin/python bench/bench_charts.py [--project synthetic] [--repeats 3] [--cold 3] [--profile] [--pages DIR]"""
 
 from __future__ import annotations
 
 import argparse
 import cProfile
 import os
+import pickle
 import pstats
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
 
-from bench_reports import _projects
+from dc_pipeline.domain.reports.charts.draw import raw_svg
 
-from dc_pipeline.domain.reports.charts.draw import figure_svg
-from dc_pipeline.domain.reports.framework import build_report
-from dc_pipeline.domain.reports.params import ReportParams
-from dc_pipeline.domain.reports.registry import all_builders
-from dc_pipeline.domain.reports.render import render_html
-from dc_pipeline.domain.reports.render.page import page_view
+CANVASES = ("plain", "cached")
+
+
+def _canvas(name: str):
+    """None: raw_svg's default, the chart canvas; 'plain': matplotlib's own SVG canvas."""
+    from matplotlib.backends.backend_svg import FigureCanvasSVG
+
+    return FigureCanvasSVG if name == "plain" else None
 
 
 def _envelopes(which: str) -> dict[str, dict]:
+    from bench_reports import _projects
+
+    from dc_pipeline.domain.reports.framework import build_report
+    from dc_pipeline.domain.reports.params import ReportParams
+    from dc_pipeline.domain.reports.registry import all_builders
+
     for label, _tables, data in _projects(True, False):
         if label.startswith("synthetic" if which == "synthetic" else "demo"):
             params = ReportParams(analysis_depth="detailed")
@@ -43,33 +59,86 @@ def _cpu(fn) -> float:
     return time.process_time() - started
 
 
+def _warm(vizs: list[dict], repeats: int) -> dict[str, dict[str, list[float]]]:
+    """{canvas: {figure kind: [median CPU s of each chart]}}, the canvases alternating per chart and repeat."""
+    canvases = {name: _canvas(name) for name in CANVASES}
+    for viz in vizs:
+        for canvas in canvases.values():
+            raw_svg(viz, canvas)  # warm: fonts, lazy imports, the chart canvas's text caches
+    out: dict[str, dict[str, list[float]]] = {name: defaultdict(list) for name in CANVASES}
+    for viz in vizs:
+        runs: dict[str, list[float]] = defaultdict(list)
+        for _ in range(repeats):
+            for name, canvas in canvases.items():
+                runs[name].append(_cpu(lambda v=viz, c=canvas: raw_svg(v, c)))
+        for name in CANVASES:
+            out[name][viz["figure"]["kind"]].append(statistics.median(runs[name]))
+    return out
+
+
+def _cold_child(path: Path, canvas: str) -> None:
+    """One fresh process: set up as runner.preload_modules leaves a forked report worker, then one timed pass."""
+    from dc_pipeline.runner import preload_modules
+
+    vizs = pickle.loads(path.read_bytes())
+    preload_modules()
+    print(_cpu(lambda: [raw_svg(viz, _canvas(canvas)) for viz in vizs]))
+
+
+def _cold(vizs: list[dict], processes: int) -> dict[str, list[float]]:
+    out: dict[str, list[float]] = defaultdict(list)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "charts.pkl"
+        path.write_bytes(pickle.dumps(vizs))
+        for _ in range(processes):
+            for canvas in CANVASES:
+                cmd = [sys.executable, __file__, "--cold-child", str(path), "--canvas", canvas]
+                out[canvas].append(float(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout))
+    return out
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--project", default="demo", choices=["demo", "synthetic"])
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--profile", action="store_true", help="cProfile one pass over all charts")
+    parser.add_argument("--cold", type=int, default=3, help="fresh processes per canvas (0: no cold pass)")
+    parser.add_argument("--profile", action="store_true", help="cProfile one pass over all charts (chart canvas)")
     parser.add_argument("--pages", type=Path, help="write the HTML pages to this directory")
+    parser.add_argument("--cold-child", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--canvas", default="cached", choices=CANVASES, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.cold_child:
+        return _cold_child(args.cold_child, args.canvas)
+    from dc_pipeline.domain.reports.render.page import page_view
+
     envelopes = _envelopes(args.project)
-    charts = [(rid, c["viz"]) for rid, env in envelopes.items() for c in page_view(env)["charts"]]
-    for _, viz in charts:
-        figure_svg(viz)  # warm: fonts, lazy imports
-    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; {len(charts)} charts, {args.project}")
-    by_kind: dict[str, list[float]] = defaultdict(list)
-    for _, viz in charts:
-        by_kind[viz["figure"]["kind"]].append(
-            statistics.median(_cpu(lambda v=viz: figure_svg(v)) for _ in range(args.repeats))
+    vizs = [c["viz"] for env in envelopes.values() for c in page_view(env)["charts"]]
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; {len(vizs)} charts, {args.project}")
+    warm = _warm(vizs, args.repeats)
+    print(f"warm, median CPU s per chart of {args.repeats} draws")
+    print(f"{'figure kind':<14}{'charts':>7}{'plain':>9}{'cached':>9}{'ratio':>7}{'plain tot':>11}{'cached tot':>11}")
+    for kind in sorted(warm["plain"]) + ["all"]:
+        plain, cached = (
+            [s for seconds in warm[c].values() for s in seconds] if kind == "all" else warm[c][kind] for c in CANVASES
         )
-    print(f"{'figure kind':<14}{'charts':>7}{'median cpu s':>14}{'total cpu s':>13}")
-    for kind, seconds in sorted(by_kind.items()):
-        print(f"{kind:<14}{len(seconds):7d}{statistics.median(seconds):14.3f}{sum(seconds):13.2f}")
-    every = [s for seconds in by_kind.values() for s in seconds]
-    print(f"{'all':<14}{len(every):7d}{statistics.median(every):14.3f}{sum(every):13.2f}")
+        p, c = statistics.median(plain), statistics.median(cached)
+        print(f"{kind:<14}{len(plain):7d}{p:9.4f}{c:9.4f}{c / p:7.2f}{sum(plain):11.2f}{sum(cached):11.2f}")
+    print(f"load average {os.getloadavg()[0]:.1f}")
+    if args.cold:
+        cold = _cold(vizs, args.cold)
+        p, c = (statistics.median(cold[name]) for name in CANVASES)
+        print(f"cold, CPU s of the first pass over the {len(vizs)} charts in a fresh process (median of {args.cold})")
+        print(f"{'plain':>9}{'cached':>9}{'ratio':>7}   runs plain / cached")
+        runs = " ".join(f"{x:.2f}" for x in cold["plain"]) + " / " + " ".join(f"{x:.2f}" for x in cold["cached"])
+        print(f"{p:9.2f}{c:9.2f}{c / p:7.2f}   {runs}")
+        print(f"load average {os.getloadavg()[0]:.1f}")
     if args.profile:
         profile = cProfile.Profile()
-        profile.runcall(lambda: [figure_svg(viz) for _, viz in charts])
+        profile.runcall(lambda: [raw_svg(viz) for viz in vizs])
         pstats.Stats(profile).sort_stats("cumulative").print_stats(40)
     if args.pages:
+        from dc_pipeline.domain.reports.render import render_html
+
         args.pages.mkdir(parents=True, exist_ok=True)
         for rid, env in envelopes.items():
             (args.pages / f"{rid}.html").write_text(render_html(env), encoding="utf-8")

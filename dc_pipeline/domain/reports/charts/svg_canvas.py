@@ -3,7 +3,8 @@
 matplotlib caches text metrics per renderer, and the SVG backend makes a new renderer for every file, so each
 chart measured its tick labels, titles and legend entries from scratch (font lookup, glyph layout), and read the
 font's ascent and descent tables once per text layout. Here both are computed once per process, keyed by
-everything they depend on: the text, the font properties, the rcParams that pick and kern the font, the dpi.
+everything they depend on: the text, the font properties, the rcParams that pick and kern the font, the dpi
+(mathtext, off for charts, is measured as before).
 
 Relies on two matplotlib internals (matplotlib is pinned in constraints.txt): Text._get_layout asks the renderer
 for `_get_font_height_metrics(prop)` when it has one (otherwise it reads the font tables itself, which
@@ -85,7 +86,9 @@ class ChartRendererSVG(RendererSVG):
         )  # read once per file: rcParams do not change during a draw
 
     def get_text_width_height_descent(self, s, prop, ismath):
-        key = (s, _font_key(prop), ismath, self._rc_key)
+        if ismath:  # mathtext and TeX (off for charts: text.parse_math) also depend on their own rcParams
+            return super().get_text_width_height_descent(s, prop, ismath)
+        key = (s, _font_key(prop), self._rc_key)
         if (hit := _METRICS.get(key)) is not None:
             HITS["metrics"] += 1
             return hit

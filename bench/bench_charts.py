@@ -5,11 +5,12 @@ kept per process; the same bytes, charts/test_svg_bytes.py).
 Project: the demo's largest project (small demo) or the synthetic 20-brand x 36-period one, with the model outputs
 bench_reports.py builds and caches (.dc_pipeline/bench_cache/). Warm: each chart is drawn once per canvas to warm
 matplotlib (fonts, lazy imports), then timed `--repeats` times per canvas, alternating, in process CPU seconds; the
-table gives the median per figure kind and over all charts. Cold: `--cold` fresh processes per canvas, alternating,
-each set up as a forked report worker is (modules imported, one titled figure saved, runner.preload_modules) and
-timing its first pass over all charts; the table gives the median pass. `--profile` prints the top functions of one
-pass under cProfile; `--pages DIR` writes the 25 HTML pages there. Compare canvases in the same run: the machine's
-load stretches every number (the load average is printed).
+table gives the median per figure kind and over all charts. Cold: `--cold` fresh processes per canvas and heap,
+alternating, each set up as the runner sets up a report stage worker (runner.preload_modules, then a fork, with
+the heap frozen as runner.frozen_heap does or as forked before it) and timing the forked child's first pass over
+all charts; the table gives the median pass and its ratio to the plain canvas, heap as forked (the code
+before). `--profile` prints the top functions of one pass under cProfile; `--pages DIR` writes the 25 HTML pages
+there. Compare canvases in the same run: the machine's load stretches every number (the load average is printed).
 Run: .venv/bin/python bench/bench_charts.py [--project synthetic] [--repeats 3] [--cold 3] [--profile] [--pages DIR]"""
 
 from __future__ import annotations
@@ -76,24 +77,37 @@ def _warm(vizs: list[dict], repeats: int) -> dict[str, dict[str, list[float]]]:
     return out
 
 
-def _cold_child(path: Path, canvas: str) -> None:
-    """One fresh process: set up as runner.preload_modules leaves a forked report worker, then one timed pass."""
-    from dc_pipeline.runner import preload_modules
+def _cold_child(path: Path, canvas: str, heap: str) -> None:
+    """A fresh process set up as the runner sets up a report stage worker: the modules imported and one titled
+    figure saved (runner.preload_modules), then forked (inside runner.frozen_heap for heap 'frozen'); the forked
+    child times its first pass over the charts and prints the CPU seconds."""
+    from contextlib import nullcontext
+
+    from dc_pipeline.runner import frozen_heap, preload_modules
 
     vizs = pickle.loads(path.read_bytes())
     preload_modules()
-    print(_cpu(lambda: [raw_svg(viz, _canvas(canvas)) for viz in vizs]))
+    with frozen_heap() if heap == "frozen" else nullcontext():
+        pid = os.fork()
+        if pid == 0:  # as a multiprocessing worker: it never leaves the block (which would thaw its heap)
+            print(_cpu(lambda: [raw_svg(viz, _canvas(canvas)) for viz in vizs]), flush=True)
+            os._exit(0)
+    os.waitpid(pid, 0)
 
 
-def _cold(vizs: list[dict], processes: int) -> dict[str, list[float]]:
-    out: dict[str, list[float]] = defaultdict(list)
+COLD = (("plain", "as forked"), ("cached", "as forked"), ("plain", "frozen"), ("cached", "frozen"))
+
+
+def _cold(vizs: list[dict], processes: int) -> dict[tuple[str, str], list[float]]:
+    out: dict[tuple[str, str], list[float]] = defaultdict(list)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "charts.pkl"
         path.write_bytes(pickle.dumps(vizs))
         for _ in range(processes):
-            for canvas in CANVASES:
-                cmd = [sys.executable, __file__, "--cold-child", str(path), "--canvas", canvas]
-                out[canvas].append(float(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout))
+            for canvas, heap in COLD:
+                cmd = [sys.executable, __file__, "--cold-child", str(path), "--canvas", canvas, "--heap", heap]
+                run = subprocess.run(cmd, check=True, capture_output=True, text=True)
+                out[canvas, heap].append(float(run.stdout))
     return out
 
 
@@ -106,9 +120,10 @@ def main(argv=None) -> None:
     parser.add_argument("--pages", type=Path, help="write the HTML pages to this directory")
     parser.add_argument("--cold-child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--canvas", default="cached", choices=CANVASES, help=argparse.SUPPRESS)
+    parser.add_argument("--heap", default="frozen", choices=["as forked", "frozen"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.cold_child:
-        return _cold_child(args.cold_child, args.canvas)
+        return _cold_child(args.cold_child, args.canvas, args.heap)
     from dc_pipeline.domain.reports.render.page import page_view
 
     envelopes = _envelopes(args.project)
@@ -126,11 +141,13 @@ def main(argv=None) -> None:
     print(f"load average {os.getloadavg()[0]:.1f}")
     if args.cold:
         cold = _cold(vizs, args.cold)
-        p, c = (statistics.median(cold[name]) for name in CANVASES)
-        print(f"cold, CPU s of the first pass over the {len(vizs)} charts in a fresh process (median of {args.cold})")
-        print(f"{'plain':>9}{'cached':>9}{'ratio':>7}   runs plain / cached")
-        runs = " ".join(f"{x:.2f}" for x in cold["plain"]) + " / " + " ".join(f"{x:.2f}" for x in cold["cached"])
-        print(f"{p:9.2f}{c:9.2f}{c / p:7.2f}   {runs}")
+        base = statistics.median(cold[COLD[0]])
+        print(f"cold, CPU s of a fresh worker's first pass over the {len(vizs)} charts (median of {args.cold})")
+        print(f"{'canvas':<8}{'heap':<11}{'median':>8}{'ratio':>7}   runs")
+        for canvas, heap in COLD:
+            runs = cold[canvas, heap]
+            median = statistics.median(runs)
+            print(f"{canvas:<8}{heap:<11}{median:8.2f}{median / base:7.2f}   {' '.join(f'{x:.2f}' for x in runs)}")
         print(f"load average {os.getloadavg()[0]:.1f}")
     if args.profile:
         profile = cProfile.Profile()

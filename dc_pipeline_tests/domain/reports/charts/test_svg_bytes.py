@@ -24,6 +24,7 @@ from dc_pipeline.domain.reports.charts import (
 )
 from dc_pipeline.domain.reports.charts import svg_canvas as canvas
 from dc_pipeline.domain.reports.charts.draw import raw_svg
+from dc_pipeline_tests.domain.reports.charts.test_margins import _charts as _layout_cases
 
 BRANDS = ["Acme", "Brand <script>", "Cost $x$ Co", "Δelta & Sons", "Brand E Premium Global Consumer Electronics"]
 MONTHS = [str(d.date()) for d in pd.date_range("2022-01-01", periods=36, freq="MS")]
@@ -32,8 +33,11 @@ METRICS = [f"Organic Performance: engagement rate ({i})" for i in range(15)]
 
 
 def _specs() -> dict[str, dict]:
+    """Every figure kind and its variants (horizontal bars, twin axes, colorbars, polar grids, long and odd
+    names), with the layout cases of test_margins (secondary axis, 20-brand legend, long labels)."""
     trend = [70.0 + 0.3 * i + (i % 5) for i in range(36)]
     return {
+        **{f"layout: {case}": spec for case, spec in _layout_cases().items()},
         "bar scores with bands": bar(
             "Scores", "/a", BRANDS, [81.5, None, 64.0, 92.25, 40.0], y_label="DC", bands=[60, 80]
         ),
@@ -62,16 +66,6 @@ def _specs() -> dict[str, dict]:
         "line quarterly, inverted, few points": line(
             "Rank", "/a", QUARTERS, {"rank": [3.0, 2, 2, 1, 1, 2, 3, 1]}, y_label="rank", invert_y=True
         ),
-        "line with secondary axis": line(
-            "Sales",
-            "/a",
-            MONTHS,
-            {"sales units": [40_000.0 + 300 * i for i in range(36)]},
-            y_label="sales units",
-            secondary={"mean DC": trend},
-            secondary_label="DC score",
-        ),
-        "line with 20 brands": line("Many", "/a", MONTHS, {f"Brand {i:02d}": trend for i in range(20)}, y_label="DC"),
         "scatter with fit": scatter(
             "Outcome",
             "/a",

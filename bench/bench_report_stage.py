@@ -5,11 +5,15 @@ Needs the DC_HOME of a finished `dc-pipeline demo --no-ui` (its embedded cluster
 plans and portfolio). Re-running reports there rewrites only the report pages and index rows.
 
     DC_HOME=<demo home> REPORTS_DIR=<scratch> python bench/bench_report_stage.py [--job model_reports_job]
-        [--profile-project p1] [--workers 2]
+        [--profile-project p1] [--workers 2] [--repeat 3] [--envelopes] [--digest]
 
 1. One project's run of the job in this process under cProfile: seconds per part of the report assets.
 2. The stage as the demo runs it (runner.run_stage_in_process: the scored projects cut into `--workers` ranges, one
-   forked worker per range): wall seconds and CPU seconds of this process and its workers (not the database's).
+   forked worker per range): wall seconds and CPU seconds of this process and its workers (not the database's),
+   `--repeat` times, with the medians.
+3. With `--envelopes`, one line per envelope the stage wrote (REPORTS_DIR/p*/<report>/latest.json): its sha256
+   without the fields that change from run to run (VOLATILE); with `--digest`, one sha256 over all of them. Equal
+   digests before and after a change mean every report's content, data versions and parameters are unchanged.
 Compare jobs or commits in the same session: the machine's load stretches every number (the load average is
 printed).
 """
@@ -18,10 +22,14 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import hashlib
+import json
 import os
 import pstats
 import resource
+import statistics
 import time
+from pathlib import Path
 
 # (label, file fragment, function): cumulative seconds of these calls in the profile of one project's run.
 PARTS = (
@@ -38,6 +46,22 @@ PARTS = (
     ("Dagster: events stored in Postgres", "event_log/event_log.py", "store_event"),
     ("imports during the run", "<frozen importlib._bootstrap>", "_find_and_load"),
 )
+
+
+# system_metadata fields that differ between two runs of the same code on the same data.
+VOLATILE = ("generated_at", "generation_seconds", "dagster_run_id", "code_version", "signature")
+
+
+def envelope_digests(reports_dir: Path) -> dict[str, str]:
+    """p<id>/<report_id> -> sha256 of its latest.json with VOLATILE removed (canonical JSON)."""
+    digests = {}
+    for path in sorted(Path(reports_dir).glob("p*/*/latest.json")):
+        envelope = json.loads(path.read_text(encoding="utf-8"))
+        for name in VOLATILE:
+            envelope.get("system_metadata", {}).pop(name, None)
+        canonical = json.dumps(envelope, sort_keys=True, ensure_ascii=False).encode()
+        digests[f"{path.parent.parent.name}/{path.parent.name}"] = hashlib.sha256(canonical).hexdigest()
+    return digests
 
 
 def _cumulative(stats: pstats.Stats, fragment: str, function: str) -> float:
@@ -58,6 +82,9 @@ def main(argv=None) -> None:
     parser.add_argument("--job", default="model_reports_job", help="reports_job, model_reports_job or ingest_job")
     parser.add_argument("--profile-project", default="p1", help="the project profiled in step 1 ('' to skip)")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=1, help="runs of the stage (medians printed)")
+    parser.add_argument("--envelopes", action="store_true", help="print each written envelope's digest")
+    parser.add_argument("--digest", action="store_true", help="print one digest over every written envelope")
     args = parser.parse_args(argv)
     os.environ.setdefault("SECRET_KEY", "bench-report-stage-signing-key")
 
@@ -83,13 +110,26 @@ def main(argv=None) -> None:
         for label, fragment, function in PARTS:
             print(f"{label:<44}{_cumulative(stats, fragment, function):9.2f}")
     stage = work_plan.project_stage("stage", args.job, projects, projects, args.workers)
-    wall, cpu = time.perf_counter(), _cpu()
-    summary = runner.run_stage_in_process(defs, instance, stage, args.workers)
-    wall, cpu = time.perf_counter() - wall, _cpu() - cpu
-    if summary.failed:
-        raise SystemExit(f"{args.job} failed: {summary.failed}")
     print(f"\n{args.job} over {len(projects)} projects in {len(stage.batches)} runs ({args.workers} workers)")
-    print(f"{'wall s':>8}{'cpu s':>8}\n{wall:8.1f}{cpu:8.1f}")
+    print(f"{'run':>4}{'wall s':>8}{'cpu s':>8}{'load':>6}")
+    walls, cpus = [], []
+    for run in range(1, args.repeat + 1):
+        wall, cpu = time.perf_counter(), _cpu()
+        summary = runner.run_stage_in_process(defs, instance, stage, args.workers)
+        walls.append(time.perf_counter() - wall)
+        cpus.append(_cpu() - cpu)
+        if summary.failed:
+            raise SystemExit(f"{args.job} failed: {summary.failed}")
+        print(f"{run:>4}{walls[-1]:8.1f}{cpus[-1]:8.1f}{os.getloadavg()[0]:6.1f}")
+    if args.repeat > 1:
+        print(f"{'med':>4}{statistics.median(walls):8.1f}{statistics.median(cpus):8.1f}")
+    if args.envelopes or args.digest:
+        digests = envelope_digests(Path(os.environ.get("REPORTS_DIR") or "reports"))
+        if args.envelopes:
+            print("\n" + "\n".join(f"{digest[:16]}  {name}" for name, digest in digests.items()))
+        if args.digest:
+            whole = hashlib.sha256("".join(f"{n} {d}\n" for n, d in digests.items()).encode()).hexdigest()
+            print(f"\ndigest of {len(digests)} envelopes: {whole}")
     instance.dispose()
 
 

@@ -19,10 +19,9 @@ def clean_values(values: pd.DataFrame) -> pd.DataFrame:
     return v.assign(period=pd.to_datetime(v["period"]))
 
 
-def demo_report_data(
-    tables: dict[str, pd.DataFrame], project_id: int, dq: dict | None = None, **model_outputs
-) -> ReportData:
-    """ReportData of `project_id` from the seven source tables (demo_dataset / techcorp_tables)."""
+def demo_frames(tables: dict[str, pd.DataFrame], project_id: int) -> dict[str, object]:
+    """The frames report_data_from_frames reads for `project_id`, from the seven source tables: reference frames,
+    DC scores, outcomes and metrics of the project's series group."""
     projects = tables["projects"]
     group = projects.loc[projects["project_id"] == project_id, "series_group"]
     in_group = projects["project_id"] == project_id
@@ -31,16 +30,19 @@ def demo_report_data(
     ids = set(projects.loc[in_group, "project_id"].astype(int))
     values = tables["normalisedvalue"]
     metrics = tables["metrics"][tables["metrics"]["project_id"].isin(ids)]
-    scores = compute_dc_scores(clean_values(values[values["project_id"].isin(ids)]), metrics)
     outcomes = tables["business_outcomes"]
-    return report_data_from_frames(
-        project_id,
-        projects=projects,
-        project_brands=tables["project_brands"],
-        brands=tables["brands"],
-        scores=scores,
-        outcomes=outcomes[outcomes["project_id"].isin(ids)],
-        metrics=metrics,
-        dq=dq,
-        **model_outputs,
-    )
+    return {
+        "projects": projects,
+        "project_brands": tables["project_brands"],
+        "brands": tables["brands"],
+        "scores": compute_dc_scores(clean_values(values[values["project_id"].isin(ids)]), metrics),
+        "outcomes": outcomes[outcomes["project_id"].isin(ids)],
+        "metrics": metrics,
+    }
+
+
+def demo_report_data(
+    tables: dict[str, pd.DataFrame], project_id: int, dq: dict | None = None, **model_outputs
+) -> ReportData:
+    """ReportData of `project_id` from the seven source tables (demo_dataset / techcorp_tables)."""
+    return report_data_from_frames(project_id, **demo_frames(tables, project_id), dq=dq, **model_outputs)

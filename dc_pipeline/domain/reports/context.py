@@ -1,7 +1,10 @@
 """What a report builder computes from: the (brand-scoped) data, the parameters and derived views.
 
 The panel has one row per brand-period of the time line up to the project's latest scored period
-(domain/observations.py); builders read series from it and latest-period detail from `data.scores`."""
+(domain/observations.py); builders read series from it and latest-period detail from `data.scores`.
+
+`views`: the reports of one project built from the same inputs (a report run, data.report_data_from_frames with
+`cuts`) share one dict, so the panel and its derived views are computed once per project, not once per report."""
 
 from __future__ import annotations
 
@@ -35,6 +38,7 @@ class ReportContext:
     params: ReportParams
     spec: ReportSpec
     settings: AnalysisSettings = field(default_factory=AnalysisSettings)
+    views: dict[Any, Any] | None = field(default=None, repr=False)  # shared by the project's reports (see above)
     _memo: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def memo(self, key: str, build: Callable[[], Any]) -> Any:
@@ -42,6 +46,23 @@ class ReportContext:
         if key not in self._memo:
             self._memo[key] = build()
         return self._memo[key]
+
+    def _stored(self, key: tuple, build: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+        """A frame derived from the data, built once per report, or once per `views` when shared (keyed by whether
+        outcomes were loaded: the one input that differs between the project's reports). Never handed out as is
+        (see _view); views derived from the panel are built from the stored panel, not a report's copy."""
+        memo = self._memo if self.views is None else self.views
+        key = ("view", self.data.outcomes is None, *key)
+        if key not in memo:
+            memo[key] = build()
+        return memo[key]
+
+    def _view(self, key: tuple, build: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+        """This report's copy of a stored view (copy-on-write: a builder that changes it changes only its own)."""
+        return self._stored(key, build).copy(deep=False)
+
+    def _panel(self) -> pd.DataFrame:
+        return self._stored(("panel",), self._build_panel)
 
     @property
     def confidence_level(self) -> float:
@@ -77,6 +98,9 @@ class ReportContext:
     @cached_property
     def panel(self) -> pd.DataFrame:
         """brand_id, period, t (period number), dc, the four sections and every outcome, up to `latest`."""
+        return self._panel().copy(deep=False)
+
+    def _build_panel(self) -> pd.DataFrame:
         outcomes = self.data.outcomes
         if outcomes is None:
             outcomes = pd.DataFrame(columns=["project_id", "brand_id", "period", *OUTCOME_COLUMNS])
@@ -89,11 +113,15 @@ class ReportContext:
 
     def observations(self, *columns: str) -> pd.DataFrame:
         """Panel rows where DC and every named column are present (SPEC "obs")."""
-        return self.panel.dropna(subset=["dc", *columns])
+        return self._view(("observations", *columns), lambda: self._panel().dropna(subset=["dc", *columns]))
 
     @cached_property
     def latest_panel(self) -> pd.DataFrame:
-        return self.panel[self.panel["period"] == self.latest] if self.latest is not None else self.panel.iloc[0:0]
+        def build():
+            panel = self._panel()
+            return panel[panel["period"] == self.latest] if self.latest is not None else panel.iloc[0:0]
+
+        return self._view(("latest_panel",), build)
 
     def forecast_slice(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Forecast rows within the requested horizon: ceil(forecast_horizon / months per period) periods (§7.1)."""

@@ -95,6 +95,18 @@ def _rows_of(frame: pd.DataFrame | None, column: str, ids) -> pd.DataFrame | Non
     return frame[frame[column].isin(list(ids))].reset_index(drop=True)
 
 
+def _fresh(value):
+    """A copy of a cut input for one ReportData: shallow frames (copy-on-write, so a builder that changes its
+    frames changes only its own), new dicts and DcScores."""
+    if isinstance(value, pd.DataFrame):
+        return value.copy(deep=False)
+    if isinstance(value, DcScores):
+        return DcScores(**{name: frame.copy(deep=False) for name, frame in vars(value).items()})
+    if isinstance(value, dict):
+        return {name: _fresh(v) for name, v in value.items()}
+    return value
+
+
 def report_data_from_frames(
     project_id: int,
     *,
@@ -111,41 +123,61 @@ def report_data_from_frames(
     robustness: dict[str, pd.DataFrame] | None = None,
     portfolio: dict[str, pd.DataFrame] | None = None,
     refresh: pd.DataFrame | None = None,
+    cuts: dict[str, Any] | None = None,
 ) -> ReportData:
     """ReportData of one project from reference frames (projects, project_brands, brands) and stored outputs;
-    frames may hold more projects or brands than the project's: they are cut to its time line and members."""
-    row = projects[projects["project_id"] == project_id]
-    if row.empty:
-        raise KeyError(f"project {project_id} is not in the projects frame: load the reference snapshot first")
-    timeline = tuple(series_projects(projects, project_id))
-    members = project_brands[project_brands["project_id"] == project_id]
-    member_rows = members.merge(brands.loc[:, ["brand_id", "brand_name"]], on="brand_id", how="left")
-    member_rows["brand_name"] = member_rows["brand_name"].fillna(member_rows["brand_id"].map(lambda b: f"brand {b}"))
-    if "weight" not in member_rows:
-        member_rows["weight"] = 1.0
+    frames may hold more projects or brands than the project's: they are cut to its time line and members.
+
+    `cuts`: a memo of this project's cut inputs, for a caller that builds several reports of the project from the
+    same frames (a report run): each input is cut once, and every ReportData gets its own copies (_fresh). The
+    caller keeps one memo per project and set of frames; an input passed as None is never cut."""
+    memo: dict[str, Any] = {} if cuts is None else cuts
+
+    def once(name: str, cut):
+        if name not in memo:
+            memo[name] = cut()
+        return _fresh(memo[name])
+
+    def project_rows():
+        row = projects[projects["project_id"] == project_id]
+        if row.empty:
+            raise KeyError(f"project {project_id} is not in the projects frame: load the reference snapshot first")
+        members = project_brands[project_brands["project_id"] == project_id]
+        member_rows = members.merge(brands.loc[:, ["brand_id", "brand_name"]], on="brand_id", how="left")
+        names = member_rows["brand_name"].fillna(member_rows["brand_id"].map(lambda b: f"brand {b}"))
+        member_rows["brand_name"] = names
+        if "weight" not in member_rows:
+            member_rows["weight"] = 1.0
+        member_rows = member_rows.loc[:, list(BRAND_COLUMNS)].sort_values("brand_id").reset_index(drop=True)
+        return row.iloc[0].to_dict(), tuple(series_projects(projects, project_id)), member_rows
+
+    if "project" not in memo:
+        memo["project"] = project_rows()
+    row, timeline, member_rows = memo["project"]
     member_ids = set(member_rows["brand_id"].astype(int))
 
-    def own(frames: dict[str, pd.DataFrame] | None) -> dict[str, pd.DataFrame] | None:
-        if frames is None:
-            return None
+    def own(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
         return {name: _rows_of(frame, "project_id", [project_id]) for name, frame in frames.items()}
 
-    cut_outcomes = None
-    if outcomes is not None:
-        cut_outcomes = outcomes[outcomes["project_id"].isin(timeline) & outcomes["brand_id"].isin(member_ids)]
-        cut_outcomes = cut_outcomes.assign(period=pd.to_datetime(cut_outcomes["period"])).reset_index(drop=True)
+    def cut_outcomes():
+        cut = outcomes[outcomes["project_id"].isin(timeline) & outcomes["brand_id"].isin(member_ids)]
+        return cut.assign(period=pd.to_datetime(cut["period"])).reset_index(drop=True)
+
+    cutters = {
+        "outcomes": (outcomes, cut_outcomes),
+        "metrics": (metrics, lambda: _rows_of(metrics, "project_id", timeline)),
+        "outcome_models": (outcome_models, lambda: _rows_of(outcome_models, "project_id", [project_id])),
+        "forecasts": (forecasts, lambda: own(forecasts)),
+        "recommendations": (recommendations, lambda: own(recommendations)),
+        "robustness": (robustness, lambda: own(robustness)),
+        "portfolio": (portfolio, lambda: own(portfolio)),
+        "refresh": (refresh, lambda: _rows_of(refresh, "project_id", [project_id])),
+    }
     return ReportData(
-        project=row.iloc[0].to_dict(),
+        project=dict(row),
         timeline=timeline,
-        brands=member_rows.loc[:, list(BRAND_COLUMNS)].sort_values("brand_id").reset_index(drop=True),
-        scores=_filter_scores(scores, member_ids, set(timeline)),
-        outcomes=cut_outcomes,
-        metrics=_rows_of(metrics, "project_id", timeline),
+        brands=member_rows.copy(deep=False),
+        scores=once("scores", lambda: _filter_scores(scores, member_ids, set(timeline))),
         dq=dq,
-        outcome_models=_rows_of(outcome_models, "project_id", [project_id]),
-        forecasts=own(forecasts),
-        recommendations=own(recommendations),
-        robustness=own(robustness),
-        portfolio=own(portfolio),
-        refresh=_rows_of(refresh, "project_id", [project_id]),
+        **{name: None if frame is None else once(name, cut) for name, (frame, cut) in cutters.items()},
     )

@@ -189,11 +189,16 @@ def build_report(
     settings: AnalysisSettings = AnalysisSettings(),
     run: RunInfo | None = None,
     signing_key: tuple[bytes, bool] | None = None,
+    views: dict | None = None,
 ) -> dict[str, Any]:
-    """The §7.1 envelope of one report; with `run` it carries system_metadata, with `signing_key` a signature."""
+    """The §7.1 envelope of one report; with `run` it carries system_metadata, with `signing_key` a signature.
+    `views`: one dict shared by the reports of a project built from the same inputs (ReportContext), unused for a
+    brand subset."""
     started = time.perf_counter()
     spec = report_spec(builder.report_id)
-    ctx = ReportContext(data.scoped(params.brand_ids), params, spec, settings)
+    shared = None if params.brand_ids else views
+    ctx = ReportContext(data.scoped(params.brand_ids), params, spec, settings, views=shared)
+    ctx.panel  # noqa: B018 - built before any builder code runs, so shared views come from unchanged inputs
     failed = minimum_problems(ctx)
     analysis = _analysis(builder, ctx, failed)
     root: Root = {"analysis": analysis}

@@ -110,10 +110,15 @@ def demo_tables():
 
 
 @pytest.fixture(scope="session")
-def demo_p102(demo_tables):
+def demo_p102_outputs(demo_tables):
+    """Every model output of demo project 102, in memory (small tuning budget)."""
+    return model_outputs(demo_tables, 102, tuning=SMALL_TUNING, n_boot=20, n_draws=100)
+
+
+@pytest.fixture(scope="session")
+def demo_p102(demo_tables, demo_p102_outputs):
     """Demo project 102 (5 brands x 12 months; brand_equity_index null) with every model output, in memory."""
-    outputs = model_outputs(demo_tables, 102, tuning=SMALL_TUNING, n_boot=20, n_draws=100)
-    return demo_report_data(demo_tables, 102, dq=DQ, **outputs)
+    return demo_report_data(demo_tables, 102, dq=DQ, **demo_p102_outputs)
 
 
 @pytest.fixture(scope="session")

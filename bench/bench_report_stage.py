@@ -5,13 +5,16 @@ Needs the DC_HOME of a finished `dc-pipeline demo --no-ui` (its embedded cluster
 plans and portfolio). Re-running reports there rewrites only the report pages and index rows.
 
     DC_HOME=<demo home> REPORTS_DIR=<scratch> python bench/bench_report_stage.py [--job model_reports_job]
-        [--profile-project p1] [--workers 2] [--repeat 3] [--envelopes] [--digest]
+        [--profile-project p1] [--workers 2] [--repeat 3] [--envelopes] [--digest] [--compute 3]
 
 1. One project's run of the job in this process under cProfile: seconds per part of the report assets.
 2. The stage as the demo runs it (runner.run_stage_in_process: the scored projects cut into `--workers` ranges, one
    forked worker per range): wall seconds and CPU seconds of this process and its workers (not the database's),
    `--repeat` times, with the medians.
-3. With `--envelopes`, one line per envelope the stage wrote (REPORTS_DIR/p*/<report>/latest.json): its sha256
+3. With `--compute N`: the envelopes of the job's reports for every project built N times in this process (reads
+   and compute as one run of all projects does them: one shared key, report by report; no rendering, no Dagster),
+   CPU seconds of each pass and their median: the part of the stage the report code computes, with less noise.
+4. With `--envelopes`, one line per envelope the stage wrote (REPORTS_DIR/p*/<report>/latest.json): its sha256
    without the fields that change from run to run (VOLATILE); with `--digest`, one sha256 over all of them. Equal
    digests before and after a change mean every report's content, data versions and parameters are unchanged.
 Compare jobs or commits in the same session: the machine's load stretches every number (the load average is
@@ -64,6 +67,32 @@ def envelope_digests(reports_dir: Path) -> dict[str, str]:
     return digests
 
 
+def envelope_cpu(defs, job: str, project_ids: list[int], passes: int) -> list[float]:
+    """CPU seconds of each pass building every envelope of `job`'s reports over `project_ids` (one run's sharing)."""
+    import uuid
+
+    from dc_pipeline.adapters import postgres, readers
+    from dc_pipeline.adapters.database_location import resolve_source_url
+    from dc_pipeline.defs.reports.config import ReportConfig, report_params
+    from dc_pipeline.defs.reports.envelopes import report_envelope
+    from dc_pipeline.defs.resources import SettingsResource
+
+    selected = defs.resolve_job_def(job).asset_layer.selected_asset_keys
+    reports = sorted(k.path[-1].removeprefix("report_") for k in selected if k.path[-1].startswith("report_"))
+    system = SettingsResource().load()
+    params = report_params(ReportConfig(), system)
+    seconds = []
+    with postgres.connect(resolve_source_url(create=False)) as conn:
+        reference = readers.read_reference(conn)
+        for _ in range(passes):
+            key, started = f"bench-{uuid.uuid4()}", time.process_time()
+            for report_id in reports:
+                for project_id in project_ids:
+                    report_envelope(conn, report_id, project_id, reference, params, system, shared_key=key)
+            seconds.append(time.process_time() - started)
+    return seconds
+
+
 def _cumulative(stats: pstats.Stats, fragment: str, function: str) -> float:
     return sum(
         cumulative
@@ -83,6 +112,7 @@ def main(argv=None) -> None:
     parser.add_argument("--profile-project", default="p1", help="the project profiled in step 1 ('' to skip)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=1, help="runs of the stage (medians printed)")
+    parser.add_argument("--compute", type=int, default=0, help="passes of envelope building alone (see 3.)")
     parser.add_argument("--envelopes", action="store_true", help="print each written envelope's digest")
     parser.add_argument("--digest", action="store_true", help="print one digest over every written envelope")
     args = parser.parse_args(argv)
@@ -123,6 +153,11 @@ def main(argv=None) -> None:
         print(f"{run:>4}{walls[-1]:8.1f}{cpus[-1]:8.1f}{os.getloadavg()[0]:6.1f}")
     if args.repeat > 1:
         print(f"{'med':>4}{statistics.median(walls):8.1f}{statistics.median(cpus):8.1f}")
+    if args.compute:
+        project_ids = [int(k.removeprefix("p")) for k in projects]
+        cpu = envelope_cpu(defs, args.job, project_ids, args.compute)
+        print(f"\nenvelopes of {args.job} over {len(projects)} projects, in process: cpu s per pass")
+        print(" ".join(f"{c:.2f}" for c in cpu) + f"  median {statistics.median(cpu):.2f}")
     if args.envelopes or args.digest:
         digests = envelope_digests(Path(os.environ.get("REPORTS_DIR") or "reports"))
         if args.envelopes:

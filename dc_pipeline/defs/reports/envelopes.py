@@ -89,9 +89,11 @@ def load_report_data(
     from dc_pipeline.domain.reports.data import report_data_from_frames
 
     needs = REPORT_NEEDS[report_id] | ALWAYS
-    timeline, members = reference.timeline(project_id), reference.members(project_id)
-    scope = (project_id, tuple(timeline), tuple(members))
     memo = _run_memo(shared_key)
+    timeline, members = _read_once(
+        memo, ("scope", project_id), lambda: (reference.timeline(project_id), reference.members(project_id))
+    )
+    scope = (project_id, tuple(timeline), tuple(members))
     optional = {
         "metrics": lambda: readers.read_metric_definitions(conn, timeline),
         "outcomes": lambda: readers.read_validated_outcomes(conn, timeline, members),

@@ -63,6 +63,28 @@ def test_reports_job_publishes_every_report_with_a_link_and_its_health(reports_r
         )
 
 
+def test_a_run_sharing_reads_and_views_publishes_what_each_report_built_alone_would(reports_run):
+    """The run's reports share their reads, cut inputs and views (envelopes._RUN_READS); each published envelope
+    equals the one its report builds with nothing shared, and so do the data versions it records."""
+    from dc_pipeline.adapters import postgres, readers
+    from dc_pipeline.defs.reports.config import ReportConfig, report_params
+    from dc_pipeline.defs.reports.envelopes import report_envelope
+    from dc_pipeline.defs.resources import SettingsResource
+
+    env, _, _ = reports_run
+    system = SettingsResource().load()
+    params = report_params(ReportConfig(), system)
+    with postgres.connect(env.url) as conn:
+        reference = readers.read_reference(conn)
+        for project_id in (101, 3):
+            for report_id in BUILDER_MODULES:
+                alone, versions = report_envelope(conn, report_id, project_id, reference, params, system)
+                published = json.loads((env.reports_dir / f"p{project_id}" / report_id / "latest.json").read_text())
+                meta = published.pop("system_metadata")
+                assert published == json.loads(json.dumps(alone)), (project_id, report_id)
+                assert meta["input_data_versions"] == versions and versions, (project_id, report_id)
+
+
 def test_health_is_visible_as_a_check(reports_run):
     env, _, _ = reports_run
     # p3 (TechCorp Q3) has no values: every report is FAIL, and the partition's health check says so as an error.

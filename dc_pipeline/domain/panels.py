@@ -15,16 +15,20 @@ DECISION_COLUMNS = ["brand_id", "period", "metric_id", "metric_name", "section_n
                     "directed_score", "effective_weight", "effort_cost", "best_score"]  # fmt: skip
 
 
+def section_columns(sections: pd.DataFrame) -> pd.DataFrame:
+    """project_id, brand_id, period and the first non-null score of each section. Once merged onto the brand
+    rows this is what pivot_table(aggfunc="first") gave (its dropped all-null rows and columns come back as NaN),
+    at half its cost."""
+    keys = ["project_id", *OBS_KEYS, "section_name"]
+    return sections.groupby(keys)["section_score"].first().unstack("section_name").reset_index()
+
+
 def score_panel(scores: DcScores, project_id: int) -> pd.DataFrame:
     """brand_id, period, dc and the four section scores (NaN where undefined), one row per brand-period."""
     brands = scores.brands.loc[:, ["project_id", *OBS_KEYS, "dc_score"]].rename(columns={"dc_score": "dc"})
     if brands.empty:
         return pd.DataFrame(columns=[*OBS_KEYS, "dc", *SECTIONS])
-    # The first non-null section score per brand-period, one column per section: what pivot_table(aggfunc="first")
-    # gives once merged (its all-null rows and columns come back as NaN), at a fraction of its cost.
-    keys = ["project_id", *OBS_KEYS, "section_name"]
-    sections = scores.sections.groupby(keys)["section_score"].first().unstack("section_name").reset_index()
-    panel = brands.merge(sections, on=["project_id", *OBS_KEYS], how="left")
+    panel = brands.merge(section_columns(scores.sections), on=["project_id", *OBS_KEYS], how="left")
     for section in SECTIONS:
         if section not in panel.columns:
             panel[section] = np.nan

@@ -9,24 +9,22 @@ import pytest
 
 from dc_pipeline.demo.dataset import demo_dataset
 from dc_pipeline.demo.report_inputs import demo_frames
+from dc_pipeline.domain import panels
 from dc_pipeline.domain.panels import OBS_KEYS, score_panel
 from dc_pipeline.domain.source_tables import SECTIONS
-from dc_pipeline.domain.timeline import one_row_per_brand_period
 
 
-def pivot_score_panel(scores, project_id: int) -> pd.DataFrame:
-    """score_panel as it was written with pivot_table: the reference."""
-    brands = scores.brands.loc[:, ["project_id", *OBS_KEYS, "dc_score"]].rename(columns={"dc_score": "dc"})
-    sections = scores.sections.pivot_table(
+def pivot_columns(sections: pd.DataFrame) -> pd.DataFrame:
+    """The section columns as score_panel made them with pivot_table: the reference."""
+    return sections.pivot_table(
         index=["project_id", *OBS_KEYS], columns="section_name", values="section_score", aggfunc="first"
     ).reset_index()
-    panel = brands.merge(sections, on=["project_id", *OBS_KEYS], how="left")
-    for section in SECTIONS:
-        if section not in panel.columns:
-            panel[section] = np.nan
-    panel["period"] = pd.to_datetime(panel["period"])
-    panel = one_row_per_brand_period(panel, project_id)
-    return panel.loc[:, [*OBS_KEYS, "dc", *SECTIONS]].sort_values(OBS_KEYS).reset_index(drop=True)
+
+
+def pivot_score_panel(scores, project_id: int, monkeypatch) -> pd.DataFrame:
+    with monkeypatch.context() as patch:
+        patch.setattr(panels, "section_columns", pivot_columns)
+        return panels.score_panel(scores, project_id)
 
 
 @pytest.fixture(scope="module")
@@ -35,14 +33,16 @@ def demo_scores():
     return {int(p): demo_frames(tables, int(p))["scores"] for p in tables["projects"]["project_id"]}
 
 
-def test_score_panel_equals_the_pivot_table_panel_on_every_demo_project(demo_scores):
+def test_score_panel_equals_the_pivot_table_panel_on_every_demo_project(demo_scores, monkeypatch):
     for project_id, scores in demo_scores.items():
         panel = score_panel(scores, project_id)
         assert panel[list(SECTIONS)].notna().any().all(), project_id  # the comparison covers real section values
-        pd.testing.assert_frame_equal(panel, pivot_score_panel(scores, project_id))
+        pd.testing.assert_frame_equal(panel, pivot_score_panel(scores, project_id, monkeypatch))
 
 
-def test_score_panel_equals_the_pivot_table_panel_with_nulls_a_missing_section_and_no_sections(demo_scores):
+def test_score_panel_equals_the_pivot_table_panel_with_nulls_a_missing_section_and_no_sections(
+    demo_scores, monkeypatch
+):
     scores = demo_scores[101]
     sections = scores.sections.copy()
     sections.loc[sections.index[::3], "section_score"] = np.nan  # null scores, some brand-periods all null
@@ -55,4 +55,4 @@ def test_score_panel_equals_the_pivot_table_panel_with_nulls_a_missing_section_a
     }
     for name, frame in cases.items():
         case = dataclasses.replace(scores, sections=frame)
-        pd.testing.assert_frame_equal(score_panel(case, 101), pivot_score_panel(case, 101), obj=name)
+        pd.testing.assert_frame_equal(score_panel(case, 101), pivot_score_panel(case, 101, monkeypatch), obj=name)

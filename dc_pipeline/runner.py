@@ -94,6 +94,8 @@ def run_projects(
             summary.succeeded.extend(chunk)
         else:
             summary.failed.update({k: _failure_text(result) for k in chunk})
+        # The result holds every output of the run (the batch's frames): not while the next run goes.
+        del result
     return summary
 
 

@@ -17,7 +17,7 @@ import psycopg
 from psycopg import sql
 
 from dc_pipeline.adapters import table_ddl
-from dc_pipeline.adapters.copy_binary import binary_for_copy
+from dc_pipeline.adapters.copy_binary import binary_for_copy, constant_column
 from dc_pipeline.adapters.copy_csv import frame_from_copy_csv
 from dc_pipeline.adapters.copy_in import csv_for_copy
 from dc_pipeline.domain.source_tables import SOURCE_COLUMNS
@@ -194,18 +194,30 @@ def _column_types(cur: psycopg.Cursor, query: sql.Composable) -> dict[str, str]:
 
 
 # -- COPY in ------------------------------------------------------------------------------------
-def copy_frame(conn: psycopg.Connection, table: str, frame: pd.DataFrame, columns: Sequence[str] | None = None) -> int:
+# CSV rows formatted at a time (csv_for_copy decides per slice whether a datetime column is written as dates).
+CSV_ROWS = 200_000
+
+
+def copy_frame(
+    conn: psycopg.Connection,
+    table: str,
+    frame: pd.DataFrame,
+    columns: Sequence[str] | None = None,
+    constants: Mapping[str, Any] | None = None,
+) -> int:
     """COPY `frame` into `schema.table`: binary where every column is covered (adapters/copy_binary.py), else CSV
-    (adapters/copy_in.py). Returns the number of rows written."""
+    (adapters/copy_in.py), a slice at a time; `constants` (column -> the value of every row) are added
+    per slice. Returns the number of rows written."""
     columns = list(columns or frame.columns)
+    constants = dict(constants or {})
     if frame.empty:
         return 0
     schema, name = table.split(".") if "." in table else ("public", table)
-    binary = binary_for_copy(frame[columns], table_types(conn, f"{schema}.{name}"))
+    binary = binary_for_copy(frame[columns], table_types(conn, f"{schema}.{name}"), constants=constants)
     target = sql.SQL("COPY {}.{} ({}) FROM STDIN WITH ({})").format(
         sql.Identifier(schema),
         sql.Identifier(name),
-        sql.SQL(", ").join(sql.Identifier(c) for c in columns),
+        sql.SQL(", ").join(sql.Identifier(c) for c in [*columns, *constants]),
         sql.SQL("FORMAT binary" if binary is not None else "FORMAT csv, NULL '\\N'"),
     )
     with conn.cursor() as cur, cur.copy(target) as copy:
@@ -213,8 +225,8 @@ def copy_frame(conn: psycopg.Connection, table: str, frame: pd.DataFrame, column
             for data in binary:
                 copy.write(data)
             return len(frame)
-        for start in range(0, len(frame), 200_000):
-            copy.write(csv_for_copy(frame.iloc[start : start + 200_000][columns]))
+        for start in range(0, len(frame), CSV_ROWS):
+            copy.write(csv_for_copy(frame.iloc[start : start + CSV_ROWS][columns].assign(**constants)))
     return len(frame)
 
 
@@ -288,7 +300,7 @@ def _pg_type(series: pd.Series) -> str:
 _INFORMATION_SCHEMA_TYPES = {"timestamp with time zone": "timestamptz"}
 
 
-def _retype_null_columns(conn: psycopg.Connection, table: str, frame: pd.DataFrame) -> dict[str, str]:
+def _retype_null_columns(conn: psycopg.Connection, table: str, columns: Mapping[str, pd.Series]) -> dict[str, str]:
     """A column created from null-only rows got a guessed type; the first real values fix it
     (only while the column still holds nothing but nulls). Returns column -> stored type."""
     schema, name = table.split(".")
@@ -298,10 +310,10 @@ def _retype_null_columns(conn: psycopg.Connection, table: str, frame: pd.DataFra
             (schema, name),
         ).fetchall()
     )
-    for column in frame.columns:
-        if column not in stored or frame[column].first_valid_index() is None:
+    for column, series in columns.items():
+        if column not in stored or series.first_valid_index() is None:
             continue
-        wanted = _pg_type(frame[column])
+        wanted = _pg_type(series)
         if _INFORMATION_SCHEMA_TYPES.get(stored[column], stored[column]) == wanted:
             continue
         holds_values = conn.execute(
@@ -337,7 +349,7 @@ def replace_rows(
     frame = _prepared(conn, table, frame, extra_columns, key_columns=list(where))
     table_ddl.ensure_key_index(conn, table, list(where))
     _delete_partition(conn, table, where)
-    return copy_frame(conn, table, frame)
+    return copy_frame(conn, table, frame, constants=extra_columns)
 
 
 def append_rows(
@@ -347,7 +359,8 @@ def append_rows(
     tables that keep history. Creates or widens the table as needed."""
     if frame.empty:
         return 0
-    return copy_frame(conn, table, _prepared(conn, table, frame, extra_columns, key_columns=["project_id", "brand_id"]))
+    frame = _prepared(conn, table, frame, extra_columns, key_columns=["project_id", "brand_id"])
+    return copy_frame(conn, table, frame, constants=extra_columns)
 
 
 def _prepared(
@@ -357,15 +370,16 @@ def _prepared(
     extra_columns: Mapping[str, Any] | None,
     key_columns: Sequence[str],
 ) -> pd.DataFrame:
-    """The frame with its constant columns, the table created or widened for it, integer columns as integers."""
+    """The frame ready to be written with its constant columns (which copy_frame adds per slice, not here), the
+    table created or widened for both, integer columns as integers."""
     # A shallow copy: with pandas' copy-on-write the caller's frame never sees the columns set here, and the
     # deep copy of a million-row frame was a second of each partition rewrite.
-    frame = frame.copy(deep=False)
-    for column, value in (extra_columns or {}).items():
-        frame[column] = value
+    constants = {c: constant_column(v, 1) for c, v in (extra_columns or {}).items()}
+    frame = frame.drop(columns=[c for c in constants if c in frame.columns]).copy(deep=False)
     # Partition key columns are integers whatever this frame's dtype says.
-    ensure_table(conn, table, frame, {c: "bigint" for c in key_columns if c in frame.columns})
-    stored = _retype_null_columns(conn, table, frame)
+    keys = {c: "bigint" for c in key_columns if c in frame.columns}
+    ensure_table(conn, table, frame, {**{c: _pg_type(s) for c, s in constants.items()}, **keys})
+    stored = _retype_null_columns(conn, table, {**{c: frame[c] for c in frame.columns}, **constants})
     # Integer columns arrive as floats once a NaN joins them ("5.0"): write them as integers.
     for column, pg_type in stored.items():
         if pg_type == "bigint" and column in frame.columns and pd.api.types.is_float_dtype(frame[column]):

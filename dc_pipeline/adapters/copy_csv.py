@@ -47,8 +47,11 @@ def pandas_dtypes(types: Mapping[str, str]) -> dict[str, Any]:
     return {c: _PANDAS_DTYPES[t] for c, t in types.items() if t in _PANDAS_DTYPES}
 
 
-def frame_from_copy_csv(buffer: io.BytesIO, types: Mapping[str, str], parse_dates=()) -> pd.DataFrame:
-    """The rows of `buffer` (CSV with a header) typed by `types` (column -> Postgres type name)."""
+def frame_from_copy_csv(
+    buffer: io.BytesIO, types: Mapping[str, str], parse_dates=(), first_row: int = 1
+) -> pd.DataFrame:
+    """The rows of `buffer` (CSV with a header) typed by `types` (column -> Postgres type name); an error names
+    a row counting the first one of `buffer` as `first_row` (a piece of a longer output: copy_stream.py)."""
     dtypes = pandas_dtypes(types)
     try:
         frame = pd.read_csv(buffer, keep_default_na=False, na_values=[""], dtype=dtypes, low_memory=False)
@@ -59,13 +62,13 @@ def frame_from_copy_csv(buffer: io.BytesIO, types: Mapping[str, str], parse_date
         text = {**dtypes, **dict.fromkeys(floats, object)}
         frame = pd.read_csv(buffer, keep_default_na=False, na_values=[""], dtype=text, low_memory=False)
         for column in floats:
-            frame[column] = _floats_keeping_nan(frame[column], column, types[column])
+            frame[column] = _floats_keeping_nan(frame[column], column, types[column], first_row)
     for column, pg_type in types.items():
         if pg_type == "date" or column in parse_dates:
-            frame[column] = _converted(frame[column], column, pg_type, pd.to_datetime)
+            frame[column] = _converted(frame[column], column, pg_type, pd.to_datetime, first_row)
         elif pg_type.startswith("timestamp"):
             frame[column] = _converted(
-                frame[column], column, pg_type, lambda s: pd.to_datetime(s, utc=True, format="ISO8601")
+                frame[column], column, pg_type, lambda s: pd.to_datetime(s, utc=True, format="ISO8601"), first_row
             )
         elif pg_type in ("jsonb", "json"):
             frame[column] = frame[column].map(
@@ -76,9 +79,9 @@ def frame_from_copy_csv(buffer: io.BytesIO, types: Mapping[str, str], parse_date
     return frame
 
 
-def _floats_keeping_nan(text: pd.Series, column: str, pg_type: str) -> pd.Series:
+def _floats_keeping_nan(text: pd.Series, column: str, pg_type: str, first_row: int) -> pd.Series:
     is_nan = (text == POSTGRES_NAN).to_numpy(dtype=bool)
-    values = _converted(text.where(~is_nan), column, pg_type, lambda s: pd.to_numeric(s, errors="raise"))
+    values = _converted(text.where(~is_nan), column, pg_type, lambda s: pd.to_numeric(s, errors="raise"), first_row)
     values = values.to_numpy(dtype="float64", na_value=np.nan)
     if not is_nan.any():
         return pd.Series(values, index=text.index, name=column)
@@ -86,15 +89,15 @@ def _floats_keeping_nan(text: pd.Series, column: str, pg_type: str) -> pd.Series
     return pd.Series(FloatingArray(values, missing), index=text.index, name=column)
 
 
-def _converted(series: pd.Series, column: str, pg_type: str, convert) -> pd.Series:
+def _converted(series: pd.Series, column: str, pg_type: str, convert, first_row: int) -> pd.Series:
     try:
         return convert(series)
     except (ValueError, TypeError, OverflowError) as exc:
-        raise CsvValueError(f"column {column} ({pg_type}): {_first_bad_value(series, convert)}") from exc
+        raise CsvValueError(f"column {column} ({pg_type}): {_first_bad_value(series, convert, first_row)}") from exc
 
 
-def _first_bad_value(series: pd.Series, convert) -> str:
-    for position, value in enumerate(series):
+def _first_bad_value(series: pd.Series, convert, first_row: int) -> str:
+    for position, value in enumerate(series, start=first_row - 1):
         if value is None or (isinstance(value, float) and math.isnan(value)):
             continue
         try:

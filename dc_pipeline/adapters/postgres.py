@@ -20,6 +20,7 @@ from dc_pipeline.adapters import table_ddl
 from dc_pipeline.adapters.copy_binary import binary_for_copy, constant_column
 from dc_pipeline.adapters.copy_csv import frame_from_copy_csv
 from dc_pipeline.adapters.copy_in import csv_for_copy
+from dc_pipeline.adapters.copy_stream import frame_from_copy_stream, streamable
 from dc_pipeline.domain.source_tables import SOURCE_COLUMNS
 
 PIPELINE_SCHEMAS = ("dc_staging", "dc_core", "dc_dq", "dc_models", "dc_reports", "dc_ops", "optuna")
@@ -114,13 +115,15 @@ def read_frame(
         query = sql.SQL(query)  # type: ignore[arg-type]
     if params:
         query = sql.SQL(query.as_string(conn)).format(**{k: _literal(v) for k, v in params.items()})  # type: ignore[union-attr]
-    buffer = io.BytesIO()
     copy_sql = sql.SQL("COPY ({}) TO STDOUT WITH (FORMAT csv, HEADER true)").format(query)
     with conn.cursor() as cur:
+        types = _column_types(cur, query)
         with cur.copy(copy_sql) as copy:
+            if streamable(types, parse_dates):  # parsed as it arrives: never the whole text beside the frame
+                return frame_from_copy_stream(copy, types)
+            buffer = io.BytesIO()
             for chunk in copy:
                 buffer.write(chunk)
-        types = _column_types(cur, query)
     buffer.seek(0)
     if buffer.getbuffer().nbytes == 0:
         return pd.DataFrame(columns=list(types))

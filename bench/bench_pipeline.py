@@ -12,7 +12,10 @@ weighted mean per brand-period; beside it the write floor, a bare binary COPY in
 and an unlogged table of the same shape (what a path that lands its rows pays at least per write).
 Prints a table with rows/s and the ratio to the floor, then each
 step's seconds and its peak resident memory above the resident set at its start (sampled every 20 ms
-while the runs go, matched to the steps by their start and end events), beside the batch's value rows.
+while the runs go, matched to the steps by their start and end events), beside the batch's value rows and as a
+multiple of the batch frame: the landed rows of the first batch read back (`src_normalised_values`, scaled to the
+mean batch), counted deep (`memory_usage(deep=True)`: a Python string per row) and as its own bytes (numeric
+buffers and masks, each distinct string object once), so the table shows what "a step holds N batches" means.
 """
 
 from __future__ import annotations
@@ -116,6 +119,23 @@ def cpu_seconds(postmaster_pid_file: Path | None) -> tuple[float, float | None]:
         except psutil.Error:  # ended meanwhile: its time is in the postmaster's children times
             pass
     return own.ru_utime + own.ru_stime, server
+
+
+def batch_frame_bytes(url: str, project_ids: list[int]) -> tuple[int, int, int]:
+    """(rows, deep bytes, own bytes) of the landed value rows of the given projects as the reader returns them."""
+    from dc_pipeline.adapters.postgres import read_table
+
+    with postgres.connect(url) as conn:
+        frame = read_table(conn, "dc_staging.src_normalised_values", {"project_id": project_ids})
+    own = 0
+    for column in frame.columns:
+        values = frame[column].array
+        if frame[column].dtype == object:
+            distinct = {id(v): v for v in values}
+            own += 8 * len(values) + sum(sys.getsizeof(v) for v in distinct.values())
+        else:
+            own += values.nbytes
+    return len(frame), int(frame.memory_usage(deep=True).sum()), own
 
 
 def step_figures(instance, run_ids: list[str], samples: list[tuple[float, int]]) -> dict[str, tuple[float, int]]:
@@ -263,6 +283,9 @@ def main(argv: list[str] | None = None) -> int:
             scored = conn.execute("SELECT count(*) FROM dc_core.dc_metric_contributions").fetchone()[0]
             brand_periods = conn.execute("SELECT count(*) FROM dc_core.dc_scores").fetchone()[0]
         n_runs = -(-len(keys) // args.batch)
+        from dc_pipeline.domain.partition_keys import project_id_of
+
+        frame_rows, frame_deep, frame_own = batch_frame_bytes(url, [project_id_of(k) for k in keys[: args.batch]])
         rows.append(
             (f"dagster: src -> validated -> dc_scores ({len(keys)} partitions, {n_runs} runs)", n_values, score_s)
         )
@@ -299,17 +322,21 @@ def main(argv: list[str] | None = None) -> int:
             + f"; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
         )
         batch_rows = n_values * min(args.batch, len(keys)) / len(keys)
+        deep_row, own_row = frame_deep / max(frame_rows, 1), frame_own / max(frame_rows, 1)
         print(
-            f"\nsteps (a batch of {min(args.batch, len(keys))} partitions holds about {batch_rows:,.0f} value rows; "
+            f"\nsteps (a batch of {min(args.batch, len(keys))} partitions holds about {batch_rows:,.0f} value rows, "
+            f"as a frame {deep_row * batch_rows / 2**20:,.0f} MiB deep ({deep_row:,.0f} B a row) and "
+            f"{own_row * batch_rows / 2**20:,.0f} MiB of its own bytes ({own_row:,.0f} B a row); "
             f"process peak {peak_rss / 2**20:,.0f} MiB):\n"
         )
         head = f"| {'step':<36} | {'seconds':>8} | {'rows/s':>10} | {'peak MiB above start':>20} |"
-        print(f"{head} {'bytes/batch row':>15} |")
-        print(f"|{'-' * 38}|{'-' * 10}|{'-' * 12}|{'-' * 22}|{'-' * 17}|")
+        print(f"{head} {'bytes/batch row':>15} | {'x batch (deep)':>14} | {'x batch (own)':>13} |")
+        print(f"|{'-' * 38}|{'-' * 10}|{'-' * 12}|{'-' * 22}|{'-' * 17}|{'-' * 16}|{'-' * 15}|")
         for step, (seconds, grown) in sorted(steps.items(), key=lambda item: -item[1][0]):
             print(
                 f"| {step:<36} | {seconds:>8.1f} | {n_values / max(seconds, 1e-9):>10,.0f} | "
-                f"{grown / 2**20:>20,.0f} | {grown / batch_rows:>15,.0f} |"
+                f"{grown / 2**20:>20,.0f} | {grown / batch_rows:>15,.0f} | "
+                f"{grown / batch_rows / deep_row:>14.2f} | {grown / batch_rows / own_row:>13.2f} |"
             )
         return 0 if not summary.failed else 1
     finally:

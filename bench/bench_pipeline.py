@@ -327,7 +327,7 @@ def main(argv: list[str] | None = None) -> int:
             f"\nsteps (a batch of {min(args.batch, len(keys))} partitions holds about {batch_rows:,.0f} value rows, "
             f"as a frame {deep_row * batch_rows / 2**20:,.0f} MiB deep ({deep_row:,.0f} B a row) and "
             f"{own_row * batch_rows / 2**20:,.0f} MiB of its own bytes ({own_row:,.0f} B a row); "
-            f"process peak {peak_rss / 2**20:,.0f} MiB):\n"
+            f"process peak {peak_rss / 2**20:,.0f} MiB, {sampler.samples[0][1] / 2**20:,.0f} MiB as the runs began):\n"
         )
         head = f"| {'step':<36} | {'seconds':>8} | {'rows/s':>10} | {'peak MiB above start':>20} |"
         print(f"{head} {'bytes/batch row':>15} | {'x batch (deep)':>14} | {'x batch (own)':>13} |")

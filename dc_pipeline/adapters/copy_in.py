@@ -21,6 +21,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 NULL = "\\N"
+# Rows formatted at a time by COPY in (whether a datetime column is written as dates is decided per slice).
+CSV_ROWS = 200_000
 _WRITE = pa_csv.WriteOptions(include_header=False, null_string=NULL, batch_size=65_536)
 
 

@@ -1,11 +1,11 @@
 """The CSV that `COPY ... TO STDOUT (FORMAT csv, HEADER true)` sends, parsed piece by piece as it arrives.
 
 Holding the whole CSV text and parsing it at once cost a landing of 0.8 M value rows 456 MiB (memray), 3x the
-deep size of the frame it returned: the text, and the parser's tokens and column buffers for every row at once. Here the text is cut
-into pieces of about PIECE_BYTES at row boundaries (a newline outside quotes: Postgres doubles a quote inside a
-quoted value, so a newline ends a row exactly when the quotes before it are even in number), each piece is
-parsed with the header in front by `frame_from_copy_csv` as the whole text was, and the typed pieces are
-concatenated. Only column types whose parse does not depend on the other rows are read this way
+deep size of the frame it returned: the text, and the parser's tokens and column buffers for every row at once.
+Here the text is cut into pieces of about PIECE_BYTES at row boundaries (a newline outside quotes: Postgres
+doubles a quote inside a quoted value, so a newline ends a row exactly when the quotes before it are even in
+number), each piece is parsed with the header in front by `frame_from_copy_csv` as the whole text was, and the
+typed pieces are concatenated. Only column types whose parse does not depend on the other rows are read this way
 (`streamable`); the frame is the one the whole-text parse returns (dc_pipeline_tests/adapters/test_copy_stream.py).
 """
 

@@ -19,7 +19,7 @@ from psycopg import sql
 from dc_pipeline.adapters import table_ddl
 from dc_pipeline.adapters.copy_binary import binary_for_copy, constant_column
 from dc_pipeline.adapters.copy_csv import frame_from_copy_csv
-from dc_pipeline.adapters.copy_in import csv_for_copy
+from dc_pipeline.adapters.copy_in import CSV_ROWS, csv_for_copy
 from dc_pipeline.adapters.copy_stream import frame_from_copy_stream, streamable
 from dc_pipeline.domain.source_tables import SOURCE_COLUMNS
 
@@ -197,10 +197,6 @@ def _column_types(cur: psycopg.Cursor, query: sql.Composable) -> dict[str, str]:
 
 
 # -- COPY in ------------------------------------------------------------------------------------
-# CSV rows formatted at a time (csv_for_copy decides per slice whether a datetime column is written as dates).
-CSV_ROWS = 200_000
-
-
 def copy_frame(
     conn: psycopg.Connection,
     table: str,

@@ -7,6 +7,7 @@ import os
 import dagster as dg
 import pandas as pd
 import pytest
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from dc_pipeline import runner
 from dc_pipeline.adapters import postgres
@@ -37,6 +38,10 @@ def test_the_frames_handed_over_in_a_run_equal_the_tables_read_back(pg_server, t
             runner.run_reference(env.defs, env.instance)
             summary = runner.run_projects(env.defs, env.instance, ["p1", "p2"], job_name="scoring_job", batch_size=2)
             assert os.environ["DAGSTER_EVENT_BATCH_SIZE"] == runner.EVENT_BATCH_SIZE
+            # run without capturing its outputs (runner._execute_uncaptured), tagged as execute_in_process tags it
+            run = env.instance.get_runs(limit=1)[0]
+            assert run.job_name == "scoring_job" and run.is_success
+            assert (run.tags[ASSET_PARTITION_RANGE_START_TAG], run.tags[ASSET_PARTITION_RANGE_END_TAG]) == ("p1", "p2")
             for asset in ("src_normalised_values", "validated_values", "dq_results", "dc_scores"):
                 materialized = env.instance.get_materialized_partitions(dg.AssetKey(asset))
                 assert {"p1", "p2"} <= materialized, asset

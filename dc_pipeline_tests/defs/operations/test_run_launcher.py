@@ -125,6 +125,11 @@ def test_killed_run_worker_and_code_server_end_failed_and_one_partition_runs_one
         first = _wait_for(lambda: submit("p1"), 240, "dagster dev to accept a run")
         second, other = submit("p1"), submit("p2")
         pid = _wait_for(lambda: _worker_pid(instance, first), 120, "the first run's worker")
+        # Killed before its RUN_START, a run is STARTING: the daemon's monitoring ends it only after
+        # run_monitoring.start_timeout_seconds (180 s), without asking the launcher. This test is about a started run.
+        _wait_for(
+            lambda: instance.get_run_by_id(first).status == dg.DagsterRunStatus.STARTED, 120, "the first run to start"
+        )
         _wait_for(lambda: _worker_pid(instance, other), 120, "the run of the other partition to start")
         # The second run of p1 waits in the queue while p2 runs beside the first.
         assert instance.get_run_by_id(second).status == dg.DagsterRunStatus.QUEUED

@@ -5,6 +5,7 @@ import copy
 from collections.abc import Callable
 
 from dc_pipeline.adapters import readers
+from dc_pipeline.domain.memo import remembered
 from dc_pipeline.domain.reference import Reference
 from dc_pipeline.domain.reports.catalog import REPORT_NEEDS
 from dc_pipeline.domain.reports.params import ReportParams
@@ -67,11 +68,7 @@ def _run_memo(shared_key: str | None) -> dict | None:
 def _read_once(memo: dict | None, key: tuple, read: Callable):
     """`read()`, once per run when given the run's memo. The value is shared: reports see the frames only through
     the copies report_data_from_frames hands each report."""
-    if memo is None:
-        return read()
-    if key not in memo:
-        memo[key] = read()
-    return memo[key]
+    return read() if memo is None else remembered(memo, key, read)
 
 
 def shared_reference(conn, shared_key: str | None) -> Reference:
@@ -104,7 +101,6 @@ def load_report_data(
         "portfolio": lambda: readers.read_asset_tables(conn, "portfolio_analysis", [project_id]),
         "refresh": lambda: readers.read_refresh_history(conn, "dc_scores", [project_id]),
     }
-    shared = {} if memo is None else memo
     data = report_data_from_frames(
         project_id,
         projects=reference.projects,
@@ -113,9 +109,9 @@ def load_report_data(
         scores=_read_once(memo, ("scores", *scope), lambda: readers.read_dc_scores(conn, timeline, members)),
         dq=copy.deepcopy(_read_once(memo, ("dq", *scope), lambda: readers.read_dq_summary(conn, project_id))),
         **{name: _read_once(memo, (name, *scope), read) for name, read in optional.items() if name in needs},
-        cuts=None if memo is None else shared.setdefault(("cuts", *scope), {}),
+        cuts=None if memo is None else memo.setdefault(("cuts", *scope), {}),
     )
-    views = None if memo is None else shared.setdefault(("views", *scope), {})
+    views = None if memo is None else memo.setdefault(("views", *scope), {})
     return data, _versions_read(conn, needs, timeline, project_id, memo), views
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dc_pipeline.domain.memo import remembered
 from dc_pipeline.domain.panels import outcome_observations
 from dc_pipeline.domain.reports.blocks.trend import period_numbers
 from dc_pipeline.domain.reports.catalog import ReportSpec
@@ -43,19 +44,14 @@ class ReportContext:
 
     def memo(self, key: str, build: Callable[[], Any]) -> Any:
         """`build()` once per report build (e.g. stored model rows grouped by brand, read by many blocks)."""
-        if key not in self._memo:
-            self._memo[key] = build()
-        return self._memo[key]
+        return remembered(self._memo, key, build)
 
     def _stored(self, key: tuple, build: Callable[[], pd.DataFrame]) -> pd.DataFrame:
         """A frame derived from the data, built once per report, or once per `views` when shared (keyed by whether
         outcomes were loaded: the one input that differs between the project's reports). Never handed out as is
         (see _view); views derived from the panel are built from the stored panel, not a report's copy."""
         memo = self._memo if self.views is None else self.views
-        key = ("view", self.data.outcomes is None, *key)
-        if key not in memo:
-            memo[key] = build()
-        return memo[key]
+        return remembered(memo, ("view", self.data.outcomes is None, *key), build)
 
     def _view(self, key: tuple, build: Callable[[], pd.DataFrame]) -> pd.DataFrame:
         """This report's copy of a stored view (copy-on-write: a builder that changes it changes only its own)."""

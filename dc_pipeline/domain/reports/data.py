@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from dc_pipeline.domain.memo import remembered
 from dc_pipeline.domain.scoring import DcScores
 from dc_pipeline.domain.timeline import series_projects
 
@@ -134,9 +135,7 @@ def report_data_from_frames(
     memo: dict[str, Any] = {} if cuts is None else cuts
 
     def once(name: str, cut):
-        if name not in memo:
-            memo[name] = cut()
-        return _fresh(memo[name])
+        return _fresh(remembered(memo, name, cut))
 
     def project_rows():
         row = projects[projects["project_id"] == project_id]
@@ -151,9 +150,7 @@ def report_data_from_frames(
         member_rows = member_rows.loc[:, list(BRAND_COLUMNS)].sort_values("brand_id").reset_index(drop=True)
         return row.iloc[0].to_dict(), tuple(series_projects(projects, project_id)), member_rows
 
-    if "project" not in memo:
-        memo["project"] = project_rows()
-    row, timeline, member_rows = memo["project"]
+    row, timeline, member_rows = remembered(memo, "project", project_rows)
     member_ids = set(member_rows["brand_id"].astype(int))
 
     def own(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
